@@ -1,0 +1,37 @@
+/* The daemon's one context: everything else hangs off it. */
+#ifndef CV_CLOUD_H
+#define CV_CLOUD_H
+
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "proto.h"
+
+struct conf;
+struct gates;
+struct links;
+struct route_table;
+struct fwd;
+struct status;
+
+struct cloud {
+	struct ev_loop *loop;
+	struct conf *conf;
+	struct node_id self;
+	char name[NODE_NAME_MAX + 1];
+	uint64_t start_ns;		/* monotonic */
+
+	struct links *links;		/* link.c */
+	struct gates *gates;		/* gate.c */
+	struct route_table *rt;		/* route.c */
+	struct fwd *fwd;		/* fwd.c */
+	struct status *status;		/* status.c */
+
+	uint8_t default_ttl;
+};
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+#endif

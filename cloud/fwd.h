@@ -1,0 +1,21 @@
+/* Forwarding: one lookup per packet, duplicate suppression of broadcasts. */
+#ifndef CV_FWD_H
+#define CV_FWD_H
+
+#include <stdint.h>
+
+#include "pkt.h"
+
+struct cloud;
+struct link;
+
+struct fwd;
+
+struct fwd *fwd_new(void);
+void fwd_free(struct fwd *f);
+/* A packet from local gate `gate` (non-zero id). */
+void fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p);
+/* A packet from a peer link. */
+void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p);
+
+#endif

@@ -1,0 +1,31 @@
+/* Sockets under the links: listeners, accept, resolve, connect, backoff. */
+#ifndef CV_NET_H
+#define CV_NET_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define NET_ADDRSTRLEN 64
+
+struct cloud;
+struct conf;
+struct connector;
+struct net;
+
+struct net_ops {
+	/* A new inbound TCP connection; the callee owns fd. */
+	void (*accepted)(struct cloud *c, int fd, const char *addr);
+	/* An outbound TCP connection is established; the callee owns fd
+	 * and reports its end with net_link_down(). */
+	void (*connected)(struct cloud *c, struct connector *cn, int fd,
+			  const char *addr);
+};
+
+/* Open every `listen`, schedule every `connect`; NULL after logging. */
+struct net *net_new(struct cloud *c, const struct net_ops *ops);
+void net_free(struct net *n);
+/* The link of cn ended; reconnect after a backoff (reset if it was up). */
+void net_link_down(struct connector *cn, int was_up);
+void net_fmt_addr(const struct sockaddr *sa, char *buf, size_t size);
+
+#endif

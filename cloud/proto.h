@@ -1,0 +1,41 @@
+/*
+ * The cloudvpn link protocol in one screen. Byte-by-byte layouts are in
+ * doc/PROTOCOL.md; every limit and timer the daemon uses is named here.
+ */
+#ifndef CV_PROTO_H
+#define CV_PROTO_H
+
+#include <stdint.h>
+
+#define PROTO_VERSION 1
+
+/* Every frame on a link: u8 type, u24 payload length (big-endian). */
+#define FRAME_HDR 4
+#define FRAME_MAX (128 * 1024)	/* a 64 KB offloaded segment fits */
+
+enum frame_type {
+	FR_HELLO = 1,	/* u16 version, u32 caps, id[32], u8 namelen, name */
+	FR_PING = 2,	/* u64 sender's monotonic ns */
+	FR_PONG = 3,	/* echoes the PING payload */
+	FR_ROUTE = 4,	/* route updates, see route.h */
+	FR_SEQREQ = 5,	/* seqno request, see route.h */
+	FR_DATA = 6,	/* a packet, see wire.h */
+	FR_BYE = 7,	/* orderly close, no payload */
+};
+
+#define NODE_ID_LEN 32	/* SHA-256 of the certificate's public key */
+#define NODE_NAME_MAX 64
+
+struct node_id {
+	uint8_t b[NODE_ID_LEN];
+};
+
+/* Default timers (microseconds) and limits. */
+#define DEF_CONN_RETRY_US (10 * 1000000ULL)	/* backoff cap */
+#define DEF_CONN_TIMEOUT_US (30 * 1000000ULL)	/* silent link dies */
+#define DEF_KEEPALIVE_US (5 * 1000000ULL)	/* ping interval */
+#define HANDSHAKE_TIMEOUT_US (10 * 1000000ULL)
+#define DEF_TTL 64
+#define HOP_COST 100		/* metric units (10 us) added per hop */
+
+#endif

@@ -1,0 +1,27 @@
+/* A bounded FIFO of bytes holding whole frames, compacted in place. */
+#ifndef CV_QUEUE_H
+#define CV_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct queue {
+	uint8_t *buf;
+	size_t cap;
+	size_t head, tail;	/* live bytes are buf[head..tail) */
+};
+
+int queue_init(struct queue *q, size_t cap);
+void queue_free(struct queue *q);
+
+static inline size_t queue_len(const struct queue *q)
+{
+	return q->tail - q->head;
+}
+
+/* Room for n more bytes at the tail, or NULL if the queue is too full. */
+uint8_t *queue_reserve(struct queue *q, size_t n);
+void queue_commit(struct queue *q, size_t n);
+void queue_consume(struct queue *q, size_t n);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The status file, rewritten atomically (temp file + rename) every
+ * status-interval. One record per line, "KIND key=value ...", values
+ * without spaces, so scripts can grep and cloudctl can parse:
+ *
+ *   cloud name=A id=<64 hex> uptime_s=12 links=2 gates=1 routes=3
+ *   link peer=B id=<16 hex> addr=10.1.0.2:5000 dir=out state=up
+ *        rtt_us=412 bytes_in=1234 bytes_out=5678 pkts_in=10 pkts_out=12
+ *   route addr=<inst>/<hex>/<plen> via=local|<peer name> metric=123
+ *        hops=2 seqno=7 origin=<16 hex>
+ *   gate id=3 name=cloudcat addrs=2 pkts_in=0 pkts_out=0 drops=0
+ *
+ * (a link line is one line; it is wrapped here only for reading.)
+ * state is one of: connecting, handshake, hello, up. Links that are not
+ * yet up show peer=- and rtt_us=-.
+ */
+#ifndef CV_STATUS_H
+#define CV_STATUS_H
+
+struct cloud;
+
+int status_init(struct cloud *c);
+void status_shutdown(struct cloud *c);
+/* Write the file now (also done on the timer). */
+void status_write(struct cloud *c);
+
+#endif

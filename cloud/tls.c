@@ -1,0 +1,284 @@
+/* TLS: credentials from the configuration, mutual verification. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/x509.h>
+
+#include "conf.h"
+#include "log.h"
+#include "tls.h"
+
+struct tls {
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	gnutls_dh_params_t dh;
+	struct node_id self;
+	char name[NODE_NAME_MAX + 1];
+};
+
+static int crt_identity(const gnutls_datum_t *der, struct node_id *id,
+			char *name, size_t namesz)
+{
+	gnutls_x509_crt_t crt;
+	size_t sz = NODE_ID_LEN;
+	int ret = -1;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id->b,
+				       &sz) < 0 || sz != NODE_ID_LEN)
+		goto out;
+	sz = namesz;
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+					  0, name, &sz) < 0)
+		snprintf(name, namesz, "-");
+	ret = 0;
+out:
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+static const char *status_reason(unsigned st)
+{
+	if (st & GNUTLS_CERT_REVOKED)
+		return "revoked";
+	if (st & GNUTLS_CERT_EXPIRED)
+		return "expired";
+	if (st & GNUTLS_CERT_NOT_ACTIVATED)
+		return "not yet valid";
+	if (st & GNUTLS_CERT_SIGNER_NOT_FOUND)
+		return "unknown issuer";
+	if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
+		return "wrong key usage";
+	if (st & GNUTLS_CERT_SIGNER_NOT_CA)
+		return "issuer is not a CA";
+	if (st & GNUTLS_CERT_SIGNATURE_FAILURE)
+		return "bad signature";
+	if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
+		return "insecure algorithm";
+	return "not trusted";
+}
+
+/* Called by GnuTLS inside the handshake: a refusal aborts it with an
+ * alert, so the peer learns at once. */
+static int verify_cb(gnutls_session_t s)
+{
+	struct tls_peer *p = gnutls_session_get_ptr(s);
+	const gnutls_datum_t *chain;
+	unsigned n = 0, st = 0;
+	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_KEY_PURPOSE_OID };
+
+	chain = gnutls_certificate_get_peers(s, &n);
+	if (!chain || n == 0) {
+		snprintf(p->why, sizeof(p->why), "no certificate");
+		return -1;
+	}
+	vd.data = (void *)(p->is_server ? GNUTLS_KP_TLS_WWW_CLIENT
+					: GNUTLS_KP_TLS_WWW_SERVER);
+	if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st) {
+		snprintf(p->why, sizeof(p->why), "%s", status_reason(st));
+		return -1;
+	}
+	if (crt_identity(&chain[0], &p->id, p->name, sizeof(p->name)) < 0) {
+		snprintf(p->why, sizeof(p->why), "unreadable certificate");
+		return -1;
+	}
+	p->verified = 1;
+	return 0;
+}
+
+const char *tls_errstr(int err, const struct tls_peer *p)
+{
+	if (p->why[0])
+		return p->why;
+	if (err == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+	    err == GNUTLS_E_CERTIFICATE_REQUIRED)
+		return "no certificate";
+	return gnutls_strerror(err);
+}
+
+static int load_self(struct tls *t, const char *certfile)
+{
+	gnutls_datum_t pem = { NULL, 0 }, der = { NULL, 0 };
+	gnutls_x509_crt_t crt;
+	int ret = -1;
+
+	if (gnutls_load_file(certfile, &pem) < 0)
+		return -1;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		goto out_pem;
+	if (gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0)
+		goto out_crt;
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
+		goto out_crt;
+	ret = crt_identity(&der, &t->self, t->name, sizeof(t->name));
+	gnutls_free(der.data);
+out_crt:
+	gnutls_x509_crt_deinit(crt);
+out_pem:
+	gnutls_free(pem.data);
+	return ret;
+}
+
+static int need(const struct conf *conf, const char *opt)
+{
+	if (conf_last(conf, opt))
+		return 0;
+	log_warnx("config: %s: required option is missing", opt);
+	return -1;
+}
+
+static int load_lists(struct tls *t, const struct conf *conf)
+{
+	const struct conf_val *v;
+	char where[512];
+	size_t i;
+
+	for (i = 0; (v = conf_get(conf, "ca", i)); i++)
+		if (gnutls_certificate_set_x509_trust_file(
+			    t->cred, v->raw, GNUTLS_X509_FMT_PEM) <= 0) {
+			log_warnx("%scannot load CA certificates from \"%s\"",
+				  conf_where(v, "ca", where, sizeof(where)),
+				  v->raw);
+			return -1;
+		}
+	for (i = 0; (v = conf_get(conf, "crl", i)); i++)
+		if (gnutls_certificate_set_x509_crl_file(
+			    t->cred, v->raw, GNUTLS_X509_FMT_PEM) < 0) {
+			log_warnx("%scannot load CRL from \"%s\"",
+				  conf_where(v, "crl", where, sizeof(where)),
+				  v->raw);
+			return -1;
+		}
+	return 0;
+}
+
+static int load_dh(struct tls *t, const struct conf *conf)
+{
+	const struct conf_val *v = conf_last(conf, "dh");
+	gnutls_datum_t pem = { NULL, 0 };
+	char where[512];
+	int ret;
+
+	if (!v)
+		return 0;
+	if (gnutls_dh_params_init(&t->dh) < 0)
+		return -1;
+	ret = gnutls_load_file(v->raw, &pem);
+	if (ret >= 0)
+		ret = gnutls_dh_params_import_pkcs3(t->dh, &pem,
+						    GNUTLS_X509_FMT_PEM);
+	gnutls_free(pem.data);
+	if (ret < 0) {
+		log_warnx("%scannot load DH parameters from \"%s\": %s",
+			  conf_where(v, "dh", where, sizeof(where)), v->raw,
+			  gnutls_strerror(ret));
+		return -1;
+	}
+	gnutls_certificate_set_dh_params(t->cred, t->dh);
+	return 0;
+}
+
+static int load_creds(struct tls *t, const struct conf *conf)
+{
+	const struct conf_val *key = conf_last(conf, "key");
+	const struct conf_val *cert = conf_last(conf, "cert");
+	char where[512];
+	int ret;
+
+	if (need(conf, "key") || need(conf, "cert") || need(conf, "ca"))
+		return -1;
+	ret = gnutls_certificate_set_x509_key_file(t->cred, cert->raw, key->raw,
+						   GNUTLS_X509_FMT_PEM);
+	if (ret < 0) {
+		log_warnx("%scannot load \"%s\" with key \"%s\": %s",
+			  conf_where(cert, "cert", where, sizeof(where)),
+			  cert->raw, key->raw, gnutls_strerror(ret));
+		return -1;
+	}
+	if (load_self(t, cert->raw) < 0) {
+		log_warnx("%scannot read identity from \"%s\"",
+			  conf_where(cert, "cert", where, sizeof(where)),
+			  cert->raw);
+		return -1;
+	}
+	return load_lists(t, conf);
+}
+
+struct tls *tls_new(const struct conf *conf)
+{
+	const struct conf_val *pv = conf_last(conf, "tls_prio_str");
+	const char *prio = pv ? pv->raw : TLS_DEFAULT_PRIO;
+	const char *errpos = NULL;
+	char where[512];
+	struct tls *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (gnutls_certificate_allocate_credentials(&t->cred) < 0)
+		goto fail_free;
+	if (load_creds(t, conf) < 0 || load_dh(t, conf) < 0)
+		goto fail_cred;
+	gnutls_certificate_set_verify_function(t->cred, verify_cb);
+	if (gnutls_priority_init(&t->prio, prio, &errpos) < 0) {
+		log_warnx("%sbad priority string at \"%s\"",
+			  pv ? conf_where(pv, "tls_prio_str", where,
+					  sizeof(where))
+			     : "", errpos ? errpos : prio);
+		goto fail_cred;
+	}
+	return t;
+fail_cred:
+	if (t->dh)
+		gnutls_dh_params_deinit(t->dh);
+	gnutls_certificate_free_credentials(t->cred);
+fail_free:
+	free(t);
+	return NULL;
+}
+
+void tls_free(struct tls *t)
+{
+	if (!t)
+		return;
+	gnutls_priority_deinit(t->prio);
+	gnutls_certificate_free_credentials(t->cred);
+	if (t->dh)
+		gnutls_dh_params_deinit(t->dh);
+	free(t);
+}
+
+const struct node_id *tls_self_id(const struct tls *t)
+{
+	return &t->self;
+}
+
+const char *tls_self_name(const struct tls *t)
+{
+	return t->name;
+}
+
+int tls_session(struct tls *t, int fd, struct tls_peer *p,
+		gnutls_session_t *out)
+{
+	gnutls_session_t s;
+	unsigned flags = (p->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+			 GNUTLS_NONBLOCK;
+
+	if (gnutls_init(&s, flags) < 0)
+		return -1;
+	if (gnutls_priority_set(s, t->prio) < 0 ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) < 0) {
+		gnutls_deinit(s);
+		return -1;
+	}
+	if (p->is_server)
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+	gnutls_session_set_ptr(s, p);
+	gnutls_transport_set_int(s, fd);
+	*out = s;
+	return 0;
+}
