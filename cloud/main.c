@@ -140,10 +140,9 @@ static int cloud_start(struct cloud *c)
 
 static void cloud_stop(struct cloud *c)
 {
+	status_shutdown(c);
 	links_shutdown(c);
 	gate_shutdown(c);
-	status_write(c);
-	status_shutdown(c);
 	route_free(c->rt);
 	fwd_free(c->fwd);
 }

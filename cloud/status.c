@@ -14,7 +14,6 @@
 struct status {
 	const char *path;
 	ev_timer timer;
-	unsigned routes;
 	int failed;		/* log a failure once, not every interval */
 };
 
@@ -31,6 +30,12 @@ struct route_walk {
 	FILE *f;
 	unsigned n;
 };
+
+static void route_count(void *arg, const struct route_info *ri)
+{
+	(void)ri;
+	((struct route_walk *)arg)->n++;
+}
 
 static void route_line(void *arg, const struct route_info *ri)
 {
@@ -56,13 +61,13 @@ static int status_dump(struct cloud *c, FILE *f)
 
 	for (i = 0; i < NODE_ID_LEN; i++)
 		snprintf(id + 2 * i, 3, "%02x", c->self.b[i]);
+	route_foreach(c->rt, route_count, &w);
 	fprintf(f, "cloud name=%s id=%s uptime_s=%llu links=%u routes=%u\n",
 		c->name, id,
 		(unsigned long long)((now_ns() - c->start_ns) / 1000000000ull),
-		links_count(c), c->status->routes);
+		links_count(c), w.n);
 	links_status(c, f);
 	route_foreach(c->rt, route_line, &w);
-	c->status->routes = w.n;
 	gate_status(c, f);
 	return ferror(f) ? -1 : 0;
 }

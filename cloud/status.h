@@ -3,7 +3,7 @@
  * status-interval. One record per line, "KIND key=value ...", values
  * without spaces, so scripts can grep and cloudctl can parse:
  *
- *   cloud name=A id=<64 hex> uptime_s=12 links=2 gates=1 routes=3
+ *   cloud name=A id=<64 hex> uptime_s=12 links=2 routes=3
  *   link peer=B id=<16 hex> addr=10.1.0.2:5000 dir=out state=up
  *        rtt_us=412 bytes_in=1234 bytes_out=5678 pkts_in=10 pkts_out=12
  *   route addr=<inst>/<hex>/<plen> via=local|<peer name> metric=123
