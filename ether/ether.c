@@ -1,0 +1,678 @@
+/*
+ * ether: the Ethernet gate. Bridges a TAP device to the cloud daemon.
+ *
+ *   [TAP] --frame--> ether --cg_send(dst MAC | broadcast, src MAC)--> cloud
+ *   [TAP] <--frame-- ether <--cg_recv------------------------------- cloud
+ *
+ * Addresses on the mesh are MAC addresses (6 bytes, plen 48) in one
+ * instance. Group destinations (broadcast and multicast) go out as mesh
+ * broadcasts. In bridge mode the source MACs of frames read from the TAP
+ * are learned (and aged) and announced with our own.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cloudgate.h"
+#include "conf.h"
+#include "gateproto.h"
+#include "log.h"
+#include "mac.h"
+#include "tap.h"
+
+#define ETHER_FRAME_MAX (65535 + 18)	/* largest MTU, header, VLAN tag */
+#define ETHER_BATCH 256		/* frames per direction per loop turn */
+#define ETHER_RETRY_MS 1000	/* gate reconnect interval */
+#define ETHER_RETRY_LOG 60	/* log every 60th failed reconnect */
+#define ETHER_ANNOUNCE_MS 100	/* at most 10 announces a second */
+/* One ANNOUNCE carries the whole set: our MAC, maybe the empty address. */
+#define ETHER_LEARN_MAX (GP_ANNOUNCE_MAX - 2)
+
+extern char **environ;
+
+static const struct conf_opt ether_opts[] = {
+	{ "gate", CONF_ADDR, 0, NULL,
+	  "UNIX path of the cloud daemon's gate socket (required)" },
+	{ "instance", CONF_INT, 0, "0",
+	  "virtual LAN on the mesh; gates of other instances never meet" },
+	{ "iface_dev", CONF_STR, 0, "cvpn%d",
+	  "TAP device name; %d lets the kernel number it" },
+	{ "mac", CONF_STR, 0, NULL,
+	  "MAC address of the TAP (default: random, locally administered)" },
+	{ "mtu", CONF_INT, 0, "1500", "MTU of the TAP (68..65535)" },
+	{ "iface_addr", CONF_STR, CONF_LIST, NULL,
+	  "IPv4 or IPv6 address/prefix to put on the TAP (repeatable)" },
+	{ "iface_persist", CONF_BOOL, 0, "no",
+	  "keep the TAP after ether exits" },
+	{ "promisc", CONF_BOOL, 0, "no",
+	  "announce the empty address: receive every frame of the instance" },
+	{ "bridge", CONF_BOOL, 0, "no",
+	  "the TAP is in an OS bridge: learn and announce source MACs" },
+	{ "bridge_age", CONF_DUR, 0, "300s",
+	  "forget a learned MAC not seen for this long" },
+	{ "iface_up_cmd", CONF_STR, 0, NULL,
+	  "shell command run when the TAP is up ($IFACE is its name)" },
+	{ "iface_down_cmd", CONF_STR, 0, NULL,
+	  "shell command run before the TAP goes away" },
+	{ "user", CONF_STR, 0, NULL,
+	  "user to switch to once the TAP is configured" },
+	{ "group", CONF_STR, 0, NULL,
+	  "group to switch to (default: the user's primary group)" },
+	{ "loglevel", CONF_INT, 0, "2",
+	  "0 errors, 1 warnings, 2 info, 3 debug" },
+	{ NULL, CONF_STR, 0, NULL, NULL },
+};
+
+struct ether {
+	struct conf *conf;
+	const char *gate_path;
+	struct cloudgate *gate;
+	int connected;
+	int want_out;		/* the gate queue has bytes left */
+	int dirty;		/* the announced set must be sent again */
+	int tap;
+	unsigned tapflags;
+	char ifname[IFNAMSIZ];
+	int sigfd;
+	int cmd_up;		/* iface_up_cmd ran: iface_down_cmd will */
+	int setid;		/* user or group given */
+	uid_t uid;
+	gid_t gid;
+	uint32_t inst;
+	uint8_t mac[MAC_LEN];
+	unsigned mtu;
+	int promisc;
+	struct mac_table *learned;	/* bridge mode only */
+	unsigned age;
+	uint64_t next_retry, next_announce, next_expire;	/* ms */
+	unsigned retries;
+	unsigned long long dropped;
+	struct cg_addr *ann;
+	uint8_t (*macs)[MAC_LEN];
+	uint8_t *buf;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- configuration ------------------------------------------------- */
+
+static int ether_bad(const struct ether *e, const char *name,
+		    const char *why)
+{
+	char where[512];
+	const struct conf_val *v = conf_last(e->conf, name);
+
+	if (v != NULL)
+		conf_where(v, name, where, sizeof(where));
+	else
+		snprintf(where, sizeof(where), "%s: ", name);
+	log_warnx("%s%s", where, why);
+	return -1;
+}
+
+static int ether_range(const struct ether *e, const char *name,
+		      long long lo, long long hi, long long *out)
+{
+	char why[64];
+
+	*out = conf_int(e->conf, name);
+	if (*out >= lo && *out <= hi)
+		return 0;
+	snprintf(why, sizeof(why), "must be %lld..%lld", lo, hi);
+	return ether_bad(e, name, why);
+}
+
+static int ether_conf_mac(struct ether *e)
+{
+	const struct conf_val *v = conf_last(e->conf, "mac");
+
+	if (v != NULL) {
+		if (mac_parse(v->raw, e->mac) < 0)
+			return ether_bad(e, "mac", "expected xx:xx:xx:xx:xx:xx");
+		if (mac_kind(e->mac) != MAC_UNICAST)
+			return ether_bad(e, "mac", "a group address");
+		if (memcmp(e->mac, "\0\0\0\0\0\0", MAC_LEN) == 0)
+			return ether_bad(e, "mac", "all zeroes");
+		return 0;
+	}
+	if (getrandom(e->mac, MAC_LEN, 0) != MAC_LEN) {
+		log_warn("getrandom");
+		return -1;
+	}
+	mac_make_local(e->mac);
+	return 0;
+}
+
+/* Resolve user and group now, so a typo fails before the TAP exists. */
+static int ether_conf_user(struct ether *e)
+{
+	const struct conf_val *u = conf_last(e->conf, "user");
+	const struct conf_val *g = conf_last(e->conf, "group");
+	struct passwd *pw = NULL;
+	struct group *gr;
+
+	if (u != NULL) {
+		if ((pw = getpwnam(u->raw)) == NULL)
+			return ether_bad(e, "user", "no such user");
+		e->uid = pw->pw_uid;
+		e->gid = pw->pw_gid;
+		e->setid = 1;
+	}
+	if (g != NULL) {
+		if ((gr = getgrnam(g->raw)) == NULL)
+			return ether_bad(e, "group", "no such group");
+		e->gid = gr->gr_gid;
+		e->setid = 1;
+	}
+	return 0;
+}
+
+static int ether_conf(struct ether *e)
+{
+	const struct conf_val *v = conf_last(e->conf, "gate");
+	size_t i, n;
+	long long x;
+
+	if (v == NULL)
+		return ether_bad(e, "gate", "required (the daemon's socket)");
+	if (!v->v.addr.is_unix)
+		return ether_bad(e, "gate", "must be a UNIX socket path");
+	e->gate_path = v->v.addr.path;
+	if (ether_range(e, "instance", 0, UINT32_MAX, &x) < 0)
+		return -1;
+	e->inst = (uint32_t)x;
+	if (ether_range(e, "mtu", 68, 65535, &x) < 0)
+		return -1;
+	e->mtu = (unsigned)x;
+	if (strlen(conf_str(e->conf, "iface_dev")) >= IFNAMSIZ)
+		return ether_bad(e, "iface_dev", "name too long");
+	n = conf_count(e->conf, "iface_addr");
+	for (i = 0; i < n; i++) {
+		v = conf_get(e->conf, "iface_addr", i);
+		if (!tap_addr_valid(v->raw)) {
+			char where[512];
+
+			log_warnx("%sexpected ADDRESS[/PREFIX], got \"%s\"",
+				  conf_where(v, "iface_addr", where,
+					     sizeof(where)), v->raw);
+			return -1;
+		}
+	}
+	if (conf_us(e->conf, "bridge_age") < 1000000 ||
+	    conf_us(e->conf, "bridge_age") > 86400ULL * 1000000)
+		return ether_bad(e, "bridge_age", "must be 1s..24h");
+	e->age = (unsigned)(conf_us(e->conf, "bridge_age") / 1000000);
+	e->promisc = (int)conf_int(e->conf, "promisc");
+	e->tapflags = conf_int(e->conf, "iface_persist") ? TAP_PERSIST : 0;
+	if (ether_conf_user(e) < 0)
+		return -1;
+	return ether_conf_mac(e);
+}
+
+/* ---- commands and privileges ---------------------------------------- */
+
+static void run_cmd(const struct ether *e, const char *name)
+{
+	const struct conf_val *v = conf_last(e->conf, name);
+	char *argv[] = { "sh", "-c", NULL, NULL };
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
+	pid_t pid;
+	int r, st;
+
+	if (v == NULL)
+		return;
+	argv[2] = (char *)v->raw;
+	setenv("IFACE", e->ifname, 1);
+	/* The child gets the default dispositions and no blocked signals. */
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGHUP);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	posix_spawnattr_setflags(&attr,
+				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (r != 0) {
+		errno = r;
+		log_warn("%s: cannot run \"%s\"", name, v->raw);
+		return;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		log_warnx("%s: \"%s\" failed (status %d)", name, v->raw, st);
+}
+
+static int drop_privs(const struct ether *e)
+{
+	if (!e->setid)
+		return 0;
+	if (setgroups(1, &e->gid) < 0 || setgid(e->gid) < 0) {
+		log_warn("cannot switch to group %u", (unsigned)e->gid);
+		return -1;
+	}
+	if (conf_last(e->conf, "user") != NULL && setuid(e->uid) < 0) {
+		log_warn("cannot switch to user %u", (unsigned)e->uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the gate ------------------------------------------------------- */
+
+static void gate_lost(struct ether *e, uint64_t now)
+{
+	log_warnx("gate %s: connection lost; retrying every second",
+		  e->gate_path);
+	e->connected = 0;
+	e->want_out = 0;
+	e->retries = 0;
+	e->next_retry = now + ETHER_RETRY_MS;
+}
+
+static void set_addr(struct cg_addr *a, uint32_t inst, const uint8_t *mac)
+{
+	memset(a, 0, sizeof(*a));
+	a->instance = inst;
+	if (mac != NULL) {
+		a->len = MAC_LEN;
+		a->plen = MAC_LEN * 8;
+		memcpy(a->bytes, mac, MAC_LEN);
+	}
+}
+
+static int gate_announce(struct ether *e, uint64_t now)
+{
+	size_t n = 0, i, k = 0;
+
+	set_addr(&e->ann[n++], e->inst, e->mac);
+	if (e->promisc)
+		set_addr(&e->ann[n++], e->inst, NULL);
+	if (e->learned != NULL)
+		k = mac_list(e->learned, e->macs, ETHER_LEARN_MAX);
+	for (i = 0; i < k; i++)
+		set_addr(&e->ann[n++], e->inst, e->macs[i]);
+	e->dirty = 0;
+	e->next_announce = now + ETHER_ANNOUNCE_MS;
+	if (cg_announce(e->gate, e->ann, n) < 0) {
+		gate_lost(e, now);
+		return -1;
+	}
+	log_debug("announced %zu address(es)", n);
+	return 0;
+}
+
+static void gate_flush(struct ether *e, uint64_t now)
+{
+	int r = cg_flush(e->gate);
+
+	if (r < 0)
+		gate_lost(e, now);
+	else
+		e->want_out = r;
+}
+
+static void gate_reconnect(struct ether *e, uint64_t now)
+{
+	e->next_retry = now + ETHER_RETRY_MS;
+	if (cg_reconnect(e->gate) < 0) {
+		if (++e->retries % ETHER_RETRY_LOG == 0)
+			log_warn("gate %s: still unreachable after %u tries",
+				 e->gate_path, e->retries);
+		return;
+	}
+	/* cg_reconnect announced the set we last sent; later changes
+	 * left e->dirty set. */
+	log_info("gate %s: reconnected", e->gate_path);
+	e->connected = 1;
+}
+
+/* A frame from the mesh: write it whole to the TAP. */
+static void frame_in(struct ether *e, const struct cg_packet *p)
+{
+	if (p->instance != e->inst || p->len < MAC_HDR_LEN ||
+	    p->len > ETHER_FRAME_MAX) {
+		e->dropped++;
+		return;
+	}
+	/* A source we learned here now talks from elsewhere: it moved. */
+	if (e->learned != NULL && mac_forget(e->learned, p->data + MAC_LEN))
+		e->dirty = 1;
+	if (write(e->tap, p->data, p->len) < 0) {
+		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO)
+			log_debug("TAP %s: write: %s", e->ifname,
+				  strerror(errno));
+		e->dropped++;
+	}
+}
+
+static void gate_input(struct ether *e, uint64_t now)
+{
+	struct cg_packet p;
+	int i, r;
+
+	for (i = 0; i < ETHER_BATCH; i++) {
+		r = cg_recv(e->gate, &p, 0);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			gate_lost(e, now);
+			return;
+		}
+		frame_in(e, &p);
+	}
+	gate_flush(e, now);	/* keepalive answers, if any */
+}
+
+/* ---- the TAP -------------------------------------------------------- */
+
+/* 1 to send, 0 to drop. Learns the source in bridge mode. */
+static int frame_out(struct ether *e, struct cg_packet *p, size_t len,
+		     uint64_t now)
+{
+	const uint8_t *f = e->buf;
+	int kind = mac_classify(f, len);
+
+	if (kind < 0)
+		return 0;
+	if (e->learned != NULL) {
+		/* Unicast between two hosts of this LAN: not for the mesh. */
+		if (kind == MAC_UNICAST && (mac_known(e->learned, f) ||
+		    memcmp(f, e->mac, MAC_LEN) == 0))
+			return 0;
+		if (memcmp(f + MAC_LEN, e->mac, MAC_LEN) != 0 &&
+		    mac_learn(e->learned, f + MAC_LEN, now / 1000) == 1) {
+			e->dirty = 1;
+			if (log_level() >= LOG_LVL_DEBUG) {
+				char m[18];
+
+				log_debug("learned %s", mac_fmt(f + MAC_LEN,
+					  m, sizeof(m)));
+			}
+		}
+	}
+	p->instance = e->inst;
+	p->dlen = kind == MAC_UNICAST ? MAC_LEN : 0;
+	p->dst = f;
+	p->slen = MAC_LEN;
+	p->src = f + MAC_LEN;
+	p->data = f;
+	p->len = len;
+	return 1;
+}
+
+static void tap_input(struct ether *e, uint64_t now)
+{
+	struct cg_packet p;
+	ssize_t n;
+	int i, sent = 0;
+
+	for (i = 0; i < ETHER_BATCH; i++) {
+		n = read(e->tap, e->buf, ETHER_FRAME_MAX);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("TAP %s: read", e->ifname);
+			break;
+		}
+		if (!e->connected || !frame_out(e, &p, (size_t)n, now))
+			continue;
+		if (cg_send(e->gate, &p) < 0) {
+			if (errno != EAGAIN) {
+				gate_lost(e, now);
+				return;
+			}
+			/* Queue full: let the kernel queue hold the rest. */
+			e->dropped++;
+			e->want_out = 1;
+			break;
+		}
+		sent++;
+	}
+	if (sent > 0 || e->want_out)
+		gate_flush(e, now);
+}
+
+/* ---- the loop ------------------------------------------------------- */
+
+static void timers(struct ether *e, uint64_t now)
+{
+	if (!e->connected && now >= e->next_retry)
+		gate_reconnect(e, now);
+	if (e->learned != NULL && now >= e->next_expire) {
+		e->next_expire = now + 1000;
+		if (mac_expire(e->learned, now / 1000) > 0)
+			e->dirty = 1;
+	}
+	if (e->connected && e->dirty && now >= e->next_announce)
+		gate_announce(e, now);
+}
+
+static int poll_timeout(const struct ether *e, uint64_t now)
+{
+	uint64_t next = now + 60000;
+
+	if (!e->connected && e->next_retry < next)
+		next = e->next_retry;
+	if (e->learned != NULL && e->next_expire < next)
+		next = e->next_expire;
+	if (e->connected && e->dirty && e->next_announce < next)
+		next = e->next_announce;
+	return next > now ? (int)(next - now) : 0;
+}
+
+static int signalled(struct ether *e)
+{
+	struct signalfd_siginfo si;
+
+	if (read(e->sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP) {
+		log_info("SIGHUP: nothing to reload");
+		return 0;
+	}
+	log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+	return 1;
+}
+
+static int ether_loop(struct ether *e)
+{
+	struct pollfd pfd[3];
+	uint64_t now;
+
+	for (;;) {
+		now = now_ms();
+		pfd[0] = (struct pollfd){ .fd = e->sigfd, .events = POLLIN };
+		/* While the gate is backed up, leave frames in the kernel. */
+		pfd[1] = (struct pollfd){ .fd = e->tap,
+			.events = e->want_out ? 0 : POLLIN };
+		pfd[2] = (struct pollfd){ .fd = -1 };
+		if (e->connected) {
+			pfd[2].fd = cg_fd(e->gate);
+			pfd[2].events = POLLIN | (e->want_out ? POLLOUT : 0);
+		}
+		if (poll(pfd, 3, poll_timeout(e, now)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("poll");
+			return -1;
+		}
+		now = now_ms();
+		if ((pfd[0].revents & POLLIN) && signalled(e))
+			return 0;
+		if (e->connected && (pfd[2].revents & POLLOUT))
+			gate_flush(e, now);
+		if (e->connected && (pfd[2].revents & (POLLIN | POLLHUP |
+						       POLLERR)))
+			gate_input(e, now);
+		if (pfd[1].revents & (POLLIN | POLLERR))
+			tap_input(e, now);
+		timers(e, now);
+	}
+}
+
+/* ---- setup ---------------------------------------------------------- */
+
+static int ether_signals(struct ether *e)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	e->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return e->sigfd < 0 ? -1 : 0;
+}
+
+static int ether_alloc(struct ether *e)
+{
+	size_t learn = conf_int(e->conf, "bridge") ? ETHER_LEARN_MAX : 0;
+
+	e->buf = malloc(ETHER_FRAME_MAX);
+	e->ann = calloc(learn + 2, sizeof(*e->ann));
+	e->macs = calloc(learn + 1, sizeof(*e->macs));
+	if (e->buf == NULL || e->ann == NULL || e->macs == NULL)
+		return -1;
+	if (learn > 0) {
+		e->learned = mac_table_new(learn, e->age);
+		if (e->learned == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int ether_tap(struct ether *e)
+{
+	struct tap_conf tc = { 0 };
+	const char **addrs;
+	char err[256];
+	size_t i, n = conf_count(e->conf, "iface_addr");
+	int r;
+
+	e->tap = tap_open(conf_str(e->conf, "iface_dev"), e->tapflags,
+			  e->ifname, err, sizeof(err));
+	if (e->tap < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	addrs = calloc(n + 1, sizeof(*addrs));
+	if (addrs == NULL) {
+		log_warn("TAP %s", e->ifname);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		addrs[i] = conf_get(e->conf, "iface_addr", i)->raw;
+	tc.mac = e->mac;
+	tc.mtu = e->mtu;
+	tc.promisc = e->learned != NULL;
+	tc.addrs = addrs;
+	tc.naddr = n;
+	r = tap_configure(e->ifname, &tc, err, sizeof(err));
+	free(addrs);
+	if (r < 0)
+		log_warnx("%s", err);
+	return r;
+}
+
+static int ether_start(struct ether *e)
+{
+	char err[256], mac[18];
+
+	if (ether_conf(e) < 0 || ether_alloc(e) < 0 || ether_signals(e) < 0)
+		return -1;
+	e->gate = cg_open(e->gate_path, "ether", err, sizeof(err));
+	if (e->gate == NULL) {
+		log_warnx("gate: %s", err);
+		return -1;
+	}
+	e->connected = 1;
+	if (ether_tap(e) < 0)
+		return -1;
+	log_info("TAP %s up, MAC %s, MTU %u, instance %u%s%s", e->ifname,
+		 mac_fmt(e->mac, mac, sizeof(mac)), e->mtu, e->inst,
+		 e->promisc ? ", promiscuous" : "",
+		 e->learned ? ", bridge" : "");
+	run_cmd(e, "iface_up_cmd");
+	e->cmd_up = 1;
+	if (drop_privs(e) < 0)
+		return -1;
+	/* A failure here is a lost daemon: the loop reconnects. */
+	gate_announce(e, now_ms());
+	return 0;
+}
+
+static void ether_stop(struct ether *e)
+{
+	if (e->cmd_up)
+		run_cmd(e, "iface_down_cmd");
+	tap_close(e->tap, e->tapflags);
+	if (e->gate != NULL)
+		cg_close(e->gate);
+	mac_table_free(e->learned);
+	free(e->macs);
+	free(e->ann);
+	free(e->buf);
+	if (e->sigfd >= 0)
+		close(e->sigfd);
+	conf_free(e->conf);
+}
+
+int main(int argc, char **argv)
+{
+	struct ether e = { .tap = -1, .sigfd = -1 };
+	long long lvl;
+	int r;
+
+	log_init("ether", LOG_LVL_INFO, 0);
+	e.conf = conf_new(ether_opts, "ether");
+	if (e.conf == NULL)
+		fatal("conf");
+	r = conf_args(e.conf, argc, argv);
+	if (r != 0) {
+		conf_free(e.conf);
+		return r > 0 ? 0 : 1;
+	}
+	if (ether_range(&e, "loglevel", 0, 3, &lvl) < 0) {
+		conf_free(e.conf);
+		return 1;
+	}
+	log_init("ether", (int)lvl, 0);
+	if (ether_start(&e) < 0) {
+		ether_stop(&e);
+		return 1;
+	}
+	r = ether_loop(&e);
+	if (e.dropped > 0)
+		log_info("%llu frame(s) dropped", e.dropped);
+	ether_stop(&e);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,36 @@
+# Helpers for the mesh tests (sourced after lib.sh): gates and cloudcat.
+CLOUDCAT=${CLOUDCAT:-$top_builddir/gates/cloudcat}
+
+# mesh_start NAME [CONFIG LINE...]: cloud with a gate socket at
+# $NET_TMP/NAME.gate, listening on 5000 on every address.
+mesh_start() {
+	local n=$1
+	shift
+	cloud_start "$n" "listen * 5000" "gate $NET_TMP/$n.gate" \
+		"conn_retry 500ms" "conn_keepalive 200ms" "conn_timeout 3s" "$@"
+}
+
+# cat_listen NAME TAG INSTANCE ADDRESS: a cloudcat that prints what it
+# receives into $NET_TMP/TAG.out and runs until the test ends.
+cat_listen() {
+	run_in "$1" "cat-$2" sh -c "exec '$CLOUDCAT' -gate '$NET_TMP/$1.gate' \
+		-instance $3 -address '$4' -count 1000000 >'$NET_TMP/$2.out'"
+	eval "PID_cat_$2=$LAST_PID"
+}
+
+# cat_send NAME INSTANCE ADDRESS TO LINE...: send each LINE, then exit.
+cat_send() {
+	local n=$1 inst=$2 addr=$3 to=$4
+	shift 4
+	printf '%s\n' "$@" | timeout 10 ip netns exec "$(ns "$n")" \
+		"$CLOUDCAT" -gate "$NET_TMP/$n.gate" -instance "$inst" \
+		-address "$addr" -to "$to"
+}
+
+# has_route NAME ADDR VIA: NAME's status shows route ADDR (inst/hex/plen)
+# through VIA (a peer name, or local); VIA may be omitted.
+has_route() {
+	grep -q "^route addr=$2 via=${3:-}" "$NET_TMP/$1.status" 2>/dev/null
+}
+no_route() { ! grep -q "^route addr=$2 " "$NET_TMP/$1.status" 2>/dev/null; }
+out_has() { grep -q -- "$2" "$NET_TMP/$1.out" 2>/dev/null; }

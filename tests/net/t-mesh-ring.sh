@@ -1,0 +1,55 @@
+#!/bin/bash
+# A ring of five: traffic from B to D goes through C. Kill C's daemon:
+# the routes through it are withdrawn and traffic resumes the other way
+# round; the time it took is printed.
+#
+#        A
+#      /   \
+#     B     E
+#     |     |
+#    (C) -- D        B -> C -> D, then B -> A -> E -> D
+#
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
+. "$top_srcdir/tests/net/mesh.sh"
+net_init
+net_need_cloud
+
+host A B C D E
+link A B; AB=$LB
+link B C; BC=$LB
+link C D; CD=$LB
+link D E; DE=$LB
+link E A; EA=$LB
+certs A B C D E
+mesh_start A "connect $AB 5000"
+mesh_start B "connect $BC 5000"
+mesh_start C "connect $CD 5000"
+mesh_start D "connect $DE 5000"
+mesh_start E "connect $EA 5000"
+for p in "A B" "B C" "C D" "D E" "E A"; do
+	wait_for 15 links_up $p || fail "link $p not up"
+done
+cat_listen D d 1 0d
+wait_for 10 has_route B 1/0d/8 C || fail "B does not route 0d via C"
+cat_send B 1 0b 0d "before" || fail "cloudcat B"
+wait_for 5 out_has d before || fail "D did not get B's line through C"
+
+t0=$(now_ms)
+cloud_stop C KILL 2
+i=0
+while :; do
+	i=$((i + 1))
+	cat_send B 1 0b 0d "after $i" >/dev/null 2>&1
+	out_has d "after" && break
+	[ $(($(now_ms) - t0)) -lt 15000 ] || fail "no traffic B -> D 15 s after C died"
+	sleep 0.05
+done
+ms=$(($(now_ms) - t0))
+say "traffic B -> D resumed $ms ms after C was killed ($i probes)"
+wait_for 5 has_route B 1/0d/8 A || fail "B's route to 0d is not via A"
+grep '^route addr=1/0d/8' "$NET_TMP/B.status"
+grep -q '^route addr=1/0d/8 via=A .* hops=3 ' "$NET_TMP/B.status" ||
+	fail "B's new route to 0d is not 3 hops"
+cloud_check A B D E
+say "ok"
