@@ -275,8 +275,12 @@ int tls_session(struct tls *t, int fd, struct tls_peer *p,
 		gnutls_deinit(s);
 		return -1;
 	}
-	if (p->is_server)
+	if (p->is_server) {
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+		/* no CA names in the request: a peer of another CA still
+		 * sends its certificate, and we can say why it is refused */
+		gnutls_certificate_send_x509_rdn_sequence(s, 1);
+	}
 	gnutls_session_set_ptr(s, p);
 	gnutls_transport_set_int(s, fd);
 	*out = s;

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Bad certificates are refused: B has a good certificate and trusts only
+# the test CA (and its CRL); A tries with each bad certificate in turn.
+# No link comes up on either side and B logs "refused", the reason and
+# A's address.
+#
+#   A (10.77.1.1) ---------> B (10.77.1.2) listen :5000
+#   A's cert: other CA       -> unknown issuer
+#             expired        -> expired
+#             not yet valid  -> not yet valid
+#             revoked        -> revoked
+#             no clientAuth  -> wrong key usage
+#   gnutls-cli, no cert      -> no certificate
+#
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
+net_init
+net_need_cloud
+
+host A B
+link A B
+certs B
+OTHER=$NET_TMP/other
+"$CLOUD_CERT" ca "$OTHER" "another CA" >/dev/null || hard_error "other CA"
+"$CLOUD_CERT" node "$OTHER" A >/dev/null || hard_error "other CA: A"
+mkdir -p "$NET_TMP/bad"
+# bad CASE [OPTION]: a certificate for A named after the case.
+bad() {
+	"$CLOUD_CERT" node "$CERTS" A ${2:+"$2"} >/dev/null ||
+		hard_error "cloud-cert node A ${2:-}"
+	[ "$1" != revoked ] || "$CLOUD_CERT" revoke "$CERTS" A >/dev/null ||
+		hard_error "cloud-cert revoke A"
+	mv "$CERTS/A.key" "$NET_TMP/bad/$1.key"
+	mv "$CERTS/A.crt" "$NET_TMP/bad/$1.crt"
+}
+bad expired --expired
+bad not-yet-valid --not-yet-valid
+bad no-client-auth --no-client-auth
+bad revoked
+cp "$OTHER/A.key" "$NET_TMP/bad/other-ca.key"
+cp "$OTHER/A.crt" "$NET_TMP/bad/other-ca.crt"
+
+cloud_start B "listen $IP_B 5000" "crl $CERTS/crl.pem"
+wait_for 5 listening B 5000 || { cloud_check B; fail "B not listening"; }
+
+# refused_line REASON: B logged, since the mark, one line naming the
+# refusal, the reason and A's address.
+refused_line() {
+	cloud_check B
+	log_since B | grep 'refused' | grep -F -- "$1" | grep -qF "$IP_A"
+}
+no_links() {
+	! any_link_up A && ! any_link_up B
+}
+
+try() {
+	local c=$1 reason=$2
+	log_mark B
+	cloud_start A "connect $IP_B 5000" "conn_retry 500ms" \
+		"key $NET_TMP/bad/$c.key" "cert $NET_TMP/bad/$c.crt"
+	wait_for 10 refused_line "$reason" ||
+		fail "$c: B did not log 'refused ... $reason ... $IP_A'"
+	sleep 0.5
+	no_links || fail "$c: a link came up"
+	say "$c: refused: $(log_since B | grep refused | head -n 1)"
+	cloud_stop A TERM 2 || true
+	rm -f "$NET_TMP/A.status"
+}
+try other-ca 'unknown issuer'
+try expired 'expired'
+try not-yet-valid 'not yet valid'
+try revoked 'revoked'
+try no-client-auth 'wrong key usage'
+
+# A TLS client with no certificate at all.
+log_mark B
+sleep 2 | in_ns A timeout 5 gnutls-cli --insecure --port 5000 "$IP_B" \
+	>"$NET_TMP/cli.log" 2>&1
+wait_for 10 refused_line 'no certificate' ||
+	fail "no certificate: B did not log 'refused ... no certificate'"
+no_links || fail "no certificate: a link came up"
+say "no-cert: refused: $(log_since B | grep refused | head -n 1)"
+cloud_check B
+say "ok"
