@@ -1,6 +1,7 @@
 #!/bin/bash
 # Bad certificates are refused: B has a good certificate and trusts only
-# the test CA (and its CRL); A tries with each bad certificate in turn.
+# the test CA (and its CRL); A tries with each bad certificate in turn,
+# first connecting to B, then listening while B connects to it.
 # No link comes up on either side and B logs "refused", the reason and
 # A's address.
 #
@@ -71,6 +72,37 @@ try expired 'expired'
 try not-yet-valid 'not yet valid'
 try revoked 'revoked'
 try no-client-auth 'wrong key usage'
+
+# The other way round: the bad node listens and the good one connects;
+# the good node, as TLS client, refuses the server's certificate.
+cloud_stop B TERM 2 || true
+rm -f "$NET_TMP/B.status"
+refused_by_b() {
+	log_since B | grep 'refused' | grep -F -- "$1" | grep -qF "$IP_A"
+}
+back() {
+	local c=$1 reason=$2
+	log_mark B
+	cloud_start A "listen $IP_A 5000" \
+		"key $NET_TMP/bad/$c.key" "cert $NET_TMP/bad/$c.crt"
+	wait_for 5 listening A 5000 || fail "$c: A not listening"
+	cloud_start B "connect $IP_A 5000" "conn_retry 500ms" \
+		"crl $CERTS/crl.pem"
+	wait_for 10 refused_by_b "$reason" ||
+		fail "$c (B connects): B did not log 'refused ... $reason'"
+	sleep 0.5
+	no_links || fail "$c (B connects): a link came up"
+	say "$c, B connecting: $(log_since B | grep refused | head -n 1)"
+	cloud_stop A TERM 2 || true
+	cloud_stop B TERM 2 || true
+	rm -f "$NET_TMP/A.status" "$NET_TMP/B.status"
+}
+back other-ca 'unknown issuer'
+back expired 'expired'
+back not-yet-valid 'not yet valid'
+back revoked 'revoked'
+cloud_start B "listen $IP_B 5000" "crl $CERTS/crl.pem"
+wait_for 5 listening B 5000 || fail "B not listening again"
 
 # A TLS client with no certificate at all.
 log_mark B
