@@ -1,0 +1,97 @@
+# bench/vpn-cloudvpn.sh: cloudvpn, one `cloud` daemon and one `ether` TAP
+# gate per node. Links are TCP + TLS 1.3 with AES-256-GCM only (the same
+# AEAD as OpenVPN's data channel). Pair: A connects to B. Line: A and C
+# connect to B, which routes A<->C. Certificates from tools/cloud-cert.
+#
+# Binaries: $CLOUD_BIN and $ETHER_BIN, default cloud/cloud and ether/ether
+# in the build tree ($BUILD_DIR, default the source tree).
+
+CLOUD_PRIO='NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM'
+CLOUD_PORT=7000
+
+cloudvpn_bins() {
+	CLOUD_BIN=${CLOUD_BIN:-${BUILD_DIR:-$TOP}/cloud/cloud}
+	ETHER_BIN=${ETHER_BIN:-${BUILD_DIR:-$TOP}/ether/ether}
+}
+
+cloudvpn_check() {
+	cloudvpn_bins
+	[ -x "$CLOUD_BIN" ] || { echo "no cloud binary at $CLOUD_BIN"; return 1; }
+	[ -x "$ETHER_BIN" ] || { echo "no ether binary at $ETHER_BIN"; return 1; }
+}
+cloudvpn_version() {
+	echo "cloudvpn $(git -C "$TOP" describe --always --dirty 2>/dev/null ||
+		echo unknown)"
+}
+cloudvpn_desc() {
+	echo "cloud + ether (TAP), TCP+TLS 1.3 AES-256-GCM, ECDSA P-256 certs;" \
+		"line: B routes A<->C"
+}
+
+cloudvpn_certs() {
+	local d=$WORK/cloudpki n
+	[ -e "$d/c.crt" ] && return 0
+	if [ -x "$TOP/tools/cloud-cert" ] &&
+	   "$TOP/tools/cloud-cert" ca "$d" >/dev/null 2>&1 &&
+	   "$TOP/tools/cloud-cert" node "$d" a >/dev/null 2>&1 &&
+	   "$TOP/tools/cloud-cert" node "$d" b >/dev/null 2>&1 &&
+	   "$TOP/tools/cloud-cert" node "$d" c >/dev/null 2>&1; then
+		return 0
+	fi
+	log "cloudvpn: tools/cloud-cert failed, using the bench's certtool PKI"
+	pki_make a b c || return 1
+	mkdir -p "$d"
+	for n in ca a b c; do
+		cp "$WORK/pki/$n.crt" "$d/"
+		[ "$n" = ca ] || cp "$WORK/pki/$n.key" "$d/"
+	done
+}
+
+# cloudvpn_conf NODE TOPO -> cloud config on stdout
+cloudvpn_conf() {
+	local n=$1 topo=$2 d=$WORK/cloudpki s=$WORK/cloud/$1
+	echo "#!/usr/sbin/cloud -@include"
+	case $n in
+	a) echo "connect $U_BA $CLOUD_PORT" ;;
+	b) echo "listen $U_BA $CLOUD_PORT"
+	   [ "$topo" = line ] && echo "listen $U_BC $CLOUD_PORT" ;;
+	c) echo "connect $U_BC $CLOUD_PORT" ;;
+	esac
+	cat <<-CONF
+	key $d/$n.key
+	cert $d/$n.crt
+	ca $d/ca.crt
+	gate $s/gate.sock
+	tls_prio_str $CLOUD_PRIO
+	status-file $s/status
+	CONF
+}
+
+cloudvpn_setup() {
+	local topo=$1 nodes n ip i s
+	cloudvpn_bins
+	cloudvpn_certs || return 1
+	if [ "$topo" = pair ]; then nodes="b a"; TARGET_IP=$O_B
+	else nodes="b a c"; TARGET_IP=$O_C; fi
+	for n in $nodes; do
+		s=$WORK/cloud/$n
+		rm -rf "$s"
+		mkdir -p "$s"
+		cloudvpn_conf "$n" "$topo" >"$s/cloud.cfg"
+		spawn "$n" "cloud-$n" "$CLOUD_BIN" -@include "$s/cloud.cfg"
+	done
+	for n in $nodes; do
+		s=$WORK/cloud/$n
+		for i in $(seq 100); do
+			[ -S "$s/gate.sock" ] && break
+			sleep 0.1
+		done
+		[ -S "$s/gate.sock" ] ||
+			{ log "cloudvpn: $n: no gate socket $s/gate.sock"; return 1; }
+		case $n in a) ip=$O_A ;; b) ip=$O_B ;; c) ip=$O_C ;; esac
+		spawn "$n" "ether-$n" "$ETHER_BIN" -gate "$s/gate.sock" \
+			-iface_dev cvbeth -iface_addr "$ip/24" -mtu "$OVL_MTU"
+	done
+}
+
+cloudvpn_teardown() { :; }
