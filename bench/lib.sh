@@ -211,22 +211,28 @@ cpu_ticks() {
 }
 
 # Sample VmRSS of every node (sum of its processes) every 0.2 s until
-# killed; the largest node figure seen so far (KiB) is kept in FILE.
+# killed; the largest node figure seen so far (KiB) is kept in FILE, and
+# the largest figure of each program (by name) in FILE.proc.
 rss_sampler() {
-	local out=$1 max=0 e node p kb n
-	declare -A per
+	local out=$1 max=0 e node p kb n comm
+	declare -A per pmax
 	while [ -d "$WORK" ]; do
 		per=()
 		for e in "${VPN_PIDS[@]}"; do
 			node=${e%%:*} p=${e#*:}
 			kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" \
 				2>/dev/null)
+			comm=$(cat "/proc/$p/comm" 2>/dev/null) || continue
 			per[$node]=$(( ${per[$node]:-0} + ${kb:-0} ))
+			[ "${kb:-0}" -gt "${pmax[$comm]:-0}" ] && pmax[$comm]=$kb
 		done
 		for n in "${per[@]}"; do
 			[ "$n" -gt "$max" ] && max=$n
 		done
 		echo "$max" >"$out.tmp" && mv "$out.tmp" "$out"
+		for comm in "${!pmax[@]}"; do
+			echo "$comm ${pmax[$comm]}"
+		done >"$out.proc.tmp" && mv "$out.proc.tmp" "$out.proc"
 		sleep 0.2
 	done
 }

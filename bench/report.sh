@@ -103,6 +103,16 @@ EOF
 		done
 	done
 	echo
+	echo "Largest RSS of each program under load (MiB, max over runs):"
+	echo
+	echo "| VPN | topology | program | RSS MiB |"
+	echo "| --- | --- | --- | ---: |"
+	awk -F '\t' '$3 ~ /^rss:/ { k = $1 "\t" $2 "\t" substr($3, 5)
+		if (!(k in m) || $5 + 0 > m[k]) m[k] = $5 + 0 }
+		END { for (k in m) { split(k, f, "\t")
+			printf "| %s | %s | %s | %.1f |\n", f[1], f[2], f[3], m[k] } }' \
+		"$RAW/samples.tsv" | sort
+	echo
 	echo "## cloudvpn / peer (ratio of medians)"
 	echo
 	if ! measured cloudvpn; then

@@ -1,0 +1,671 @@
+/*
+ * The gate socket server. Local applications (gates) connect to a UNIX
+ * socket, exchange hellos, announce the addresses they own and exchange
+ * packets with the daemon. The codec is lib/gateproto.c, shared with
+ * libcloudgate.
+ *
+ * A gate is freed only from its own top-level callbacks (read, write,
+ * timer) or at shutdown; gate_deliver only queues, so forwarding a packet
+ * from one gate to another can never free a gate under its caller.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cloud.h"
+#include "conf.h"
+#include "fwd.h"
+#include "gate.h"
+#include "gateproto.h"
+#include "log.h"
+#include "route.h"
+
+#define GATE_INBUF (2 * GP_MSG_MAX)	/* a whole message always fits */
+#define GATE_OUTBUF (512 * 1024)	/* per gate; full means drop */
+#define GATE_READS 8			/* reads per wakeup, for fairness */
+#define GATE_ACCEPTS 16			/* accepts per wakeup */
+#define GATE_BACKLOG 16
+#define GATE_DEF_MAX 64
+#define GATE_DEF_MODE 0660
+#define GATE_TICK (GP_KEEPALIVE_MS / 2000.0)	/* seconds */
+
+struct gate {
+	struct gate *next;
+	struct cloud *c;
+	uint32_t id;
+	int fd;
+	int hello;		/* the gate's hello arrived */
+	int announced;		/* it has a set in the route table */
+	char name[GP_NAME_MAX + 1];
+	ev_io rio, wio;
+	ev_timer timer;
+	ev_tstamp born, last_rx, last_tx;
+	struct addr *addrs;
+	size_t naddrs;
+	uint8_t *in;		/* unparsed: in[ihead..itail) */
+	size_t ihead, itail;
+	uint8_t *out;		/* queued: out[ohead..otail) */
+	size_t ohead, otail;
+	uint64_t pkts_in, pkts_out, drops;
+};
+
+struct gate_listener {
+	struct gate_listener *next;
+	struct cloud *c;
+	int fd;
+	ev_io io;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+struct gates {
+	struct gate_listener *ls;
+	struct gate *list;
+	size_t count, max;
+	uint32_t next_id;
+	uint32_t from;		/* the gate whose packet is being forwarded */
+	struct addr scratch[GP_ANNOUNCE_MAX];
+};
+
+static void gate_close(struct gate *g)
+{
+	struct gates *gs = g->c->gates;
+	struct gate **pp;
+
+	ev_io_stop(g->c->loop, &g->rio);
+	ev_io_stop(g->c->loop, &g->wio);
+	ev_timer_stop(g->c->loop, &g->timer);
+	close(g->fd);
+	if (g->announced && g->c->rt != NULL)
+		route_local_set(g->c->rt, g->id, NULL, 0);
+	for (pp = &gs->list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	gs->count--;
+	free(g->addrs);
+	free(g->in);
+	free(g->out);
+	free(g);
+}
+
+/* Room for need bytes at the queue's tail, or NULL when full. */
+static uint8_t *gate_room(struct gate *g, size_t need)
+{
+	if (GATE_OUTBUF - g->otail < need && g->ohead > 0) {
+		memmove(g->out, g->out + g->ohead, g->otail - g->ohead);
+		g->otail -= g->ohead;
+		g->ohead = 0;
+	}
+	if (GATE_OUTBUF - g->otail < need)
+		return NULL;
+	return g->out + g->otail;
+}
+
+static void gate_queued(struct gate *g, size_t n)
+{
+	g->otail += n;
+	if (!ev_is_active(&g->wio))
+		ev_io_start(g->c->loop, &g->wio);
+}
+
+static void gate_send_hello(struct gate *g)
+{
+	uint8_t *b = gate_room(g, GP_HDR + 3 + GP_NAME_MAX);
+	size_t n;
+
+	n = gp_hello_encode(b, GP_HDR + 3 + GP_NAME_MAX, GP_VERSION,
+			    g->c->name);
+	if (n == 0)	/* a node name unfit for the protocol */
+		n = gp_hello_encode(b, GP_HDR + 3 + GP_NAME_MAX, GP_VERSION,
+				    "cloud");
+	gate_queued(g, n);
+}
+
+static void gate_send_keepalive(struct gate *g)
+{
+	uint8_t *b = gate_room(g, GP_HDR);
+
+	if (b != NULL)
+		gate_queued(g, gp_keepalive_encode(b, GP_HDR));
+}
+
+/* Logs one line naming the gate; the caller closes it. */
+static int gate_bad(struct gate *g, const char *why)
+{
+	log_warnx("gate %u (%s): %s, closing", (unsigned)g->id, g->name,
+		  why);
+	return -1;
+}
+
+static int gate_on_hello(struct gate *g, const uint8_t *pl, size_t plen)
+{
+	uint16_t version = 0;
+	char name[GP_NAME_MAX + 1];
+	int r;
+
+	if (g->hello)
+		return gate_bad(g, "second hello");
+	r = gp_hello_decode(pl, plen, &version, name);
+	if (plen >= 2 && version != GP_VERSION) {
+		log_warnx("gate %u: speaks gate protocol version %u, this "
+			  "daemon speaks %u, closing", (unsigned)g->id,
+			  (unsigned)version, (unsigned)GP_VERSION);
+		/* best effort: let the gate read our version too */
+		if (send(g->fd, g->out + g->ohead, g->otail - g->ohead,
+			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_debug("gate %u: hello: %s", (unsigned)g->id,
+				  strerror(errno));
+		return -1;
+	}
+	if (r < 0)
+		return gate_bad(g, "malformed hello");
+	if (name[0] != '\0')
+		memcpy(g->name, name, sizeof(name));
+	g->hello = 1;
+	log_info("gate %u (%s): attached", (unsigned)g->id, g->name);
+	return 0;
+}
+
+static int gate_on_announce(struct gate *g, const uint8_t *pl, size_t plen)
+{
+	struct gates *gs = g->c->gates;
+	struct addr *set = NULL;
+	size_t n;
+
+	if (gp_announce_decode(pl, plen, gs->scratch, GP_ANNOUNCE_MAX,
+			       &n) < 0)
+		return gate_bad(g, "malformed announce");
+	if (n > 0) {
+		set = malloc(n * sizeof(*set));
+		if (set == NULL) {
+			log_warn("gate %u (%s): announce", (unsigned)g->id,
+				 g->name);
+			return -1;
+		}
+		memcpy(set, gs->scratch, n * sizeof(*set));
+	}
+	free(g->addrs);
+	g->addrs = set;
+	g->naddrs = n;
+	g->announced = 1;
+	if (g->c->rt != NULL &&
+	    route_local_set(g->c->rt, g->id, set, n) < 0)
+		log_warnx("gate %u (%s): route table refused its %zu "
+			  "addresses", (unsigned)g->id, g->name, n);
+	log_debug("gate %u (%s): announced %zu addresses", (unsigned)g->id,
+		  g->name, n);
+	return 0;
+}
+
+static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen)
+{
+	struct gates *gs = g->c->gates;
+	struct gp_packet gp;
+	struct pkt p;
+
+	if (gp_packet_decode(pl, plen, &gp) < 0)
+		return gate_bad(g, "malformed packet");
+	memset(&p, 0, sizeof(p));
+	p.inst = gp.inst;
+	p.ttl = g->c->default_ttl;
+	p.dlen = gp.dlen;
+	p.slen = gp.slen;
+	p.dst = gp.dst;
+	p.src = gp.src;
+	p.data = gp.data;
+	p.len = gp.len;
+	g->pkts_in++;
+	gs->from = g->id;
+	fwd_from_gate(g->c, g->id, &p);
+	gs->from = 0;
+	return 0;
+}
+
+static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
+			 size_t plen)
+{
+	if (type == GP_HELLO)
+		return gate_on_hello(g, pl, plen);
+	if (!g->hello)
+		return gate_bad(g, "message before hello");
+	switch (type) {
+	case GP_ANNOUNCE:
+		return gate_on_announce(g, pl, plen);
+	case GP_PACKET:
+		return gate_on_packet(g, pl, plen);
+	case GP_KEEPALIVE:
+		return 0;
+	default:
+		return gate_bad(g, "unexpected message");
+	}
+}
+
+/* Act on every whole message buffered; -1 when the gate must close. */
+static int gate_parse(struct gate *g)
+{
+	const uint8_t *pl;
+	size_t plen;
+	uint8_t type;
+	long n;
+
+	for (;;) {
+		n = gp_frame(g->in + g->ihead, g->itail - g->ihead, &type, &pl,
+			     &plen);
+		if (n < 0)
+			return gate_bad(g, "bad message type or length");
+		if (n == 0)
+			return 0;
+		g->ihead += (size_t)n;
+		if (gate_dispatch(g, type, pl, plen) < 0)
+			return -1;
+	}
+}
+
+static void gate_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct gate *g = w->data;
+	size_t room;
+	ssize_t n;
+	int i;
+
+	(void)revents;
+	for (i = 0; i < GATE_READS; i++) {
+		if (g->ihead > 0) {
+			memmove(g->in, g->in + g->ihead, g->itail - g->ihead);
+			g->itail -= g->ihead;
+			g->ihead = 0;
+		}
+		room = GATE_INBUF - g->itail;
+		n = read(g->fd, g->in + g->itail, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			if (n < 0)
+				log_warn("gate %u (%s): read",
+					 (unsigned)g->id, g->name);
+			else
+				log_info("gate %u (%s): detached",
+					 (unsigned)g->id, g->name);
+			gate_close(g);
+			return;
+		}
+		g->itail += (size_t)n;
+		g->last_rx = ev_now(loop);
+		if (gate_parse(g) < 0) {
+			gate_close(g);
+			return;
+		}
+		if ((size_t)n < room)	/* drained */
+			return;
+	}
+}
+
+static void gate_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct gate *g = w->data;
+	ssize_t n;
+
+	(void)revents;
+	while (g->ohead < g->otail) {
+		n = send(g->fd, g->out + g->ohead, g->otail - g->ohead,
+			 MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			log_warn("gate %u (%s): write", (unsigned)g->id,
+				 g->name);
+			gate_close(g);
+			return;
+		}
+		g->ohead += (size_t)n;
+		g->last_tx = ev_now(loop);
+	}
+	g->ohead = g->otail = 0;
+	ev_io_stop(loop, w);
+}
+
+static void gate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct gate *g = w->data;
+	ev_tstamp now = ev_now(loop);
+
+	(void)revents;
+	if (!g->hello && now - g->born >= GP_HELLO_TIMEOUT_MS / 1000.0) {
+		gate_bad(g, "no hello in time");
+		gate_close(g);
+		return;
+	}
+	if (now - g->last_rx >= GP_DEAD_MS / 1000.0) {
+		gate_bad(g, "silent too long");
+		gate_close(g);
+		return;
+	}
+	/* half a tick early, so ticks that straddle the mark do not
+	 * stretch the interval to 1.5 keepalive periods */
+	if (now - g->last_tx >= GP_KEEPALIVE_MS / 1000.0 - GATE_TICK / 2 &&
+	    g->ohead == g->otail)
+		gate_send_keepalive(g);
+}
+
+static uint32_t gate_new_id(struct gates *gs)
+{
+	struct gate *g;
+
+	for (;;) {
+		if (++gs->next_id == 0)
+			continue;
+		for (g = gs->list; g != NULL; g = g->next)
+			if (g->id == gs->next_id)
+				break;
+		if (g == NULL)
+			return gs->next_id;
+	}
+}
+
+static void gate_attach(struct cloud *c, int fd)
+{
+	struct gates *gs = c->gates;
+	struct gate *g;
+
+	g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->in = malloc(GATE_INBUF)) == NULL ||
+	    (g->out = malloc(GATE_OUTBUF)) == NULL) {
+		log_warn("gate: new connection");
+		if (g != NULL)
+			free(g->in);
+		free(g);
+		close(fd);
+		return;
+	}
+	g->c = c;
+	g->fd = fd;
+	g->id = gate_new_id(gs);
+	strcpy(g->name, "-");
+	g->born = g->last_rx = g->last_tx = ev_now(c->loop);
+	ev_io_init(&g->rio, gate_read_cb, fd, EV_READ);
+	ev_io_init(&g->wio, gate_write_cb, fd, EV_WRITE);
+	ev_timer_init(&g->timer, gate_timer_cb, GATE_TICK, GATE_TICK);
+	g->rio.data = g->wio.data = g->timer.data = g;
+	g->next = gs->list;
+	gs->list = g;
+	gs->count++;
+	ev_io_start(c->loop, &g->rio);
+	ev_timer_start(c->loop, &g->timer);
+	gate_send_hello(g);
+}
+
+static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct gate_listener *l = w->data;
+	struct gates *gs = l->c->gates;
+	int fd, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < GATE_ACCEPTS; i++) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("gate %s: accept", l->path);
+			return;
+		}
+		if (gs->count >= gs->max) {
+			log_warnx("gate %s: max_gates (%zu) reached, closing "
+				  "a new gate", l->path, gs->max);
+			close(fd);
+			continue;
+		}
+		gate_attach(l->c, fd);
+	}
+}
+
+/* An existing socket file: remove it if stale, refuse if live. */
+static int gate_probe(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, r, e;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("gate %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("gate %s: exists and is not a socket", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("gate %s: socket", path);
+		return -1;
+	}
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	close(fd);
+	if (r == 0 || e == EAGAIN) {
+		log_warnx("gate %s: another daemon is listening", path);
+		return -1;
+	}
+	if (e != ECONNREFUSED && e != ENOENT) {
+		errno = e;
+		log_warn("gate %s: connect", path);
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_warn("gate %s: removing the stale socket", path);
+		return -1;
+	}
+	log_info("gate %s: replaced a stale socket file", path);
+	return 0;
+}
+
+/* Mode and owner from the configuration, before listen(): nobody can
+ * connect in between. */
+static int gate_perms(struct cloud *c, const char *path)
+{
+	const struct conf_val *mode = conf_last(c->conf, "gate_mode");
+	const struct conf_val *user = conf_last(c->conf, "user");
+	const struct conf_val *group = conf_last(c->conf, "group");
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	struct passwd *pw;
+	struct group *gr;
+
+	if (chmod(path, mode ? (mode_t)mode->v.i : GATE_DEF_MODE) < 0) {
+		log_warn("gate %s: chmod", path);
+		return -1;
+	}
+	if (user != NULL) {
+		if ((pw = getpwnam(user->raw)) == NULL) {
+			log_warnx("gate %s: unknown user \"%s\"", path,
+				  user->raw);
+			return -1;
+		}
+		uid = pw->pw_uid;
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group->raw)) == NULL) {
+			log_warnx("gate %s: unknown group \"%s\"", path,
+				  group->raw);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if ((user != NULL || group != NULL) && chown(path, uid, gid) < 0) {
+		log_warn("gate %s: chown", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int gate_listen(struct cloud *c, const char *path)
+{
+	struct gates *gs = c->gates;
+	struct gate_listener *l;
+	struct sockaddr_un sun;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("gate %s: path too long", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if (gate_probe(path, &sun) < 0)
+		return -1;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		log_warn("gate %s", path);
+		return -1;
+	}
+	l->c = c;
+	strcpy(l->path, path);
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
+		log_warn("gate %s: socket", path);
+		goto err_free;
+	}
+	if (bind(l->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		log_warn("gate %s: bind", path);
+		goto err_close;
+	}
+	if (gate_perms(c, path) < 0)
+		goto err_unlink;
+	if (listen(l->fd, GATE_BACKLOG) < 0) {
+		log_warn("gate %s: listen", path);
+		goto err_unlink;
+	}
+	ev_io_init(&l->io, gate_accept_cb, l->fd, EV_READ);
+	l->io.data = l;
+	ev_io_start(c->loop, &l->io);
+	l->next = gs->ls;
+	gs->ls = l;
+	log_info("gate %s: listening", path);
+	return 0;
+err_unlink:
+	unlink(path);
+err_close:
+	close(l->fd);
+err_free:
+	free(l);
+	return -1;
+}
+
+int gate_init(struct cloud *c)
+{
+	const struct conf_val *v;
+	char where[512];
+	size_t i, n;
+
+	if ((c->gates = calloc(1, sizeof(*c->gates))) == NULL) {
+		log_warn("gate");
+		return -1;
+	}
+	v = conf_last(c->conf, "max_gates");
+	c->gates->max = v ? (size_t)v->v.i : GATE_DEF_MAX;
+	n = conf_count(c->conf, "gate");
+	for (i = 0; i < n; i++) {
+		v = conf_get(c->conf, "gate", i);
+		if (!v->v.addr.is_unix) {
+			log_warnx("%snot a UNIX socket path",
+				  conf_where(v, "gate", where, sizeof(where)));
+			goto err;
+		}
+		if (gate_listen(c, v->v.addr.path) < 0)
+			goto err;
+	}
+	return 0;
+err:
+	gate_shutdown(c);
+	return -1;
+}
+
+void gate_shutdown(struct cloud *c)
+{
+	struct gates *gs = c->gates;
+	struct gate_listener *l;
+
+	if (gs == NULL)
+		return;
+	while (gs->list != NULL)
+		gate_close(gs->list);
+	while ((l = gs->ls) != NULL) {
+		gs->ls = l->next;
+		ev_io_stop(c->loop, &l->io);
+		close(l->fd);
+		if (unlink(l->path) < 0)
+			log_debug("gate %s: unlink: %s", l->path,
+				  strerror(errno));
+		free(l);
+	}
+	free(gs);
+	c->gates = NULL;
+}
+
+static int gate_wants(const struct gate *g, const struct pkt *p)
+{
+	size_t i;
+
+	for (i = 0; i < g->naddrs; i++) {
+		if (p->dlen == 0 ? g->addrs[i].inst == p->inst :
+		    addr_match(&g->addrs[i], p->inst, p->dst, p->dlen))
+			return 1;
+	}
+	return 0;
+}
+
+static void gate_put(struct gate *g, const struct pkt *p)
+{
+	struct gp_packet gp = {
+		.inst = p->inst, .dlen = p->dlen, .slen = p->slen,
+		.dst = p->dst, .src = p->src, .data = p->data, .len = p->len,
+	};
+	size_t need = GP_HDR + GP_PACKET_FIXED + p->dlen + p->slen + p->len;
+	uint8_t *b = gate_room(g, need);
+
+	if (b == NULL || gp_packet_encode(b, need, &gp) != need) {
+		g->drops++;
+		return;
+	}
+	g->pkts_out++;
+	gate_queued(g, need);
+}
+
+void gate_deliver(struct cloud *c, const struct pkt *p)
+{
+	struct gate *g;
+
+	if (c->gates == NULL)
+		return;
+	for (g = c->gates->list; g != NULL; g = g->next)
+		if (g->hello && g->id != c->gates->from && gate_wants(g, p))
+			gate_put(g, p);
+}
+
+void gate_status(struct cloud *c, FILE *f)
+{
+	struct gate *g;
+
+	if (c->gates == NULL)
+		return;
+	for (g = c->gates->list; g != NULL; g = g->next)
+		fprintf(f, "gate id=%u name=%s addrs=%zu pkts_in=%llu "
+			"pkts_out=%llu drops=%llu\n", (unsigned)g->id, g->name,
+			g->naddrs, (unsigned long long)g->pkts_in,
+			(unsigned long long)g->pkts_out,
+			(unsigned long long)g->drops);
+}

@@ -1,0 +1,650 @@
+/*
+ * libcloudgate: the client side of the gate socket. One non-blocking
+ * socket, one bounded output queue written in batches, one input buffer
+ * read until EAGAIN and parsed a message at a time. Nothing is allocated
+ * per packet: the announced set is the only thing that grows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cloudgate.h"
+#include "gateproto.h"
+
+_Static_assert(CG_PAYLOAD_MAX == GP_PAYLOAD_MAX, "payload limits differ");
+_Static_assert(CG_ADDR_MAX == GP_ADDR_MAX, "address limits differ");
+
+#define CG_OUTBUF (1024 * 1024)
+/* After compaction less than one message is left, so one always fits. */
+#define CG_INBUF (2 * GP_MSG_MAX)
+#define CG_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+struct cloudgate {
+	int fd;
+	int blocked;		/* a write met EAGAIN: wait for POLLOUT */
+	int eof;		/* the daemon closed; drain what is buffered */
+	int broken;		/* garbage or a dead socket: only reconnect */
+	int announced;		/* re-announce on reconnect */
+	char path[CG_PATH_MAX];
+	char name[GP_NAME_MAX + 1];
+	char daemon[GP_NAME_MAX + 1];
+	struct addr *ann;	/* the remembered announced set */
+	size_t nann;
+	uint8_t *out;		/* queued bytes are out[ohead..otail) */
+	size_t ohead, otail;
+	uint8_t *in;		/* unparsed bytes are in[ihead..itail) */
+	size_t ihead, itail;
+	uint64_t last_rx, last_tx;	/* monotonic ms */
+};
+
+static uint64_t cg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void cg_seterr(char *err, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void cg_seterr(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || size == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+}
+
+/* Write what is queued, in as few write() calls as the socket allows.
+ * 0 all written, 1 some left, -1 the socket is dead. */
+static int cg_write_out(struct cloudgate *g)
+{
+	ssize_t n;
+
+	while (g->ohead < g->otail) {
+		n = send(g->fd, g->out + g->ohead, g->otail - g->ohead,
+			 MSG_NOSIGNAL);
+		if (n > 0) {
+			g->ohead += (size_t)n;
+			g->last_tx = cg_now_ms();
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			g->blocked = 1;
+			return 1;
+		}
+		g->broken = 1;
+		return -1;
+	}
+	g->ohead = g->otail = 0;
+	g->blocked = 0;
+	return 0;
+}
+
+/* Room for need bytes at the tail of the output queue: compact, then
+ * write if that is not enough. 0 or -1 (errno EAGAIN: queue full). */
+static int cg_room(struct cloudgate *g, size_t need)
+{
+	if (CG_OUTBUF - g->otail >= need)
+		return 0;
+	if (cg_write_out(g) < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (g->ohead > 0) {
+		memmove(g->out, g->out + g->ohead, g->otail - g->ohead);
+		g->otail -= g->ohead;
+		g->ohead = 0;
+	}
+	if (CG_OUTBUF - g->otail >= need)
+		return 0;
+	errno = EAGAIN;
+	return -1;
+}
+
+/* Send now unless the socket already pushed back (then cg_flush does). */
+static int cg_kick(struct cloudgate *g)
+{
+	if (g->blocked)
+		return 0;
+	if (cg_write_out(g) < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+static int cg_queue_keepalive(struct cloudgate *g)
+{
+	if (cg_room(g, GP_HDR) < 0)
+		return -1;
+	g->otail += gp_keepalive_encode(g->out + g->otail, GP_HDR);
+	return cg_kick(g);
+}
+
+static int cg_queue_announce(struct cloudgate *g)
+{
+	size_t need = GP_HDR + 2, i, n;
+
+	for (i = 0; i < g->nann; i++)
+		need += GP_ANNOUNCE_ENTRY + g->ann[i].len;
+	if (cg_room(g, need) < 0)
+		return -1;
+	n = gp_announce_encode(g->out + g->otail, CG_OUTBUF - g->otail,
+			       g->ann, g->nann);
+	if (n == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	g->otail += n;
+	return cg_kick(g);
+}
+
+/* Read until EAGAIN or the buffer is full. Bytes read, or -1 at EOF (once
+ * nothing is left) or on error. Invalidates views into the old buffer. */
+static long cg_fill(struct cloudgate *g)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (g->ihead > 0) {
+		memmove(g->in, g->in + g->ihead, g->itail - g->ihead);
+		g->itail -= g->ihead;
+		g->ihead = 0;
+	}
+	while (!g->eof && g->itail < CG_INBUF) {
+		n = read(g->fd, g->in + g->itail, CG_INBUF - g->itail);
+		if (n > 0) {
+			g->itail += (size_t)n;
+			got += (size_t)n;
+		} else if (n == 0) {
+			g->eof = 1;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			break;
+		} else {
+			g->broken = 1;
+			return -1;
+		}
+	}
+	if (got > 0) {
+		g->last_rx = cg_now_ms();
+		return (long)got;
+	}
+	if (g->eof) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return 0;
+}
+
+static int cg_garbage(struct cloudgate *g)
+{
+	g->broken = 1;
+	errno = EPROTO;
+	return -1;
+}
+
+/* The next whole message in the input buffer: 1 and its type/payload,
+ * 0 if none is complete, -1 if the stream is garbage. */
+static int cg_next_msg(struct cloudgate *g, uint8_t *type,
+		       const uint8_t **pl, size_t *plen)
+{
+	long n;
+
+	n = gp_frame(g->in + g->ihead, g->itail - g->ihead, type, pl, plen);
+	if (n < 0)
+		return cg_garbage(g);
+	if (n == 0)
+		return 0;
+	g->ihead += (size_t)n;
+	return 1;
+}
+
+/* Parse buffered messages until a packet: 1, 0 (none buffered), -1. */
+static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
+{
+	struct gp_packet gp;
+	const uint8_t *pl;
+	size_t plen;
+	uint8_t type;
+	int r;
+
+	while ((r = cg_next_msg(g, &type, &pl, &plen)) == 1) {
+		if (type == GP_KEEPALIVE) {
+			if (cg_queue_keepalive(g) < 0 && errno != EAGAIN)
+				return -1;
+			continue;
+		}
+		if (type != GP_PACKET || gp_packet_decode(pl, plen, &gp) < 0)
+			return cg_garbage(g);
+		p->instance = gp.inst;
+		p->dlen = gp.dlen;
+		p->slen = gp.slen;
+		p->dst = gp.dst;
+		p->src = gp.src;
+		p->data = gp.data;
+		p->len = gp.len;
+		return 1;
+	}
+	return r;
+}
+
+/* Blocking hello exchange on a fresh socket, within GP_HELLO_TIMEOUT_MS. */
+static int cg_wait(struct cloudgate *g, uint64_t deadline, char *err,
+		   size_t errsize)
+{
+	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
+	uint64_t now = cg_now_ms();
+	int r;
+
+	if (g->ohead < g->otail)
+		pfd.events |= POLLOUT;
+	if (now >= deadline) {
+		cg_seterr(err, errsize, "%s: no hello from the daemon",
+			  g->path);
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	r = poll(&pfd, 1, (int)(deadline - now));
+	if (r < 0 && errno != EINTR) {
+		cg_seterr(err, errsize, "%s: poll: %s", g->path,
+			  strerror(errno));
+		return -1;
+	}
+	if (r > 0 && (pfd.revents & POLLOUT) && cg_write_out(g) < 0) {
+		cg_seterr(err, errsize, "%s: write: %s", g->path,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cg_check_hello(struct cloudgate *g, const uint8_t *pl,
+			  size_t plen, char *err, size_t errsize)
+{
+	uint16_t version = 0;
+	int r;
+
+	r = gp_hello_decode(pl, plen, &version, g->daemon);
+	if (plen >= 2 && version != GP_VERSION) {
+		cg_seterr(err, errsize, "%s: daemon speaks gate protocol "
+			  "version %u, this gate speaks %u", g->path,
+			  (unsigned)version, (unsigned)GP_VERSION);
+		errno = EPROTONOSUPPORT;
+		return -1;
+	}
+	if (r < 0) {
+		cg_seterr(err, errsize, "%s: malformed hello from the daemon",
+			  g->path);
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static int cg_handshake(struct cloudgate *g, char *err, size_t errsize)
+{
+	uint64_t deadline = cg_now_ms() + GP_HELLO_TIMEOUT_MS;
+	const uint8_t *pl;
+	size_t plen;
+	uint8_t type;
+	long got;
+	int r;
+
+	g->otail += gp_hello_encode(g->out, CG_OUTBUF, GP_VERSION, g->name);
+	if (cg_write_out(g) < 0) {
+		cg_seterr(err, errsize, "%s: write: %s", g->path,
+			  strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		r = cg_next_msg(g, &type, &pl, &plen);
+		if (r == 1 && type == GP_HELLO)
+			return cg_check_hello(g, pl, plen, err, errsize);
+		if (r != 0) {
+			cg_seterr(err, errsize, "%s: daemon sent garbage "
+				  "instead of a hello", g->path);
+			errno = EPROTO;
+			return -1;
+		}
+		got = cg_fill(g);
+		if (got < 0) {
+			cg_seterr(err, errsize, "%s: daemon closed the "
+				  "connection during the hello", g->path);
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (got == 0 && cg_wait(g, deadline, err, errsize) < 0)
+			return -1;
+	}
+}
+
+static void cg_reset(struct cloudgate *g)
+{
+	g->ohead = g->otail = g->ihead = g->itail = 0;
+	g->blocked = g->eof = g->broken = 0;
+	g->last_rx = g->last_tx = cg_now_ms();
+}
+
+/* Take over a connected socket and exchange hellos. */
+static int cg_attach(struct cloudgate *g, int fd, char *err, size_t errsize)
+{
+	int fl;
+
+	g->fd = fd;
+	cg_reset(g);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		cg_seterr(err, errsize, "%s: fcntl: %s", g->path,
+			  strerror(errno));
+		return -1;
+	}
+	return cg_handshake(g, err, errsize);
+}
+
+static int cg_connect(const char *path, char *err, size_t errsize)
+{
+	struct sockaddr_un sun;
+	int fd, e;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		cg_seterr(err, errsize, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		e = errno;
+		cg_seterr(err, errsize, "cannot reach the daemon at %s: %s",
+			  path, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect and attach; on failure the socket is closed, errno kept. */
+static int cg_dial(struct cloudgate *g, char *err, size_t errsize)
+{
+	int fd, e;
+
+	fd = cg_connect(g->path, err, errsize);
+	if (fd < 0)
+		return -1;
+	if (cg_attach(g, fd, err, errsize) < 0) {
+		e = errno;
+		close(fd);
+		g->fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static struct cloudgate *cg_new(const char *path, const char *name,
+				char *err, size_t errsize)
+{
+	struct cloudgate *g;
+
+	if (name == NULL)
+		name = "gate";
+	if (strlen(path) >= CG_PATH_MAX || path[0] == '\0' ||
+	    !gp_name_valid(name, strlen(name))) {
+		cg_seterr(err, errsize, "%s: bad socket path or gate name "
+			  "\"%s\"", path, name);
+		errno = EINVAL;
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		goto nomem;
+	g->fd = -1;
+	g->out = malloc(CG_OUTBUF);
+	g->in = malloc(CG_INBUF);
+	if (g->out == NULL || g->in == NULL)
+		goto nomem;
+	strcpy(g->path, path);
+	strcpy(g->name, name);
+	return g;
+nomem:
+	cg_close(g);
+	cg_seterr(err, errsize, "out of memory");
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct cloudgate *cg_open(const char *path, const char *name, char *err,
+			  size_t errsize)
+{
+	struct cloudgate *g;
+	int e;
+
+	g = cg_new(path, name, err, errsize);
+	if (g == NULL)
+		return NULL;
+	if (cg_dial(g, err, errsize) < 0) {
+		e = errno;
+		cg_close(g);
+		errno = e;
+		return NULL;
+	}
+	return g;
+}
+
+void cg_close(struct cloudgate *g)
+{
+	if (g == NULL)
+		return;
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g->ann);
+	free(g->out);
+	free(g->in);
+	free(g);
+}
+
+int cg_fd(const struct cloudgate *g)
+{
+	return g->fd;
+}
+
+int cg_announce(struct cloudgate *g, const struct cg_addr *a, size_t n)
+{
+	struct addr *set = NULL;
+	size_t i;
+
+	if (n > GP_ANNOUNCE_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n > 0 && (set = calloc(n, sizeof(*set))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		set[i].inst = a[i].instance;
+		set[i].len = a[i].len;
+		set[i].plen = a[i].plen;
+		if (!gp_addr_valid(&set[i])) {
+			free(set);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(set[i].b, a[i].bytes, a[i].len);
+	}
+	free(g->ann);
+	g->ann = set;
+	g->nann = n;
+	g->announced = 1;
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return cg_queue_announce(g);
+}
+
+int cg_send(struct cloudgate *g, const struct cg_packet *p)
+{
+	struct gp_packet gp = {
+		.inst = p->instance, .dlen = p->dlen, .slen = p->slen,
+		.dst = p->dst, .src = p->src, .data = p->data, .len = p->len,
+	};
+	size_t need = GP_HDR + GP_PACKET_FIXED + p->dlen + p->slen + p->len;
+
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (p->dlen > CG_ADDR_MAX || p->slen > CG_ADDR_MAX ||
+	    p->len > CG_PAYLOAD_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (cg_room(g, need) < 0)
+		return -1;
+	g->otail += gp_packet_encode(g->out + g->otail, CG_OUTBUF - g->otail,
+				     &gp);
+	return cg_kick(g);
+}
+
+int cg_flush(struct cloudgate *g)
+{
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return cg_write_out(g);
+}
+
+/* Keepalive duty on every call; returns ms until the next duty. */
+static int cg_keepalive(struct cloudgate *g, uint64_t now)
+{
+	uint64_t due = g->last_tx + GP_KEEPALIVE_MS;
+
+	if (now >= due && g->ohead == g->otail) {
+		if (cg_queue_keepalive(g) < 0 && errno != EAGAIN)
+			return -1;
+		due = now + GP_KEEPALIVE_MS;
+	}
+	return now >= due ? 1000 : (int)(due - now);
+}
+
+/* Nothing is buffered: wait for input (or room to write) up to wait_ms. */
+static int cg_poll(struct cloudgate *g, int wait_ms)
+{
+	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
+
+	if (g->ohead < g->otail)
+		pfd.events |= POLLOUT;
+	if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR)
+		return -1;
+	if ((pfd.revents & POLLOUT) && cg_write_out(g) < 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms)
+{
+	uint64_t start = cg_now_ms(), now;
+	long got;
+	int r, ka, wait;
+
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	for (;;) {
+		r = cg_next_packet(g, p);
+		if (r != 0)
+			return r;
+		now = cg_now_ms();
+		ka = cg_keepalive(g, now);
+		if (ka < 0)
+			return -1;
+		got = cg_fill(g);
+		if (got < 0)
+			return -1;
+		if (got > 0)
+			continue;
+		if (now - g->last_rx >= GP_DEAD_MS) {
+			g->broken = 1;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (timeout_ms == 0)
+			return 0;
+		wait = ka;
+		if (timeout_ms > 0) {
+			if (now - start >= (uint64_t)timeout_ms)
+				return 0;
+			if ((uint64_t)wait > timeout_ms - (now - start))
+				wait = (int)(timeout_ms - (now - start));
+		}
+		if (cg_poll(g, wait) < 0)
+			return -1;
+	}
+}
+
+int cg_reconnect(struct cloudgate *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
+	if (cg_dial(g, NULL, 0) < 0)
+		return -1;
+	if (g->announced && cg_queue_announce(g) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Same forms as addr_parse_hex: "01:02:ff" (two digits a group, chosen
+ * when there is a colon) or "0102ff". */
+int cg_parse_hex(const char *s, uint8_t *out, size_t cap)
+{
+	int colons = strchr(s, ':') != NULL, hi, lo;
+	size_t n = 0;
+
+	while (*s != '\0') {
+		hi = cg_hexval(s[0]);
+		lo = hi < 0 ? -1 : cg_hexval(s[1]);
+		if (lo < 0 || n == cap)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+		if (colons && *s == ':' && s[1] != '\0')
+			s++;
+		else if (colons && *s != '\0')
+			return -1;
+	}
+	return (int)n;
+}

@@ -1,0 +1,222 @@
+/* The gate protocol codec, shared by libcloudgate and the daemon. */
+#include <string.h>
+
+#include "bytes.h"
+#include "gateproto.h"
+
+static size_t gp_type_max(uint8_t type)
+{
+	switch (type) {
+	case GP_HELLO:
+		return GP_HELLO_MAX;
+	case GP_ANNOUNCE:
+		return GP_ANNOUNCE_BYTES;
+	case GP_PACKET:
+		return GP_PACKET_BYTES;
+	case GP_KEEPALIVE:
+		return 0;
+	default:
+		return (size_t)-1;	/* unknown */
+	}
+}
+
+long gp_frame(const uint8_t *buf, size_t len, uint8_t *type,
+	      const uint8_t **payload, size_t *plen)
+{
+	size_t max, n;
+
+	if (len < 1)
+		return 0;
+	max = gp_type_max(buf[0]);
+	if (max == (size_t)-1)
+		return -1;
+	if (len < GP_HDR)
+		return 0;
+	n = get24(buf + 1);
+	if (n > max)
+		return -1;
+	if (len - GP_HDR < n)
+		return 0;
+	*type = buf[0];
+	*payload = buf + GP_HDR;
+	*plen = n;
+	return (long)(GP_HDR + n);
+}
+
+static void gp_hdr(uint8_t *buf, uint8_t type, size_t plen)
+{
+	buf[0] = type;
+	put24(buf + 1, (uint32_t)plen);
+}
+
+int gp_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len > GP_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+size_t gp_hello_encode(uint8_t *buf, size_t cap, uint16_t version,
+		       const char *name)
+{
+	size_t nlen = strlen(name), plen = 2 + 1 + nlen;
+
+	if (!gp_name_valid(name, nlen) || cap < GP_HDR + plen)
+		return 0;
+	gp_hdr(buf, GP_HELLO, plen);
+	put16(buf + GP_HDR, version);
+	buf[GP_HDR + 2] = (uint8_t)nlen;
+	memcpy(buf + GP_HDR + 3, name, nlen);
+	return GP_HDR + plen;
+}
+
+int gp_hello_decode(const uint8_t *buf, size_t len, uint16_t *version,
+		    char *name)
+{
+	size_t nlen;
+
+	if (len < 3)
+		goto bad;
+	*version = get16(buf);
+	nlen = buf[2];
+	if (len != 3 + nlen || !gp_name_valid((const char *)buf + 3, nlen))
+		goto bad;
+	memcpy(name, buf + 3, nlen);
+	name[nlen] = '\0';
+	return 0;
+bad:
+	if (len >= 2)
+		*version = get16(buf);
+	return -1;
+}
+
+int gp_addr_valid(const struct addr *a)
+{
+	return a->len <= GP_ADDR_MAX && a->plen <= a->len * 8;
+}
+
+size_t gp_announce_encode(uint8_t *buf, size_t cap, const struct addr *a,
+			  size_t n)
+{
+	size_t i, off = GP_HDR + 2;
+
+	if (n > GP_ANNOUNCE_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!gp_addr_valid(&a[i]) || cap < off ||
+		    cap - off < GP_ANNOUNCE_ENTRY + (size_t)a[i].len)
+			return 0;
+		put32(buf + off, a[i].inst);
+		buf[off + 4] = a[i].len;
+		put16(buf + off + 5, a[i].plen);
+		memcpy(buf + off + GP_ANNOUNCE_ENTRY, a[i].b, a[i].len);
+		off += GP_ANNOUNCE_ENTRY + a[i].len;
+	}
+	if (cap < off)
+		return 0;
+	gp_hdr(buf, GP_ANNOUNCE, off - GP_HDR);
+	put16(buf + GP_HDR, (uint16_t)n);
+	return off;
+}
+
+/* Clear the bits past plen, as addr_mask does, without needing addr.c. */
+static void gp_addr_clear_host(struct addr *a)
+{
+	unsigned i = a->plen / 8, rest = a->plen % 8;
+
+	if (rest != 0)
+		a->b[i++] &= (uint8_t)(0xff << (8 - rest));
+	for (; i < ADDR_MAX; i++)
+		a->b[i] = 0;
+}
+
+int gp_announce_decode(const uint8_t *buf, size_t len, struct addr *out,
+		       size_t max, size_t *n)
+{
+	size_t i, count, off = 2;
+	struct addr *a;
+
+	if (len < 2)
+		return -1;
+	count = get16(buf);
+	if (count > GP_ANNOUNCE_MAX || count > max)
+		return -1;
+	for (i = 0; i < count; i++) {
+		a = &out[i];
+		if (len - off < GP_ANNOUNCE_ENTRY)
+			return -1;
+		memset(a, 0, sizeof(*a));
+		a->inst = get32(buf + off);
+		a->len = buf[off + 4];
+		a->plen = get16(buf + off + 5);
+		off += GP_ANNOUNCE_ENTRY;
+		if (!gp_addr_valid(a) || len - off < a->len)
+			return -1;
+		memcpy(a->b, buf + off, a->len);
+		off += a->len;
+		gp_addr_clear_host(a);
+	}
+	if (off != len)
+		return -1;
+	*n = count;
+	return 0;
+}
+
+size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p)
+{
+	size_t plen = GP_PACKET_FIXED + p->dlen + p->slen + p->len;
+	uint8_t *q = buf + GP_HDR + GP_PACKET_FIXED;
+
+	if (p->dlen > GP_ADDR_MAX || p->slen > GP_ADDR_MAX ||
+	    p->len > GP_PAYLOAD_MAX || cap < GP_HDR + plen)
+		return 0;
+	gp_hdr(buf, GP_PACKET, plen);
+	put32(buf + GP_HDR, p->inst);
+	buf[GP_HDR + 4] = p->dlen;
+	buf[GP_HDR + 5] = p->slen;
+	if (p->dlen)
+		memcpy(q, p->dst, p->dlen);
+	q += p->dlen;
+	if (p->slen)
+		memcpy(q, p->src, p->slen);
+	q += p->slen;
+	if (p->len)
+		memcpy(q, p->data, p->len);
+	return GP_HDR + plen;
+}
+
+int gp_packet_decode(const uint8_t *buf, size_t len, struct gp_packet *p)
+{
+	size_t off = GP_PACKET_FIXED;
+
+	if (len < GP_PACKET_FIXED)
+		return -1;
+	p->inst = get32(buf);
+	p->dlen = buf[4];
+	p->slen = buf[5];
+	if (p->dlen > GP_ADDR_MAX || p->slen > GP_ADDR_MAX ||
+	    len - off < (size_t)p->dlen + p->slen)
+		return -1;
+	p->dst = buf + off;
+	off += p->dlen;
+	p->src = buf + off;
+	off += p->slen;
+	p->data = buf + off;
+	p->len = len - off;
+	if (p->len > GP_PAYLOAD_MAX)
+		return -1;
+	return 0;
+}
+
+size_t gp_keepalive_encode(uint8_t *buf, size_t cap)
+{
+	if (cap < GP_HDR)
+		return 0;
+	gp_hdr(buf, GP_KEEPALIVE, 0);
+	return GP_HDR;
+}

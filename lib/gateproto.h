@@ -1,0 +1,90 @@
+/*
+ * The gate protocol in one screen: the codec shared by libcloudgate and the
+ * daemon's gate server. Byte-by-byte layouts are in doc/PROTOCOL.md.
+ *
+ * Every message: u8 type, u24 payload length (big-endian), payload.
+ * Encoders write a whole message (header included) into a caller buffer
+ * and return its size, or 0 if it does not fit or the input is invalid.
+ * Decoders take the payload only and return 0, or -1 on any malformation.
+ */
+#ifndef CV_GATEPROTO_H
+#define CV_GATEPROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define GP_VERSION 1
+
+#define GP_HDR 4
+#define GP_NAME_MAX 64		/* gate and node names, bytes */
+#define GP_ADDR_MAX ADDR_MAX	/* 16: an IPv6 address */
+#define GP_ANNOUNCE_MAX 1024	/* addresses in one ANNOUNCE */
+#define GP_PAYLOAD_MAX (96 * 1024)	/* == CG_PAYLOAD_MAX */
+
+/* Payload size limits per message type. */
+#define GP_HELLO_MAX 1024	/* generous: later versions may grow it */
+#define GP_ANNOUNCE_ENTRY (4 + 1 + 2)	/* plus the address bytes */
+#define GP_ANNOUNCE_BYTES \
+	(2 + GP_ANNOUNCE_MAX * (GP_ANNOUNCE_ENTRY + GP_ADDR_MAX))
+#define GP_PACKET_FIXED (4 + 1 + 1)
+#define GP_PACKET_BYTES (GP_PACKET_FIXED + 2 * GP_ADDR_MAX + GP_PAYLOAD_MAX)
+/* The largest whole message: a read buffer this big always progresses. */
+#define GP_MSG_MAX (GP_HDR + GP_PACKET_BYTES)
+
+/* Timers, milliseconds: a side silent for GP_DEAD_MS is dead; each side
+ * sends a KEEPALIVE after GP_KEEPALIVE_MS without sending anything. */
+#define GP_KEEPALIVE_MS 10000
+#define GP_DEAD_MS 30000
+#define GP_HELLO_TIMEOUT_MS 10000
+
+enum gp_type {
+	GP_HELLO = 1,		/* u16 version, u8 namelen, name */
+	GP_ANNOUNCE = 2,	/* gate -> daemon: u16 count, entries */
+	GP_PACKET = 3,		/* both ways */
+	GP_KEEPALIVE = 4,	/* both ways, empty */
+};
+
+struct gp_packet {
+	uint32_t inst;
+	uint8_t dlen, slen;	/* dlen 0: broadcast within inst */
+	const uint8_t *dst, *src;
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * Stream deframer. Returns the size of the whole first message when it is
+ * all in buf (and sets *type, *payload, *plen), 0 when more bytes are
+ * needed, -1 for an unknown type or a length over that type's limit.
+ */
+long gp_frame(const uint8_t *buf, size_t len, uint8_t *type,
+	      const uint8_t **payload, size_t *plen);
+
+size_t gp_hello_encode(uint8_t *buf, size_t cap, uint16_t version,
+		       const char *name);
+/* *version is set whenever len >= 2, even if the rest is malformed, so a
+ * caller can report a version mismatch before anything else. name gets a
+ * NUL-terminated copy (size GP_NAME_MAX + 1). */
+int gp_hello_decode(const uint8_t *buf, size_t len, uint16_t *version,
+		    char *name);
+/* Printable ASCII without spaces, at most GP_NAME_MAX bytes. */
+int gp_name_valid(const char *name, size_t len);
+
+size_t gp_announce_encode(uint8_t *buf, size_t cap, const struct addr *a,
+			  size_t n);
+/* Fills out[0..*n); max must be >= GP_ANNOUNCE_MAX to accept every valid
+ * message. Bits past plen are cleared. */
+int gp_announce_decode(const uint8_t *buf, size_t len, struct addr *out,
+		       size_t max, size_t *n);
+/* len <= GP_ADDR_MAX and plen <= len * 8. */
+int gp_addr_valid(const struct addr *a);
+
+size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p);
+/* The views point into buf. */
+int gp_packet_decode(const uint8_t *buf, size_t len, struct gp_packet *p);
+
+size_t gp_keepalive_encode(uint8_t *buf, size_t cap);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * libFuzzer target for the gate protocol: the input is a byte stream as a
+ * gate or the daemon would send it. Every whole message the deframer finds
+ * goes through every decoder; whatever decodes must encode back to the
+ * same bytes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateproto.c"
+
+static uint8_t fz_out[GP_MSG_MAX];
+static struct addr fz_addrs[GP_ANNOUNCE_MAX];
+
+static void fz_check_same(const uint8_t *msg, size_t n, size_t m)
+{
+	if (m != n || memcmp(fz_out, msg, n) != 0)
+		abort();
+}
+
+static void fz_message(const uint8_t *msg, size_t n, uint8_t type,
+		       const uint8_t *pl, size_t plen)
+{
+	char name[GP_NAME_MAX + 1];
+	struct gp_packet p;
+	uint16_t version;
+	size_t count;
+
+	if (gp_hello_decode(pl, plen, &version, name) == 0 &&
+	    type == GP_HELLO)
+		fz_check_same(msg, n, gp_hello_encode(fz_out, sizeof(fz_out),
+						      version, name));
+	if (gp_announce_decode(pl, plen, fz_addrs, GP_ANNOUNCE_MAX,
+			       &count) == 0 && type == GP_ANNOUNCE) {
+		/* host bits are cleared, so only the size must match */
+		if (gp_announce_encode(fz_out, sizeof(fz_out), fz_addrs,
+				       count) != n)
+			abort();
+	}
+	if (gp_packet_decode(pl, plen, &p) == 0 && type == GP_PACKET)
+		fz_check_same(msg, n, gp_packet_encode(fz_out, sizeof(fz_out),
+						       &p));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *pl;
+	size_t plen;
+	uint8_t type;
+	long n;
+
+	/* the decoders alone, on the raw input */
+	fz_message(data, size, 0, data, size);
+	while ((n = gp_frame(data, size, &type, &pl, &plen)) > 0) {
+		if ((size_t)n > size || pl + plen != data + n)
+			abort();
+		fz_message(data, (size_t)n, type, pl, plen);
+		data += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}

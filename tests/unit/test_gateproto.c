@@ -1,0 +1,692 @@
+/*
+ * The gate protocol codec and libcloudgate against a fake daemon.
+ *
+ *   libcloudgate (cg_*)  <--socketpair or UNIX socket-->  fake daemon
+ *                                                         (gp_* codec)
+ *
+ * libcloudgate is included whole so its static cg_attach() can take one
+ * end of a socketpair.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bytes.h"
+#include "gateproto.h"
+#include "cloudgate.c"
+
+/* ---- codec -------------------------------------------------------- */
+
+static void test_hello_roundtrip(void **state)
+{
+	uint8_t buf[128];
+	const uint8_t *pl;
+	char name[GP_NAME_MAX + 1];
+	uint16_t v = 0;
+	size_t n, plen;
+	uint8_t type;
+
+	(void)state;
+	n = gp_hello_encode(buf, sizeof(buf), GP_VERSION, "ether0");
+	assert_int_equal(n, GP_HDR + 3 + 6);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_HELLO);
+	assert_int_equal(gp_hello_decode(pl, plen, &v, name), 0);
+	assert_int_equal(v, GP_VERSION);
+	assert_string_equal(name, "ether0");
+	/* empty name is allowed */
+	n = gp_hello_encode(buf, sizeof(buf), 3, "");
+	assert_int_equal(gp_hello_decode(buf + GP_HDR, n - GP_HDR, &v, name),
+			 0);
+	assert_int_equal(v, 3);
+	assert_string_equal(name, "");
+}
+
+static void test_hello_malformed(void **state)
+{
+	char name[GP_NAME_MAX + 1], big[GP_NAME_MAX + 2];
+	uint8_t buf[128];
+	uint16_t v = 0;
+
+	(void)state;
+	assert_int_equal(gp_hello_encode(buf, 8, 1, "abcdef"), 0);
+	assert_int_equal(gp_hello_encode(buf, sizeof(buf), 1, "a b"), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(gp_hello_encode(buf, sizeof(buf), 1, big), 0);
+
+	assert_int_equal(gp_hello_decode(buf, 0, &v, name), -1);
+	memcpy(buf, "\x00\x09", 2);
+	assert_int_equal(gp_hello_decode(buf, 2, &v, name), -1);
+	assert_int_equal(v, 9);	/* the version still comes out */
+	memcpy(buf, "\x00\x01\x03" "ab", 5);	/* name shorter than said */
+	assert_int_equal(gp_hello_decode(buf, 5, &v, name), -1);
+	memcpy(buf, "\x00\x01\x01" "ab", 5);	/* trailing byte */
+	assert_int_equal(gp_hello_decode(buf, 5, &v, name), -1);
+	memcpy(buf, "\x00\x01\x02" "a\n", 5);	/* control character */
+	assert_int_equal(gp_hello_decode(buf, 5, &v, name), -1);
+	buf[2] = GP_NAME_MAX + 1;
+	memset(buf + 3, 'a', GP_NAME_MAX + 1);
+	assert_int_equal(gp_hello_decode(buf, 3 + GP_NAME_MAX + 1, &v, name),
+			 -1);
+}
+
+static struct addr mkaddr(uint32_t inst, const char *b, uint8_t len,
+			  uint16_t plen)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.inst = inst;
+	a.len = len;
+	a.plen = plen;
+	memcpy(a.b, b, len);
+	return a;
+}
+
+static void test_announce_roundtrip(void **state)
+{
+	static struct addr in[GP_ANNOUNCE_MAX], out[GP_ANNOUNCE_MAX];
+	static uint8_t buf[GP_HDR + GP_ANNOUNCE_BYTES];
+	const uint8_t *pl;
+	size_t n, got, plen, i;
+	uint8_t type;
+
+	(void)state;
+	in[0] = mkaddr(1, "\x0a\x00\x00\x00", 4, 8);
+	in[1] = mkaddr(2, "", 0, 0);
+	in[2] = mkaddr(0xffffffff, "0123456789abcdef", 16, 128);
+	n = gp_announce_encode(buf, sizeof(buf), in, 3);
+	assert_true(n > 0);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_ANNOUNCE);
+	assert_int_equal(gp_announce_decode(pl, plen, out, 3, &got), 0);
+	assert_int_equal(got, 3);
+	for (i = 0; i < 3; i++)
+		assert_memory_equal(&in[i], &out[i], sizeof(in[i]));
+
+	/* host bits past plen are cleared */
+	in[0] = mkaddr(1, "\x0a\xff", 2, 12);
+	n = gp_announce_encode(buf, sizeof(buf), in, 1);
+	assert_int_equal(gp_announce_decode(buf + GP_HDR, n - GP_HDR, out, 1,
+					    &got), 0);
+	assert_int_equal(out[0].b[0], 0x0a);
+	assert_int_equal(out[0].b[1], 0xf0);
+
+	/* the largest set fits the deframer's limit */
+	for (i = 0; i < GP_ANNOUNCE_MAX; i++)
+		in[i] = mkaddr((uint32_t)i, "0123456789abcdef", 16, 128);
+	n = gp_announce_encode(buf, sizeof(buf), in, GP_ANNOUNCE_MAX);
+	assert_int_equal(n, sizeof(buf));
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(gp_announce_decode(pl, plen, out, GP_ANNOUNCE_MAX,
+					    &got), 0);
+	assert_int_equal(got, GP_ANNOUNCE_MAX);
+	assert_int_equal(out[1023].inst, 1023);
+	/* empty set */
+	n = gp_announce_encode(buf, sizeof(buf), in, 0);
+	assert_int_equal(n, GP_HDR + 2);
+	assert_int_equal(gp_announce_decode(buf + GP_HDR, 2, out, 1, &got), 0);
+	assert_int_equal(got, 0);
+}
+
+static void test_announce_malformed(void **state)
+{
+	struct addr a[2], out[4];
+	uint8_t buf[256], *e = buf + 2;
+	size_t got;
+
+	(void)state;
+	a[0] = mkaddr(1, "\x01", 1, 9);	/* plen > len * 8 */
+	assert_int_equal(gp_announce_encode(buf, sizeof(buf), a, 1), 0);
+	a[0] = mkaddr(1, "\x01\x02", 2, 16);
+	assert_int_equal(gp_announce_encode(buf, 10, a, 1), 0);	/* cap */
+	assert_int_equal(gp_announce_encode(buf, sizeof(buf), a,
+					    GP_ANNOUNCE_MAX + 1), 0);
+
+	/* one good entry: count 1, inst 1, len 2, plen 16, 01 02 */
+	put16(buf, 1);
+	put32(e, 1);
+	e[4] = 2;
+	put16(e + 5, 16);
+	e[7] = 1;
+	e[8] = 2;
+	assert_int_equal(gp_announce_decode(buf, 11, out, 4, &got), 0);
+	assert_int_equal(gp_announce_decode(buf, 1, out, 4, &got), -1);
+	assert_int_equal(gp_announce_decode(buf, 10, out, 4, &got), -1);
+	assert_int_equal(gp_announce_decode(buf, 8, out, 4, &got), -1);
+	assert_int_equal(gp_announce_decode(buf, 12, out, 4, &got), -1);
+	assert_int_equal(gp_announce_decode(buf, 11, out, 0, &got), -1);
+	put16(buf, 2);		/* count says more than there is */
+	assert_int_equal(gp_announce_decode(buf, 11, out, 4, &got), -1);
+	put16(buf, 0);		/* count says less */
+	assert_int_equal(gp_announce_decode(buf, 11, out, 4, &got), -1);
+	put16(buf, GP_ANNOUNCE_MAX + 1);
+	assert_int_equal(gp_announce_decode(buf, 11, out, 4, &got), -1);
+	put16(buf, 1);
+	put16(e + 5, 17);	/* plen > len * 8 */
+	assert_int_equal(gp_announce_decode(buf, 11, out, 4, &got), -1);
+	put16(e + 5, 16);
+	e[4] = 17;		/* len > GP_ADDR_MAX */
+	memset(e + 7, 0, 17);
+	assert_int_equal(gp_announce_decode(buf, 2 + 7 + 17, out, 4, &got),
+			 -1);
+}
+
+static void test_packet_roundtrip(void **state)
+{
+	static uint8_t buf[GP_MSG_MAX], data[GP_PAYLOAD_MAX];
+	struct gp_packet p = {
+		.inst = 42, .dlen = 2, .slen = 3,
+		.dst = (const uint8_t *)"\xaa\xbb",
+		.src = (const uint8_t *)"\x01\x02\x03",
+		.data = (const uint8_t *)"hello", .len = 5,
+	}, q;
+	const uint8_t *pl;
+	size_t n, plen;
+	uint8_t type;
+
+	(void)state;
+	n = gp_packet_encode(buf, sizeof(buf), &p);
+	assert_int_equal(n, GP_HDR + 6 + 2 + 3 + 5);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_PACKET);
+	assert_int_equal(gp_packet_decode(pl, plen, &q), 0);
+	assert_int_equal(q.inst, 42);
+	assert_int_equal(q.dlen, 2);
+	assert_int_equal(q.slen, 3);
+	assert_memory_equal(q.dst, "\xaa\xbb", 2);
+	assert_memory_equal(q.src, "\x01\x02\x03", 3);
+	assert_int_equal(q.len, 5);
+	assert_memory_equal(q.data, "hello", 5);
+
+	/* broadcast, no source, largest payload */
+	memset(data, 0x5a, sizeof(data));
+	p.dlen = 0;
+	p.slen = 16;
+	p.src = (const uint8_t *)"0123456789abcdef";
+	p.data = data;
+	p.len = sizeof(data);
+	n = gp_packet_encode(buf, sizeof(buf), &p);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(gp_packet_decode(pl, plen, &q), 0);
+	assert_int_equal(q.dlen, 0);
+	assert_int_equal(q.len, GP_PAYLOAD_MAX);
+	assert_memory_equal(q.data, data, sizeof(data));
+	/* empty payload */
+	p.len = 0;
+	n = gp_packet_encode(buf, sizeof(buf), &p);
+	assert_int_equal(gp_packet_decode(buf + GP_HDR, n - GP_HDR, &q), 0);
+	assert_int_equal(q.len, 0);
+}
+
+static void test_packet_malformed(void **state)
+{
+	static uint8_t buf[GP_MSG_MAX + 16];
+	struct gp_packet p = { .inst = 1, .dlen = 17 }, q;
+
+	(void)state;
+	assert_int_equal(gp_packet_encode(buf, sizeof(buf), &p), 0);
+	p.dlen = 0;
+	p.slen = 17;
+	assert_int_equal(gp_packet_encode(buf, sizeof(buf), &p), 0);
+	p.slen = 0;
+	p.len = GP_PAYLOAD_MAX + 1;
+	p.data = buf;
+	assert_int_equal(gp_packet_encode(buf, sizeof(buf), &p), 0);
+	p.len = 1;
+	assert_int_equal(gp_packet_encode(buf, GP_HDR + 6, &p), 0);
+
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(gp_packet_decode(buf, 5, &q), -1);
+	assert_int_equal(gp_packet_decode(buf, 6, &q), 0);
+	buf[4] = 2;		/* dlen 2, nothing after */
+	assert_int_equal(gp_packet_decode(buf, 7, &q), -1);
+	assert_int_equal(gp_packet_decode(buf, 8, &q), 0);
+	buf[5] = 1;		/* and slen 1 */
+	assert_int_equal(gp_packet_decode(buf, 8, &q), -1);
+	buf[4] = 17;
+	buf[5] = 0;
+	assert_int_equal(gp_packet_decode(buf, 100, &q), -1);
+	buf[4] = 0;
+	buf[5] = 17;
+	assert_int_equal(gp_packet_decode(buf, 100, &q), -1);
+	buf[5] = 0;
+	assert_int_equal(gp_packet_decode(buf, 6 + GP_PAYLOAD_MAX + 1, &q),
+			 -1);
+}
+
+static void test_deframer(void **state)
+{
+	uint8_t buf[64], hdr[GP_HDR];
+	const uint8_t *pl;
+	size_t n, m, i, plen;
+	uint8_t type;
+
+	(void)state;
+	n = gp_hello_encode(buf, sizeof(buf), GP_VERSION, "x");
+	m = gp_keepalive_encode(buf + n, sizeof(buf) - n);
+	assert_int_equal(m, GP_HDR);
+	for (i = 0; i < n; i++)	/* every partial prefix: need more */
+		assert_int_equal(gp_frame(buf, i, &type, &pl, &plen), 0);
+	assert_int_equal(gp_frame(buf, n + m, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_HELLO);
+	assert_ptr_equal(pl, buf + GP_HDR);
+	assert_int_equal(gp_frame(buf + n, m, &type, &pl, &plen), (long)m);
+	assert_int_equal(type, GP_KEEPALIVE);
+	assert_int_equal(plen, 0);
+
+	/* unknown types are refused at the first byte */
+	hdr[0] = 0;
+	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
+	hdr[0] = 5;
+	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
+	/* lengths over a type's limit are refused from the header alone */
+	hdr[0] = GP_KEEPALIVE;
+	put24(hdr + 1, 1);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	hdr[0] = GP_HELLO;
+	put24(hdr + 1, GP_HELLO_MAX + 1);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	hdr[0] = GP_ANNOUNCE;
+	put24(hdr + 1, GP_ANNOUNCE_BYTES + 1);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	hdr[0] = GP_PACKET;
+	put24(hdr + 1, GP_PACKET_BYTES + 1);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	put24(hdr + 1, GP_PACKET_BYTES);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
+}
+
+static void test_parse_hex(void **state)
+{
+	uint8_t b[CG_ADDR_MAX];
+
+	(void)state;
+	assert_int_equal(cg_parse_hex("", b, sizeof(b)), 0);
+	assert_int_equal(cg_parse_hex("0a:0B:ff", b, sizeof(b)), 3);
+	assert_memory_equal(b, "\x0a\x0b\xff", 3);
+	assert_int_equal(cg_parse_hex("0102", b, sizeof(b)), 2);
+	assert_memory_equal(b, "\x01\x02", 2);
+	assert_int_equal(cg_parse_hex("0", b, sizeof(b)), -1);
+	assert_int_equal(cg_parse_hex("0g", b, sizeof(b)), -1);
+	assert_int_equal(cg_parse_hex("01:", b, sizeof(b)), -1);
+	assert_int_equal(cg_parse_hex("01::02", b, sizeof(b)), -1);
+	assert_int_equal(cg_parse_hex("0102:03", b, sizeof(b)), -1);
+	assert_int_equal(cg_parse_hex("1:2", b, sizeof(b)), -1);
+	assert_int_equal(cg_parse_hex("010203", b, 2), -1);
+}
+
+/* ---- a fake daemon -------------------------------------------------- */
+
+struct fake {
+	int fd;
+	uint8_t buf[2 * GP_MSG_MAX];
+	size_t head, tail;
+};
+
+/* Blocking read of the next whole message (2 s at most). */
+static int fake_msg(struct fake *f, uint8_t *type, const uint8_t **pl,
+		    size_t *plen)
+{
+	struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
+	long n;
+	ssize_t r;
+
+	for (;;) {
+		n = gp_frame(f->buf + f->head, f->tail - f->head, type, pl,
+			     plen);
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			f->head += (size_t)n;
+			return 0;
+		}
+		if (f->head > 0) {
+			memmove(f->buf, f->buf + f->head, f->tail - f->head);
+			f->tail -= f->head;
+			f->head = 0;
+		}
+		if (poll(&pfd, 1, 2000) != 1)
+			return -1;
+		r = read(f->fd, f->buf + f->tail, sizeof(f->buf) - f->tail);
+		if (r <= 0)
+			return -1;
+		f->tail += (size_t)r;
+	}
+}
+
+static void fake_write(struct fake *f, const uint8_t *b, size_t n)
+{
+	assert_int_equal(write(f->fd, b, n), (ssize_t)n);
+}
+
+static void fake_hello(struct fake *f, uint16_t version)
+{
+	uint8_t b[GP_HDR + 3 + GP_NAME_MAX];
+
+	fake_write(f, b, gp_hello_encode(b, sizeof(b), version, "nodeA"));
+}
+
+static void fake_expect(struct fake *f, uint8_t want)
+{
+	const uint8_t *pl;
+	size_t plen;
+	uint8_t type;
+
+	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+	assert_int_equal(type, want);
+}
+
+/* A gate attached over a socketpair; the fake daemon has said hello. */
+static struct cloudgate *pair_gate(struct fake *f, uint16_t version,
+				   char *err, size_t errsize)
+{
+	struct cloudgate *g;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	memset(f, 0, sizeof(*f));
+	f->fd = sv[1];
+	fake_hello(f, version);
+	g = cg_new("socketpair", "tester", err, errsize);
+	assert_non_null(g);
+	if (cg_attach(g, sv[0], err, errsize) < 0) {
+		cg_close(g);
+		return NULL;
+	}
+	return g;
+}
+
+static void test_cg_hello_announce_packets(void **state)
+{
+	struct fake *f = malloc(sizeof(*f));
+	struct cg_addr a[2] = {
+		{ .instance = 7, .len = 1, .plen = 8, .bytes = { 0x0a } },
+		{ .instance = 8, .len = 0, .plen = 0 },
+	};
+	struct cg_packet cp = {
+		.instance = 7, .dlen = 1, .slen = 1,
+		.dst = (const uint8_t *)"\x0b",
+		.src = (const uint8_t *)"\x0a",
+		.data = (const uint8_t *)"ping", .len = 4,
+	};
+	uint8_t b[256], *q = b;
+	struct gp_packet gp;
+	struct addr out[4];
+	struct cloudgate *g;
+	const uint8_t *pl;
+	char name[GP_NAME_MAX + 1], err[128];
+	uint16_t v;
+	size_t plen, n;
+	uint8_t type;
+	int i;
+
+	(void)state;
+	g = pair_gate(f, GP_VERSION, err, sizeof(err));
+	assert_non_null(g);
+	assert_string_equal(g->daemon, "nodeA");
+	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+	assert_int_equal(type, GP_HELLO);
+	assert_int_equal(gp_hello_decode(pl, plen, &v, name), 0);
+	assert_string_equal(name, "tester");
+
+	assert_int_equal(cg_announce(g, a, 2), 0);
+	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+	assert_int_equal(type, GP_ANNOUNCE);
+	assert_int_equal(gp_announce_decode(pl, plen, out, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].inst, 7);
+	assert_int_equal(out[0].b[0], 0x0a);
+	assert_int_equal(out[1].len, 0);
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(cg_send(g, &cp), 0);
+	assert_int_equal(cg_flush(g), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+		assert_int_equal(type, GP_PACKET);
+		assert_int_equal(gp_packet_decode(pl, plen, &gp), 0);
+		assert_int_equal(gp.len, 4);
+		assert_memory_equal(gp.data, "ping", 4);
+	}
+
+	/* nothing there: no wait, then a short wait */
+	assert_int_equal(cg_recv(g, &cp, 0), 0);
+	assert_int_equal(cg_recv(g, &cp, 30), 0);
+
+	/* packet, keepalive, packet in one write: two packets come out and
+	 * the keepalive is answered */
+	gp.inst = 7;
+	gp.dlen = 1;
+	gp.slen = 1;
+	gp.dst = (const uint8_t *)"\x0a";
+	gp.src = (const uint8_t *)"\x0b";
+	gp.data = (const uint8_t *)"one";
+	gp.len = 3;
+	q += gp_packet_encode(q, sizeof(b) - (size_t)(q - b), &gp);
+	q += gp_keepalive_encode(q, sizeof(b) - (size_t)(q - b));
+	gp.data = (const uint8_t *)"two";
+	q += gp_packet_encode(q, sizeof(b) - (size_t)(q - b), &gp);
+	fake_write(f, b, (size_t)(q - b));
+	assert_int_equal(cg_recv(g, &cp, 1000), 1);
+	assert_int_equal(cp.instance, 7);
+	assert_int_equal(cp.slen, 1);
+	assert_int_equal(cp.src[0], 0x0b);
+	assert_memory_equal(cp.data, "one", 3);
+	assert_int_equal(cg_recv(g, &cp, 1000), 1);
+	assert_memory_equal(cp.data, "two", 3);
+	fake_expect(f, GP_KEEPALIVE);
+
+	/* a partial message stays buffered until its rest arrives */
+	n = gp_packet_encode(b, sizeof(b), &gp);
+	fake_write(f, b, 5);
+	assert_int_equal(cg_recv(g, &cp, 0), 0);
+	fake_write(f, b + 5, n - 5);
+	assert_int_equal(cg_recv(g, &cp, 1000), 1);
+	assert_memory_equal(cp.data, "two", 3);
+
+	/* garbage: an announce from the daemon is not allowed */
+	n = gp_announce_encode(b, sizeof(b), out, 1);
+	fake_write(f, b, n);
+	assert_int_equal(cg_recv(g, &cp, 1000), -1);
+	assert_int_equal(errno, EPROTO);
+	assert_int_equal(cg_send(g, &cp), -1);
+	cg_close(g);
+	close(f->fd);
+	free(f);
+}
+
+static void test_cg_garbage_and_eof(void **state)
+{
+	struct fake *f = malloc(sizeof(*f));
+	struct cloudgate *g;
+	struct cg_packet cp;
+	char err[128];
+
+	(void)state;
+	g = pair_gate(f, GP_VERSION, err, sizeof(err));
+	assert_non_null(g);
+	fake_write(f, (const uint8_t *)"\x63\x00\x00\x00", 4);
+	assert_int_equal(cg_recv(g, &cp, 1000), -1);
+	assert_int_equal(errno, EPROTO);
+	cg_close(g);
+	close(f->fd);
+
+	g = pair_gate(f, GP_VERSION, err, sizeof(err));
+	assert_non_null(g);
+	close(f->fd);
+	assert_int_equal(cg_recv(g, &cp, 1000), -1);
+	assert_int_equal(errno, ECONNRESET);
+	cg_close(g);
+	free(f);
+}
+
+static void test_cg_version_mismatch(void **state)
+{
+	struct fake *f = malloc(sizeof(*f));
+	char err[160];
+
+	(void)state;
+	assert_null(pair_gate(f, GP_VERSION + 1, err, sizeof(err)));
+	assert_int_equal(errno, EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "version 2"));
+	close(f->fd);
+	free(f);
+}
+
+static void test_cg_queue_full(void **state)
+{
+	static uint8_t data[CG_PAYLOAD_MAX];
+	struct fake *f = malloc(sizeof(*f));
+	struct cg_packet cp = { .instance = 1, .data = data,
+				.len = sizeof(data) };
+	struct cloudgate *g;
+	const uint8_t *pl;
+	char err[128];
+	size_t plen, sent = 0, got = 0;
+	uint8_t type;
+	int r = 0;
+
+	(void)state;
+	g = pair_gate(f, GP_VERSION, err, sizeof(err));
+	assert_non_null(g);
+	fake_expect(f, GP_HELLO);
+	while (sent < 1000 && (r = cg_send(g, &cp)) == 0)
+		sent++;
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_true(sent >= CG_OUTBUF / sizeof(data) - 1);
+	assert_int_equal(cg_flush(g), 1);
+	while (got < sent) {
+		assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+		assert_int_equal(type, GP_PACKET);
+		got++;
+		if (cg_flush(g) < 0)
+			fail();
+	}
+	assert_int_equal(cg_flush(g), 0);
+	cg_close(g);
+	close(f->fd);
+	free(f);
+}
+
+static void test_cg_open_unreachable(void **state)
+{
+	char err[200];
+
+	(void)state;
+	assert_null(cg_open("/nonexistent/cvgate.sock", "t", err,
+			    sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(err, "cannot reach the daemon"));
+	assert_null(cg_open("/tmp/x", "bad name", err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+}
+
+/* The child daemon: two connections; the second must re-announce. */
+static int fake_daemon(int lfd)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct gp_packet gp = { .inst = 9, .data = (const uint8_t *)"hi",
+				.len = 2 };
+	struct addr out[4];
+	const uint8_t *pl;
+	uint8_t type, b[64];
+	size_t plen, n;
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		f->fd = accept(lfd, NULL, NULL);
+		f->head = f->tail = 0;
+		if (f->fd < 0)
+			return 1;
+		fake_hello(f, GP_VERSION);
+		if (fake_msg(f, &type, &pl, &plen) < 0 || type != GP_HELLO)
+			return 2;
+		if (fake_msg(f, &type, &pl, &plen) < 0 ||
+		    type != GP_ANNOUNCE ||
+		    gp_announce_decode(pl, plen, out, 4, &n) < 0 || n != 1 ||
+		    out[0].inst != 9 || out[0].b[0] != 0x0a)
+			return 3;
+		if (round == 1)
+			fake_write(f, b, gp_packet_encode(b, sizeof(b), &gp));
+		close(f->fd);
+	}
+	free(f);
+	return 0;
+}
+
+static void test_cg_reconnect(void **state)
+{
+	struct cg_addr a = { .instance = 9, .len = 1, .plen = 8,
+			     .bytes = { 0x0a } };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct cloudgate *g;
+	struct cg_packet cp;
+	char err[200];
+	int lfd, st;
+	pid_t pid;
+
+	(void)state;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/cvgate-test-%d.sock",
+		 (int)getpid());
+	unlink(sun.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fake_daemon(lfd));
+	close(lfd);
+	g = cg_open(sun.sun_path, "re", err, sizeof(err));
+	assert_non_null(g);
+	assert_int_equal(cg_announce(g, &a, 1), 0);
+	assert_int_equal(cg_recv(g, &cp, 2000), -1);	/* daemon closed */
+	assert_int_equal(cg_reconnect(g), 0);
+	assert_int_equal(cg_recv(g, &cp, 2000), 1);
+	assert_int_equal(cp.instance, 9);
+	assert_memory_equal(cp.data, "hi", 2);
+	cg_close(g);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	unlink(sun.sun_path);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello_roundtrip),
+		cmocka_unit_test(test_hello_malformed),
+		cmocka_unit_test(test_announce_roundtrip),
+		cmocka_unit_test(test_announce_malformed),
+		cmocka_unit_test(test_packet_roundtrip),
+		cmocka_unit_test(test_packet_malformed),
+		cmocka_unit_test(test_deframer),
+		cmocka_unit_test(test_parse_hex),
+		cmocka_unit_test(test_cg_hello_announce_packets),
+		cmocka_unit_test(test_cg_garbage_and_eof),
+		cmocka_unit_test(test_cg_version_mismatch),
+		cmocka_unit_test(test_cg_queue_full),
+		cmocka_unit_test(test_cg_open_unreachable),
+		cmocka_unit_test(test_cg_reconnect),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
