@@ -24,6 +24,7 @@
 #include "fwd.h"
 #include "gate.h"
 #include "gateproto.h"
+#include "gso.h"
 #include "log.h"
 #include "route.h"
 
@@ -43,6 +44,7 @@ struct gate {
 	int fd;
 	int hello;		/* the gate's hello arrived */
 	int announced;		/* it has a set in the route table */
+	uint32_t caps;		/* GP_CAP_* the gate declared */
 	char name[GP_NAME_MAX + 1];
 	ev_io rio, wio;
 	ev_timer timer;
@@ -70,6 +72,7 @@ struct gates {
 	size_t count, max;
 	uint32_t next_id;
 	uint32_t from;		/* the gate whose packet is being forwarded */
+	uint8_t *split;		/* one segment, for gates without offload */
 	struct addr scratch[GP_ANNOUNCE_MAX];
 };
 
@@ -206,7 +209,8 @@ static int gate_on_announce(struct gate *g, const uint8_t *pl, size_t plen)
 	return 0;
 }
 
-static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen)
+static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
+			  int offload)
 {
 	struct gates *gs = g->c->gates;
 	struct gp_packet gp;
@@ -216,6 +220,7 @@ static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen)
 		return gate_bad(g, "malformed packet");
 	memset(&p, 0, sizeof(p));
 	p.inst = gp.inst;
+	p.flags = offload ? PKT_OFFLOAD : 0;
 	p.ttl = g->c->default_ttl;
 	p.dlen = gp.dlen;
 	p.slen = gp.slen;
@@ -241,7 +246,12 @@ static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
 	case GP_ANNOUNCE:
 		return gate_on_announce(g, pl, plen);
 	case GP_PACKET:
-		return gate_on_packet(g, pl, plen);
+	case GP_OFFLOAD:
+		return gate_on_packet(g, pl, plen, type == GP_OFFLOAD);
+	case GP_CAPS:
+		if (gp_caps_decode(pl, plen, &g->caps) < 0)
+			return gate_bad(g, "malformed capabilities");
+		return 0;
 	case GP_KEEPALIVE:
 		return 0;
 	default:
@@ -612,6 +622,7 @@ void gate_shutdown(struct cloud *c)
 				  strerror(errno));
 		free(l);
 	}
+	free(gs->split);
 	free(gs);
 	c->gates = NULL;
 }
@@ -628,11 +639,12 @@ static int gate_wants(const struct gate *g, const struct pkt *p)
 	return 0;
 }
 
-static void gate_put(struct gate *g, const struct pkt *p)
+static void gate_put_one(struct gate *g, const struct pkt *p)
 {
 	struct gp_packet gp = {
 		.inst = p->inst, .dlen = p->dlen, .slen = p->slen,
 		.dst = p->dst, .src = p->src, .data = p->data, .len = p->len,
+		.offload = !!(p->flags & PKT_OFFLOAD),
 	};
 	size_t need = GP_HDR + GP_PACKET_FIXED + p->dlen + p->slen + p->len;
 	uint8_t *b = gate_room(g, need);
@@ -643,6 +655,42 @@ static void gate_put(struct gate *g, const struct pkt *p)
 	}
 	g->pkts_out++;
 	gate_queued(g, need);
+}
+
+struct gate_seg {
+	struct gate *g;
+	const struct pkt *p;
+};
+
+static void gate_put_seg(void *arg, const uint8_t *frame, size_t len)
+{
+	struct gate_seg *s = arg;
+	struct pkt q = *s->p;
+
+	q.flags = 0;
+	q.data = frame;
+	q.len = len;
+	gate_put_one(s->g, &q);
+}
+
+/* A gate that did not ask for offloaded packets gets ordinary frames:
+ * the super-segment is cut in software here. */
+static void gate_put(struct gate *g, const struct pkt *p)
+{
+	struct gates *gs = g->c->gates;
+	struct gate_seg s = { g, p };
+
+	if (!(p->flags & PKT_OFFLOAD) || (g->caps & GP_CAP_OFFLOAD)) {
+		gate_put_one(g, p);
+		return;
+	}
+	if (!gs->split && !(gs->split = malloc(GSO_FRAME_MAX))) {
+		g->drops++;
+		return;
+	}
+	if (gso_split(p->data, p->len, gs->split, GSO_FRAME_MAX, gate_put_seg,
+		      &s) < 0)
+		g->drops++;
 }
 
 void gate_deliver(struct cloud *c, const struct pkt *p)

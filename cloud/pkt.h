@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define PKT_OFFLOAD 0x01	/* data starts with a virtio_net_hdr */
+
 struct pkt {
 	uint32_t inst;
 	uint8_t ttl;
+	uint8_t flags;		/* PKT_* */
 	uint8_t dlen, slen;	/* dlen 0: broadcast within inst */
 	const uint8_t *dst, *src;
 	const uint8_t *data;

@@ -68,7 +68,8 @@ size_t wire_data_hdr(const struct pkt *p, uint8_t *buf)
 
 	wire_put_hdr(buf, FR_DATA, hl + p->len);
 	q[0] = p->ttl;
-	q[1] = bc ? WIRE_DATA_BROADCAST : 0;
+	q[1] = (bc ? WIRE_DATA_BROADCAST : 0) |
+	       (p->flags & PKT_OFFLOAD ? WIRE_DATA_OFFLOAD : 0);
 	put32(q + 2, p->inst);
 	q[6] = p->dlen;
 	q[7] = p->slen;
@@ -92,8 +93,9 @@ int wire_data_decode(const uint8_t *p, size_t len, struct pkt *out)
 		return -1;
 	out->ttl = p[0];
 	bc = p[1] & WIRE_DATA_BROADCAST;
-	if (p[1] & ~WIRE_DATA_BROADCAST)
+	if (p[1] & ~(WIRE_DATA_BROADCAST | WIRE_DATA_OFFLOAD))
 		return -1;
+	out->flags = p[1] & WIRE_DATA_OFFLOAD ? PKT_OFFLOAD : 0;
 	out->inst = get32(p + 2);
 	out->dlen = p[6];
 	out->slen = p[7];

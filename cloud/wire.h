@@ -20,6 +20,7 @@ struct wire_hello {
 #define WIRE_DATA_FIXED 8
 #define WIRE_DATA_BC 12
 #define WIRE_DATA_BROADCAST 0x01
+#define WIRE_DATA_OFFLOAD 0x02	/* payload starts with a virtio_net_hdr */
 #define WIRE_DATA_HDR_MAX (FRAME_HDR + WIRE_DATA_FIXED + WIRE_DATA_BC + 2 * 255)
 
 /*

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "tap.h"
 
 #define ETHER_FRAME_MAX (65535 + 18)	/* largest MTU, header, VLAN tag */
+#define ETHER_READ_MAX (TAP_VNET_HDR + ETHER_FRAME_MAX)
 #define ETHER_BATCH 256		/* frames per direction per loop turn */
 #define ETHER_RETRY_MS 1000	/* gate reconnect interval */
 #define ETHER_RETRY_LOG 60	/* log every 60th failed reconnect */
@@ -69,6 +71,8 @@ static const struct conf_opt ether_opts[] = {
 	  "user to switch to once the TAP is configured" },
 	{ "group", CONF_STR, 0, NULL,
 	  "group to switch to (default: the user's primary group)" },
+	{ "offload", CONF_BOOL, 0, "yes",
+	  "segmentation offload: carry 64 KB TCP segments whole (vnet header)" },
 	{ "loglevel", CONF_INT, 0, "2",
 	  "0 errors, 1 warnings, 2 info, 3 debug" },
 	{ NULL, CONF_STR, 0, NULL, NULL },
@@ -83,6 +87,7 @@ struct ether {
 	int dirty;		/* the announced set must be sent again */
 	int tap;
 	unsigned tapflags;
+	int vnet;		/* TAP reads and writes carry a vnet header */
 	char ifname[IFNAMSIZ];
 	int sigfd;
 	int cmd_up;		/* iface_up_cmd ran: iface_down_cmd will */
@@ -221,6 +226,8 @@ static int ether_conf(struct ether *e)
 	e->age = (unsigned)(conf_us(e->conf, "bridge_age") / 1000000);
 	e->promisc = (int)conf_int(e->conf, "promisc");
 	e->tapflags = conf_int(e->conf, "iface_persist") ? TAP_PERSIST : 0;
+	if (conf_int(e->conf, "offload"))
+		e->tapflags |= TAP_OFFLOAD;
 	if (ether_conf_user(e) < 0)
 		return -1;
 	return ether_conf_mac(e);
@@ -351,18 +358,28 @@ static void gate_reconnect(struct ether *e, uint64_t now)
 	e->connected = 1;
 }
 
-/* A frame from the mesh: write it whole to the TAP. */
+/* A frame from the mesh: write it whole to the TAP. An offloaded one
+ * (vnet header + up to 64 KB) only comes if we asked for it. */
 static void frame_in(struct ether *e, const struct cg_packet *p)
 {
-	if (p->instance != e->inst || p->len < MAC_HDR_LEN ||
-	    p->len > ETHER_FRAME_MAX) {
+	static const uint8_t plain[TAP_VNET_HDR];	/* no offload work */
+	size_t hl = p->flags & CG_PKT_OFFLOAD ? TAP_VNET_HDR : 0;
+	struct iovec iov[2] = {
+		{ (void *)plain, TAP_VNET_HDR },
+		{ (void *)p->data, p->len },
+	};
+	int skip = e->vnet && !hl ? 0 : 1;	/* a plain frame needs one */
+
+	if (p->instance != e->inst || p->len < hl + MAC_HDR_LEN ||
+	    p->len > hl + ETHER_FRAME_MAX || (hl && !e->vnet)) {
 		e->dropped++;
 		return;
 	}
 	/* A source we learned here now talks from elsewhere: it moved. */
-	if (e->learned != NULL && mac_forget(e->learned, p->data + MAC_LEN))
+	if (e->learned != NULL &&
+	    mac_forget(e->learned, p->data + hl + MAC_LEN))
 		e->dirty = 1;
-	if (write(e->tap, p->data, p->len) < 0) {
+	if (writev(e->tap, iov + skip, 2 - skip) < 0) {
 		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO)
 			log_debug("TAP %s: write: %s", e->ifname,
 				  strerror(errno));
@@ -391,10 +408,9 @@ static void gate_input(struct ether *e, uint64_t now)
 /* ---- the TAP -------------------------------------------------------- */
 
 /* 1 to send, 0 to drop. Learns the source in bridge mode. */
-static int frame_out(struct ether *e, struct cg_packet *p, size_t len,
-		     uint64_t now)
+static int frame_out(struct ether *e, struct cg_packet *p, const uint8_t *f,
+		     size_t len, uint64_t now)
 {
-	const uint8_t *f = e->buf;
 	int kind = mac_classify(f, len);
 
 	if (kind < 0)
@@ -422,6 +438,33 @@ static int frame_out(struct ether *e, struct cg_packet *p, size_t len,
 	p->src = f + MAC_LEN;
 	p->data = f;
 	p->len = len;
+	p->flags = 0;
+	return 1;
+}
+
+/* Does this vnet header leave work to do (segments, a checksum)? */
+static int vnet_work(const uint8_t *h)
+{
+	return (h[0] & 1) || h[1] != 0;	/* NEEDS_CSUM, gso_type */
+}
+
+/* One read from the TAP into a packet: offloaded frames keep their vnet
+ * header and travel whole; others lose it. 1 to send, 0 to drop. */
+static int tap_frame(struct ether *e, struct cg_packet *p, size_t n,
+		     uint64_t now)
+{
+	const uint8_t *b = e->buf;
+
+	if (!e->vnet)
+		return frame_out(e, p, b, n, now);
+	if (n < TAP_VNET_HDR ||
+	    !frame_out(e, p, b + TAP_VNET_HDR, n - TAP_VNET_HDR, now))
+		return 0;
+	if (vnet_work(b)) {
+		p->data = b;
+		p->len = n;
+		p->flags = CG_PKT_OFFLOAD;
+	}
 	return 1;
 }
 
@@ -432,7 +475,7 @@ static void tap_input(struct ether *e, uint64_t now)
 	int i, sent = 0;
 
 	for (i = 0; i < ETHER_BATCH; i++) {
-		n = read(e->tap, e->buf, ETHER_FRAME_MAX);
+		n = read(e->tap, e->buf, ETHER_READ_MAX);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -440,7 +483,7 @@ static void tap_input(struct ether *e, uint64_t now)
 				log_warn("TAP %s: read", e->ifname);
 			break;
 		}
-		if (!e->connected || !frame_out(e, &p, (size_t)n, now))
+		if (!e->connected || !tap_frame(e, &p, (size_t)n, now))
 			continue;
 		if (cg_send(e->gate, &p) < 0) {
 			if (errno != EAGAIN) {
@@ -557,7 +600,7 @@ static int ether_alloc(struct ether *e)
 {
 	size_t learn = conf_int(e->conf, "bridge") ? ETHER_LEARN_MAX : 0;
 
-	e->buf = malloc(ETHER_FRAME_MAX);
+	e->buf = malloc(ETHER_READ_MAX);
 	e->ann = calloc(learn + 2, sizeof(*e->ann));
 	e->macs = calloc(learn + 1, sizeof(*e->macs));
 	if (e->buf == NULL || e->ann == NULL || e->macs == NULL)
@@ -578,10 +621,15 @@ static int ether_tap(struct ether *e)
 	size_t i, n = conf_count(e->conf, "iface_addr");
 	int r;
 
-	e->tap = tap_open(conf_str(e->conf, "iface_dev"), e->tapflags,
+	e->tap = tap_open(conf_str(e->conf, "iface_dev"), &e->tapflags,
 			  e->ifname, err, sizeof(err));
 	if (e->tap < 0) {
 		log_warnx("%s", err);
+		return -1;
+	}
+	e->vnet = !!(e->tapflags & TAP_OFFLOAD);
+	if (e->vnet && cg_set_offload(e->gate, 1) < 0) {
+		log_warn("gate %s: cannot declare offload", e->gate_path);
 		return -1;
 	}
 	addrs = calloc(n + 1, sizeof(*addrs));

@@ -3,8 +3,9 @@
  * through rtnetlink (libnl-3 route/link and route/addr), never by running
  * ip or ifconfig.
  *
- * Later: IFF_VNET_HDR + TUNSETOFFLOAD, so the kernel hands us 64 KB TCP
- * segments; tap_open() takes flags for that reason.
+ * With TAP_OFFLOAD (IFF_VNET_HDR + TUNSETOFFLOAD) every read and write
+ * starts with a 10-byte virtio_net_hdr, and the kernel hands us TCP
+ * super-segments of up to 64 KB with their checksums left to complete.
  */
 #ifndef CV_TAP_H
 #define CV_TAP_H
@@ -14,6 +15,8 @@
 #include <stdint.h>
 
 #define TAP_PERSIST 0x1		/* keep the device after the fd is closed */
+#define TAP_OFFLOAD 0x2		/* ask for a vnet header and TSO/checksum */
+#define TAP_VNET_HDR 10		/* sizeof(struct virtio_net_hdr) */
 
 struct tap_conf {
 	const uint8_t *mac;	/* 6 bytes, or NULL to keep the kernel's */
@@ -26,9 +29,10 @@ struct tap_conf {
 /*
  * Create (or attach to) the TAP named by tmpl ("cvpn%d" lets the kernel
  * number it); the device's name goes to name (IFNAMSIZ bytes). Returns a
- * non-blocking fd, or -1 with a reason in err.
+ * non-blocking fd, or -1 with a reason in err. With TAP_OFFLOAD, *flags
+ * loses the bit if the kernel refuses offloads (plain frames then).
  */
-int tap_open(const char *tmpl, unsigned flags, char *name, char *err,
+int tap_open(const char *tmpl, unsigned *flags, char *name, char *err,
 	     size_t errsize);
 /* Set MAC, MTU, addresses, then bring the link up. 0 or -1 with err. */
 int tap_configure(const char *name, const struct tap_conf *tc, char *err,

@@ -33,6 +33,7 @@ struct cloudgate {
 	int eof;		/* the daemon closed; drain what is buffered */
 	int broken;		/* garbage or a dead socket: only reconnect */
 	int announced;		/* re-announce on reconnect */
+	uint32_t caps;		/* GP_CAP_* declared, re-sent on reconnect */
 	char path[CG_PATH_MAX];
 	char name[GP_NAME_MAX + 1];
 	char daemon[GP_NAME_MAX + 1];
@@ -231,8 +232,10 @@ static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
 				return -1;
 			continue;
 		}
-		if (type != GP_PACKET || gp_packet_decode(pl, plen, &gp) < 0)
+		if ((type != GP_PACKET && type != GP_OFFLOAD) ||
+		    gp_packet_decode(pl, plen, &gp) < 0)
 			return cg_garbage(g);
+		p->flags = type == GP_OFFLOAD ? CG_PKT_OFFLOAD : 0;
 		p->instance = gp.inst;
 		p->dlen = gp.dlen;
 		p->slen = gp.slen;
@@ -505,6 +508,7 @@ int cg_send(struct cloudgate *g, const struct cg_packet *p)
 	struct gp_packet gp = {
 		.inst = p->instance, .dlen = p->dlen, .slen = p->slen,
 		.dst = p->dst, .src = p->src, .data = p->data, .len = p->len,
+		.offload = !!(p->flags & CG_PKT_OFFLOAD),
 	};
 	size_t need = GP_HDR + GP_PACKET_FIXED + p->dlen + p->slen + p->len;
 
@@ -521,7 +525,25 @@ int cg_send(struct cloudgate *g, const struct cg_packet *p)
 		return -1;
 	g->otail += gp_packet_encode(g->out + g->otail, CG_OUTBUF - g->otail,
 				     &gp);
+	/* batch: one write per cg_flush, unless the queue fills up */
+	return g->otail - g->ohead >= CG_OUTBUF / 4 ? cg_kick(g) : 0;
+}
+
+static int cg_queue_caps(struct cloudgate *g)
+{
+	if (cg_room(g, GP_HDR + 4) < 0)
+		return -1;
+	g->otail += gp_caps_encode(g->out + g->otail, GP_HDR + 4, g->caps);
 	return cg_kick(g);
+}
+
+int cg_set_offload(struct cloudgate *g, int on)
+{
+	if (on)
+		g->caps |= GP_CAP_OFFLOAD;
+	else
+		g->caps &= ~(uint32_t)GP_CAP_OFFLOAD;
+	return cg_queue_caps(g);
 }
 
 int cg_flush(struct cloudgate *g)
@@ -612,6 +634,8 @@ int cg_reconnect(struct cloudgate *g)
 	if (cg_dial(g, NULL, 0) < 0)
 		return -1;
 	if (g->announced && cg_queue_announce(g) < 0)
+		return -1;
+	if (g->caps && cg_queue_caps(g) < 0)
 		return -1;
 	return 0;
 }

@@ -19,12 +19,15 @@ struct cg_addr {
 	uint8_t bytes[CG_ADDR_MAX];
 };
 
+#define CG_PKT_OFFLOAD 0x1	/* data = virtio_net_hdr + frame (see cg_set_offload) */
+
 struct cg_packet {
 	uint32_t instance;
 	uint8_t dlen, slen;	/* dlen 0: broadcast in the instance */
 	const uint8_t *dst, *src;
 	const uint8_t *data;
 	size_t len;
+	unsigned flags;		/* CG_PKT_* */
 };
 
 struct cloudgate;
@@ -38,8 +41,9 @@ void cg_close(struct cloudgate *g);
 int cg_fd(const struct cloudgate *g);
 /* Replace the set of announced addresses (remembered for cg_reconnect). */
 int cg_announce(struct cloudgate *g, const struct cg_addr *a, size_t n);
-/* Queue a packet; written at once when the socket takes it. 0, or -1 with
- * errno EAGAIN when the queue is full (the packet was dropped). */
+/* Queue a packet; call cg_flush after a batch (a quarter-full queue is
+ * written at once). 0, or -1 with errno EAGAIN when the queue is full
+ * (the packet was dropped). */
 int cg_send(struct cloudgate *g, const struct cg_packet *p);
 /* Write what is queued. 0 all written, 1 some left (wait for POLLOUT), -1. */
 int cg_flush(struct cloudgate *g);
@@ -47,6 +51,11 @@ int cg_flush(struct cloudgate *g);
  * 0 if none within timeout_ms (0: don't wait, -1: forever), -1 when the
  * daemon is gone or spoke garbage. Keepalives are answered inside. */
 int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms);
+/* Declare that this gate takes CG_PKT_OFFLOAD packets: data that starts
+ * with a 10-byte virtio_net_hdr (TAP IFF_VNET_HDR) and may be a TCP
+ * super-segment of up to 64 KB. Without it the daemon hands this gate only
+ * ordinary frames, segmenting in software. Kept across cg_reconnect. */
+int cg_set_offload(struct cloudgate *g, int on);
 /* Reconnect to the same path and re-announce; 0 or -1. */
 int cg_reconnect(struct cloudgate *g);
 /* "01:02:ff" / "0102ff" / "" -> bytes; length or -1. */

@@ -12,9 +12,12 @@ static size_t gp_type_max(uint8_t type)
 	case GP_ANNOUNCE:
 		return GP_ANNOUNCE_BYTES;
 	case GP_PACKET:
+	case GP_OFFLOAD:
 		return GP_PACKET_BYTES;
 	case GP_KEEPALIVE:
 		return 0;
+	case GP_CAPS:
+		return 4;
 	default:
 		return (size_t)-1;	/* unknown */
 	}
@@ -175,7 +178,7 @@ size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p)
 	if (p->dlen > GP_ADDR_MAX || p->slen > GP_ADDR_MAX ||
 	    p->len > GP_PAYLOAD_MAX || cap < GP_HDR + plen)
 		return 0;
-	gp_hdr(buf, GP_PACKET, plen);
+	gp_hdr(buf, p->offload ? GP_OFFLOAD : GP_PACKET, plen);
 	put32(buf + GP_HDR, p->inst);
 	buf[GP_HDR + 4] = p->dlen;
 	buf[GP_HDR + 5] = p->slen;
@@ -194,6 +197,7 @@ int gp_packet_decode(const uint8_t *buf, size_t len, struct gp_packet *p)
 {
 	size_t off = GP_PACKET_FIXED;
 
+	p->offload = 0;		/* the caller knows the message type */
 	if (len < GP_PACKET_FIXED)
 		return -1;
 	p->inst = get32(buf);
@@ -219,4 +223,21 @@ size_t gp_keepalive_encode(uint8_t *buf, size_t cap)
 		return 0;
 	gp_hdr(buf, GP_KEEPALIVE, 0);
 	return GP_HDR;
+}
+
+size_t gp_caps_encode(uint8_t *buf, size_t cap, uint32_t caps)
+{
+	if (cap < GP_HDR + 4)
+		return 0;
+	gp_hdr(buf, GP_CAPS, 4);
+	put32(buf + GP_HDR, caps);
+	return GP_HDR + 4;
+}
+
+int gp_caps_decode(const uint8_t *buf, size_t len, uint32_t *caps)
+{
+	if (len != 4)
+		return -1;
+	*caps = get32(buf);
+	return 0;
 }

@@ -44,9 +44,16 @@ enum gp_type {
 	GP_ANNOUNCE = 2,	/* gate -> daemon: u16 count, entries */
 	GP_PACKET = 3,		/* both ways */
 	GP_KEEPALIVE = 4,	/* both ways, empty */
+	GP_CAPS = 5,		/* gate -> daemon: u32 capabilities */
+	GP_OFFLOAD = 6,		/* a PACKET whose payload starts with a
+				 * virtio_net_hdr (segmentation offload) */
 };
 
+/* GP_CAPS bits */
+#define GP_CAP_OFFLOAD 0x1	/* the gate takes GP_OFFLOAD packets */
+
 struct gp_packet {
+	int offload;		/* sent or received as GP_OFFLOAD */
 	uint32_t inst;
 	uint8_t dlen, slen;	/* dlen 0: broadcast within inst */
 	const uint8_t *dst, *src;
@@ -86,5 +93,8 @@ size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p);
 int gp_packet_decode(const uint8_t *buf, size_t len, struct gp_packet *p);
 
 size_t gp_keepalive_encode(uint8_t *buf, size_t cap);
+
+size_t gp_caps_encode(uint8_t *buf, size_t cap, uint32_t caps);
+int gp_caps_decode(const uint8_t *buf, size_t len, uint32_t *caps);
 
 #endif

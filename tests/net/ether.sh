@@ -24,3 +24,42 @@ pings() {
 	shift 2
 	in_ns "$n" ping -q -c 3 -i 0.2 -W 1 "$@" "$a" >/dev/null 2>&1
 }
+
+# xfer FROM TO ADDR BYTES: send BYTES random bytes over TCP from namespace
+# FROM to a sink at ADDR:7000 in namespace TO; fails unless all arrive
+# with the same SHA-256. Sets XFER_MS.
+xfer() {
+	local from=$1 to=$2 addr=$3 bytes=$4 want n got t0 sink
+	head -c "$bytes" /dev/urandom >"$NET_TMP/blob"
+	want=$(sha256sum <"$NET_TMP/blob" | cut -d' ' -f1)
+	cat >"$NET_TMP/sink.py" <<'PY'
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7000)); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest(), flush=True)
+PY
+	rm -f "$NET_TMP/sink.log"
+	run_in "$to" sink python3 "$NET_TMP/sink.py" "$addr"
+	sink=$LAST_PID
+	wait_for 5 listening "$to" 7000 || fail "sink not listening"
+	t0=$(now_ms)
+	in_ns "$from" timeout 60 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[2], 7000), timeout=30)
+with open(sys.argv[1], "rb") as f:
+    s.sendall(f.read())
+s.shutdown(socket.SHUT_WR); s.recv(1)
+' "$NET_TMP/blob" "$addr" || fail "sending $bytes bytes $from -> $to failed"
+	wait_for 30 grep -q " " "$NET_TMP/sink.log" || fail "sink reported nothing"
+	XFER_MS=$(($(now_ms) - t0))
+	read -r n got <"$NET_TMP/sink.log"
+	proc_stop "$sink" TERM 2 || true
+	[ "$n" = "$bytes" ] || fail "$from -> $to: received $n bytes, not $bytes"
+	[ "$got" = "$want" ] || fail "$from -> $to: hash mismatch"
+}

@@ -616,7 +616,8 @@ static void test_file_limits(void **state)
 	size_t big = 1 << 20;
 	char *text = malloc(big + 2);
 
-	assert_non_null(text);
+	if (text == NULL)
+		fail_msg("out of memory");
 	/* 4096 bytes on a line is the most */
 	memcpy(text, "key ", 4);
 	memset(text + 4, 'k', 4092);
@@ -632,7 +633,9 @@ static void test_file_limits(void **state)
 	assert_string_equal(t->err, want);
 	/* a 1 MB line, on line 2 */
 	memcpy(text, "key k\n", 6);
-	memset(text + 6, 'x', big - 6);
+	/* a loop, not memset: gcc 12 -O1 + ASan sees false bounds here */
+	for (size_t i = 6; i < big; i++)
+		text[i] = 'x';
 	wfile_n(t, "big.cfg", text, big, p);
 	assert_int_equal(file(t, p), -1);
 	snprintf(want, sizeof(want), "%s:2: line too long (max 4096 bytes)\n",

@@ -291,8 +291,35 @@ static void test_deframer(void **state)
 	/* unknown types are refused at the first byte */
 	hdr[0] = 0;
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
-	hdr[0] = 5;
+	hdr[0] = 7;	/* past GP_OFFLOAD */
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
+	/* GP_CAPS is exactly 4 bytes; GP_OFFLOAD is a packet */
+	m = gp_caps_encode(buf, sizeof(buf), GP_CAP_OFFLOAD);
+	assert_int_equal(m, GP_HDR + 4);
+	assert_int_equal(gp_frame(buf, m, &type, &pl, &plen), (long)m);
+	assert_int_equal(type, GP_CAPS);
+	{
+		uint32_t caps = 0;
+
+		assert_int_equal(gp_caps_decode(pl, plen, &caps), 0);
+		assert_int_equal(caps, GP_CAP_OFFLOAD);
+		assert_int_equal(gp_caps_decode(pl, 3, &caps), -1);
+	}
+	hdr[0] = GP_CAPS;
+	put24(hdr + 1, 5);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	{
+		struct gp_packet gp = { .offload = 1, .inst = 3,
+					.data = (const uint8_t *)"vnet..frame",
+					.len = 11 }, got;
+
+		m = gp_packet_encode(buf, sizeof(buf), &gp);
+		assert_int_equal(gp_frame(buf, m, &type, &pl, &plen), (long)m);
+		assert_int_equal(type, GP_OFFLOAD);
+		assert_int_equal(gp_packet_decode(pl, plen, &got), 0);
+		assert_int_equal(got.inst, 3);
+		assert_int_equal(got.len, 11);
+	}
 	/* lengths over a type's limit are refused from the header alone */
 	hdr[0] = GP_KEEPALIVE;
 	put24(hdr + 1, 1);

@@ -108,12 +108,35 @@ static void test_data_broadcast(void **state)
 	for (i = 0; i < h - FRAME_HDR; i++)
 		assert_int_equal(wire_data_decode(b + FRAME_HDR, i, &q), -1);
 	/* broadcast flag with a destination, unknown flags: refused */
-	b[FRAME_HDR + 1] = 0x02;
+	b[FRAME_HDR + 1] = 0x04;
 	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR + 1,
 					  &q), -1);
 	b[FRAME_HDR + 1] = 0;
 	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR + 1,
 					  &q), -1);
+}
+
+static void test_data_offload(void **state)
+{
+	uint8_t dst[1] = { 9 };
+	struct pkt p = { .inst = 1, .ttl = 3, .dlen = 1, .dst = dst,
+			 .flags = PKT_OFFLOAD,
+			 .data = (const uint8_t *)"0123456789", .len = 10 };
+	uint8_t b[WIRE_DATA_HDR_MAX + 10];
+	struct pkt q;
+	size_t h;
+
+	(void)state;
+	h = wire_data_hdr(&p, b);
+	memcpy(b + h, p.data, p.len);
+	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR + 10,
+					  &q), 0);
+	assert_int_equal(q.flags, PKT_OFFLOAD);
+	p.flags = 0;
+	wire_data_hdr(&p, b);
+	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR + 10,
+					  &q), 0);
+	assert_int_equal(q.flags, 0);
 }
 
 int main(void)
@@ -124,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_hello_malformed),
 		cmocka_unit_test(test_data_unicast),
 		cmocka_unit_test(test_data_broadcast),
+		cmocka_unit_test(test_data_offload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,70 @@
+/*
+ * Software segmentation of offloaded frames (TSO/GSO) and checksum
+ * completion, for gates that read a TAP with IFF_VNET_HDR but must hand
+ * ordinary frames to something that cannot take super-segments.
+ *
+ * Input: a struct virtio_net_hdr (linux/virtio_net.h, 10 bytes, u16 fields
+ * little-endian) followed by an Ethernet frame, optionally with one or two
+ * VLAN tags (0x8100 / 0x88a8). Supported work:
+ *   - gso_type TCPV4 / TCPV6 (with or without the ECN bit): IPv4 with or
+ *     without options, IPv6 without extension headers;
+ *   - flags & NEEDS_CSUM on any frame: the checksum over [csum_start, end)
+ *     is folded and stored at csum_start + csum_offset.
+ */
+#ifndef CV_GSO_H
+#define CV_GSO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GSO_VNET_HDR_LEN	10
+
+/* virtio_net_hdr values (linux/virtio_net.h) */
+#define GSO_F_NEEDS_CSUM	0x01
+#define GSO_F_DATA_VALID	0x02
+#define GSO_TYPE_NONE		0
+#define GSO_TYPE_TCPV4		1
+#define GSO_TYPE_UDP		3
+#define GSO_TYPE_TCPV6		4
+#define GSO_TYPE_UDP_L4		5
+#define GSO_TYPE_ECN		0x80
+
+/*
+ * Largest Ethernet frame accepted (vnet header excluded): two VLAN tags
+ * plus the largest IPv6 packet without a jumbogram. A scratch buffer of
+ * GSO_FRAME_MAX bytes is always enough; Linux never writes a frame longer
+ * than 14 + 4 + 65536 on a TAP.
+ */
+#define GSO_FRAME_MAX		(14 + 8 + 40 + 65535)
+
+/* Does this vnet header describe work (segmentation or checksum)? */
+int gso_needed(const uint8_t *vnet_hdr);
+
+/*
+ * buf = virtio_net_hdr + Ethernet frame (len bytes in all). Emits ordinary
+ * Ethernet frames (no vnet header) with IPv4 total length/id/header
+ * checksum, IPv6 payload length, TCP sequence numbers, flags (FIN/PSH only
+ * on the last segment, CWR only on the first) and TCP checksums all
+ * correct. Each segment carries at most gso_size bytes of TCP payload
+ * after the frame's own headers (hdr_len is a hint only: Linux fills it
+ * with the skb's linear length, so the headers are parsed instead), so it
+ * is at most hdr_len + gso_size bytes for any frame Linux writes. A frame
+ * that only needs its checksum completed is emitted once, completed, from
+ * scratch; a frame that needs nothing is emitted once, unchanged, straight
+ * from buf.
+ *
+ * scratch must hold one output frame (GSO_FRAME_MAX is always enough); an
+ * output that would not fit makes the call fail. emit must neither keep
+ * nor change the frame it is given. No allocation.
+ *
+ * Returns the number of frames emitted (>= 1), or -1 if the input is
+ * malformed (truncated, inconsistent header lengths, gso_size 0 with a GSO
+ * type, unsupported gso_type such as UDP, csum offsets out of range, frame
+ * longer than GSO_FRAME_MAX, scratch too small...). Everything is checked
+ * before the first frame goes out: on -1 nothing was emitted.
+ */
+int gso_split(const uint8_t *buf, size_t len, uint8_t *scratch,
+    size_t scratch_len,
+    void (*emit)(void *arg, const uint8_t *frame, size_t len), void *arg);
+
+#endif
