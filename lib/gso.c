@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "../lib/bytes.h"
+#include "bytes.h"
 #include "gso.h"
 
 #define ETH_HLEN	14

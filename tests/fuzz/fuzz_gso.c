@@ -1,0 +1,100 @@
+/*
+ * libFuzzer: arbitrary vnet header + frame into gso_split, twice (a full
+ * scratch, then one as short as the input says). Every emitted frame must
+ * lie inside the scratch or the input, fit the scratch, and be counted
+ * by the return value; -1 must emit nothing; TCP segments must verify.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../../lib/gso.c"
+
+struct fz {
+	const uint8_t	*in, *scratch;
+	size_t		inlen, slen;
+	int		count, tso;
+};
+
+static uint32_t fz_sum(const uint8_t *p, size_t n, uint32_t s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += i % 2 ? p[i] : (uint32_t)p[i] << 8;
+	while (s > 0xffff)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+/* An emitted TCP segment: IPv4 header and TCP checksums verify. */
+static void fz_check_tcp(const uint8_t *f, size_t n)
+{
+	size_t l3 = 12, l4;
+	uint8_t ph[4] = { 0, 6, 0, 0 };
+	uint32_t s;
+
+	while (get16(f + l3) == 0x8100 || get16(f + l3) == 0x88a8)
+		l3 += 4;
+	l3 += 2;
+	if (get16(f + l3 - 2) == 0x86dd) {
+		l4 = l3 + 40;
+		s = fz_sum(f + l3 + 8, 32, 0);
+	} else {
+		l4 = l3 + (size_t)(f[l3] & 0x0f) * 4;
+		if (fz_sum(f + l3, l4 - l3, 0) != 0xffff)
+			abort();
+		s = fz_sum(f + l3 + 12, 8, 0);
+	}
+	put16(ph + 2, (uint16_t)(n - l4));
+	s = fz_sum(ph, 4, s);
+	if (fz_sum(f + l4, n - l4, s) != 0xffff)
+		abort();
+}
+
+static void fz_emit(void *arg, const uint8_t *frame, size_t len)
+{
+	struct fz *z = arg;
+	volatile uint8_t sink = 0;
+	size_t i;
+
+	if (len == 0 || len > GSO_FRAME_MAX)
+		abort();
+	if (frame == z->scratch) {
+		if (len > z->slen)
+			abort();
+	} else if (frame != z->in + GSO_VNET_HDR_LEN ||
+	    len != z->inlen - GSO_VNET_HDR_LEN) {
+		abort();
+	}
+	for (i = 0; i < len; i++)
+		sink ^= frame[i];
+	(void)sink;
+	if (z->tso)
+		fz_check_tcp(frame, len);
+	z->count++;
+}
+
+static void fz_run(const uint8_t *buf, size_t len, uint8_t *scratch,
+    size_t slen)
+{
+	struct fz z = { .in = buf, .inlen = len, .scratch = scratch,
+	    .slen = slen };
+	int r;
+
+	z.tso = len >= GSO_VNET_HDR_LEN && buf[1] != GSO_TYPE_NONE;
+	r = gso_split(buf, len, scratch, slen, fz_emit, &z);
+	if (r == -1 ? z.count != 0 : r < 1 || r != z.count)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
+{
+	static uint8_t *scratch;
+
+	if (scratch == NULL && (scratch = malloc(GSO_FRAME_MAX)) == NULL)
+		abort();
+	fz_run(buf, len, scratch, GSO_FRAME_MAX);
+	fz_run(buf, len, scratch, len > 3 ? buf[len - 1] * 16 + 20 : 0);
+	return 0;
+}
