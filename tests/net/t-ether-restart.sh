@@ -1,6 +1,7 @@
 #!/bin/bash
 # Restarting the relay's daemon while both ethers keep running: the
-# links come back, the gates re-announce, and A -> C traffic resumes.
+# links come back and A -> C traffic resumes. Then restarting A's own
+# daemon: A's ether keeps its TAP, reconnects and re-announces.
 #
 #  tap0 10.88.0.1                       tap0 10.88.0.3
 #  A [cloud+ether] ---- B [cloud] ---- C [cloud+ether]
@@ -34,5 +35,15 @@ wait_for 15 pings A 10.88.0.3 || fail "ping A -> C not back 15 s after B restart
 say "A -> C back $(($(now_ms) - t0)) ms after B restarted"
 alive "$PID_ether_a" || fail "A's ether died"
 alive "$PID_ether_c" || fail "C's ether died"
+
+# Now the daemon A's ether is attached to: ether keeps its TAP, reconnects
+# to the new daemon and announces its MAC again.
+cloud_stop A TERM 2 || fail "A did not exit 0 on SIGTERM"
+t0=$(now_ms)
+mesh_start A "connect $AB 5000"
+wait_for 15 pings A 10.88.0.3 || fail "ping A -> C not back 15 s after A's daemon restarted"
+say "A -> C back $(($(now_ms) - t0)) ms after A's own daemon restarted"
+alive "$PID_ether_a" || fail "A's ether died with its daemon"
+grep -q reconnected "$NET_TMP/ether-a.log" || fail "A's ether did not log its reconnection"
 cloud_check A B C
 say "ok"
