@@ -640,35 +640,14 @@ int cg_reconnect(struct cloudgate *g)
 	return 0;
 }
 
-static int cg_hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Same forms as addr_parse_hex: "01:02:ff" (two digits a group, chosen
  * when there is a colon) or "0102ff". */
 int cg_parse_hex(const char *s, uint8_t *out, size_t cap)
 {
-	int colons = strchr(s, ':') != NULL, hi, lo;
-	size_t n = 0;
+	struct addr a;
 
-	while (*s != '\0') {
-		hi = cg_hexval(s[0]);
-		lo = hi < 0 ? -1 : cg_hexval(s[1]);
-		if (lo < 0 || n == cap)
-			return -1;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-		if (colons && *s == ':' && s[1] != '\0')
-			s++;
-		else if (colons && *s != '\0')
-			return -1;
-	}
-	return (int)n;
+	if (addr_parse_hex(s, 0, &a) < 0 || a.len > cap)
+		return -1;
+	memcpy(out, a.b, a.len);
+	return a.len;
 }

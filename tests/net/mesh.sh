@@ -34,3 +34,18 @@ has_route() {
 }
 no_route() { ! grep -q "^route addr=$2 " "$NET_TMP/$1.status" 2>/dev/null; }
 out_has() { grep -q -- "$2" "$NET_TMP/$1.out" 2>/dev/null; }
+
+# line_abc [CONFIG LINE...]: hosts A - B - C, where A and C reach only B;
+# B listens, A and C connect to it; returns once both links are up.
+# Sets AB (B's address towards A) and BC (B's address towards C).
+line_abc() {
+	host A B C
+	link A B; AB=$LB
+	link B C; BC=$LA
+	certs A B C
+	mesh_start B "$@"
+	mesh_start A "connect $AB 5000" "$@"
+	mesh_start C "connect $BC 5000" "$@"
+	wait_for 15 links_up A B || fail "A-B not up"
+	wait_for 15 links_up B C || fail "B-C not up"
+}

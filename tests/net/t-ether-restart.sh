@@ -14,15 +14,7 @@ net_init
 net_need_cloud
 ether_need
 
-host A B C
-link A B; AB=$LB
-link B C; BC=$LA
-certs A B C
-mesh_start B
-mesh_start A "connect $AB 5000"
-mesh_start C "connect $BC 5000"
-wait_for 15 links_up A B || fail "A-B not up"
-wait_for 15 links_up B C || fail "B-C not up"
+line_abc
 ether_start A A a -iface_addr 10.88.0.1/24
 ether_start C C c -iface_addr 10.88.0.3/24
 wait_for 10 pings A 10.88.0.3 || fail "ping A -> C failed before the restart"
