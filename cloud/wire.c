@@ -79,8 +79,10 @@ size_t wire_data_hdr(const struct pkt *p, uint8_t *buf)
 		put32(q + 8, p->bc_seq);
 		q += WIRE_DATA_BC;
 	}
-	memcpy(q, p->dst, p->dlen);
-	memcpy(q + p->dlen, p->src, p->slen);
+	if (p->dlen)
+		memcpy(q, p->dst, p->dlen);
+	if (p->slen)
+		memcpy(q + p->dlen, p->src, p->slen);
 	return FRAME_HDR + hl;
 }
 

@@ -11,7 +11,7 @@ ether_need() {
 ether_start() {
 	local n=$1 owner=$2 tag=$3
 	shift 3
-	run_in "$n" "ether-$tag" "$ETHER" -gate "$NET_TMP/$owner.gate" \
+	run_in "$n" "ether-$tag" "${WRAP[@]}" "$ETHER" -gate "$NET_TMP/$owner.gate" \
 		-iface_dev tap0 -loglevel 3 "$@"
 	eval "PID_ether_$tag=$LAST_PID"
 }

@@ -16,6 +16,9 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 CLOUD=${CLOUDVPN_DAEMON:-$top_builddir/cloud/cloud}
+# NET_WRAP runs every daemon and gate under a tool, e.g.
+# NET_WRAP="valgrind -q --leak-check=full --error-exitcode=99"
+read -r -a WRAP <<<"${NET_WRAP:-}"
 CLOUD_CERT=$top_srcdir/tools/cloud-cert
 PFX=cvt$$
 T=${0##*/}
@@ -93,11 +96,19 @@ net_cleanup() {
 		net_is_ours "$p" && kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${NET_PIDS[@]}"; do
-		proc_stop "$p" TERM 2 || true
+		proc_stop "$p" TERM "${NET_STOP_SECS:-$([ -n "${NET_WRAP:-}" ] && echo 20 || echo 2)}" || true
 	done
 	for n in "${NET_NS[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
+	# Every process has exited: a sanitizer or valgrind report in any
+	# log fails the test, even if everything else passed.
+	if [ "$rc" -eq 0 ] && [ -n "$NET_TMP" ] && grep -l -E \
+		'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]' \
+		"$NET_TMP"/*.log >"$NET_TMP/sanitizer.txt" 2>/dev/null; then
+		say "FAIL: sanitizer or valgrind report in $(tr '\n' ' ' <"$NET_TMP/sanitizer.txt")"
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$NET_TMP" ]; then
 		for f in "$NET_TMP"/*.cfg "$NET_TMP"/*.log "$NET_TMP"/*.status; do
 			[ -f "$f" ] || continue
@@ -196,7 +207,7 @@ cloud_start() {
 		done
 	} >"$cfg"
 	echo "==== $(date +%T.%N) start $n" >>"$NET_TMP/$n.log"
-	run_in "$n" "$n" "$CLOUD" -@include "$cfg"
+	run_in "$n" "$n" "${WRAP[@]}" "$CLOUD" -@include "$cfg"
 	eval "PID_$n=$LAST_PID"
 }
 

@@ -83,12 +83,14 @@ def handle(s, t, body):
             inst, l, plen = struct.unpack(">IBH", body[off:off + 7])
             ann.add((inst, body[off + 7:off + 7 + l], plen)); off += 7 + l
         st[1] = ann
-    elif t == 3:
+    elif t == 3 or t == 6:  # PACKET, or OFFLOAD (every ether takes it)
         inst, dlen, slen = struct.unpack(">IBB", body[:6])
         dst = body[6:6 + dlen]
         for o, ost in conns.items():
             if o is not s and (dlen == 0 or match(ost[1], inst, dst)):
-                o.sendall(msg(3, body))
+                o.sendall(msg(t, body))
+    elif t == 5:  # CAPS
+        pass
     elif t == 4:
         s.sendall(msg(4, b""))
 while True:

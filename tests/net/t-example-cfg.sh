@@ -20,7 +20,7 @@ sed -e "s|/etc/cloudvpn|$CERTS|g" -e "s|/run/cloudvpn|$NET_TMP/run|g" \
 	"$top_srcdir/example.cfg" >"$NET_TMP/A.cfg"
 chmod 644 "$CERTS"/*
 chmod 755 "$CERTS" "$NET_TMP"
-run_in A A "$CLOUD" -@include "$NET_TMP/A.cfg"
+run_in A A "${WRAP[@]}" "$CLOUD" -@include "$NET_TMP/A.cfg"
 PID_A=$LAST_PID
 wait_for 5 listening A 5000 || { cloud_check A; fail "A (example.cfg) not listening"; }
 cloud_start B "connect $LA 5000" "conn_retry 500ms"
