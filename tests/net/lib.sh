@@ -25,6 +25,7 @@ T=${0##*/}
 T=${T%.sh}
 
 NET_NS=()	# namespaces we created
+NET_ETC=()	# /etc/netns/* folders we created
 NET_PIDS=()	# processes we started (direct children)
 NET_LINKS=0
 NET_TMP=
@@ -101,6 +102,10 @@ net_cleanup() {
 	for n in "${NET_NS[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
+	for n in "${NET_ETC[@]}"; do
+		rm -rf "$n"
+		rmdir /etc/netns 2>/dev/null	# only if nobody else uses it
+	done
 	# Every process has exited: a sanitizer or valgrind report in any
 	# log fails the test, even if everything else passed.
 	if [ "$rc" -eq 0 ] && [ -n "$NET_TMP" ] && grep -l -E \
@@ -150,6 +155,20 @@ certs() {
 		"$CLOUD_CERT" node "$CERTS" "$n" >/dev/null ||
 			hard_error "cloud-cert node $n"
 	done
+}
+
+# ns_hosts NAME "ADDR HOSTNAME"...: inside NAME (for processes started
+# with `ip netns exec`), /etc/hosts holds just these lines and the resolver
+# asks only 127.0.0.1 of that namespace, so no query leaves the machine.
+ns_hosts() {
+	local d=/etc/netns/$PFX$1 l
+	shift
+	mkdir -p "$d" || hard_error "mkdir $d"
+	NET_ETC+=("$d")
+	for l in "127.0.0.1 localhost" "$@"; do
+		echo "$l"
+	done >"$d/hosts"
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
 }
 
 host() {
