@@ -783,6 +783,28 @@ int links_init(struct cloud *c)
 	return 0;
 }
 
+int links_reload(struct cloud *c)
+{
+	struct links *ls = c->links;
+	struct link *l;
+	const char *bad;
+	int closed = 0;
+
+	if (tls_reload(ls->tls, c->conf) < 0)
+		return -1;
+	for (l = ls->list; l; l = l->next) {
+		if (l->st < LS_HELLO || l->doomed)
+			continue;
+		if ((bad = tls_recheck(l->tls, &l->peer))) {
+			log_warnx("link %s (%s): refused after reload: %s",
+				  l->peer.name, l->addr, bad);
+			link_fail(l, "certificate no longer accepted");
+			closed++;
+		}
+	}
+	return closed;
+}
+
 void links_shutdown(struct cloud *c)
 {
 	struct links *ls = c->links;

@@ -20,6 +20,9 @@ struct route_ops;
 int links_init(struct cloud *c);
 /* Route callbacks that frame updates onto links. */
 void links_route_ops(struct cloud *c, struct route_ops *ops);
+/* SIGHUP: reload CAs and CRLs, close links whose peer no longer passes.
+ * Returns the number of links closed, or -1 if the reload failed. */
+int links_reload(struct cloud *c);
 /* Say goodbye on every link, close everything. */
 void links_shutdown(struct cloud *c);
 

@@ -109,9 +109,14 @@ static int drop_privileges(const struct conf *conf)
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	int closed;
+
 	(void)revents;
 	if (w->signum == SIGHUP) {
-		log_info("SIGHUP: nothing to reload in this version");
+		closed = links_reload(w->data);
+		if (closed >= 0)
+			log_info("SIGHUP: CAs and CRLs reloaded, %d links closed",
+				 closed);
 		return;
 	}
 	log_info("signal %d: shutting down", w->signum);
@@ -170,6 +175,7 @@ int main(int argc, char **argv)
 	if (ret == 0) {
 		for (i = 0; i < 3; i++) {
 			ev_signal_init(&sig[i], signal_cb, sigs[i]);
+			sig[i].data = &c;
 			ev_signal_start(c.loop, &sig[i]);
 		}
 		log_info("node %s started", c.name);

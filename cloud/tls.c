@@ -64,24 +64,39 @@ static const char *status_reason(unsigned st)
 
 /* Called by GnuTLS inside the handshake: a refusal aborts it with an
  * alert, so the peer learns at once. */
+/* The chain the peer presented, checked against CAs, CRLs, validity and
+ * key purpose: NULL if good, else the reason. */
+static const char *peer_check(gnutls_session_t s, int is_server)
+{
+	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_KEY_PURPOSE_OID };
+	unsigned n = 0, st = 0;
+
+	if (!gnutls_certificate_get_peers(s, &n) || n == 0)
+		return "no certificate";
+	vd.data = (void *)(is_server ? GNUTLS_KP_TLS_WWW_CLIENT
+				     : GNUTLS_KP_TLS_WWW_SERVER);
+	if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st)
+		return status_reason(st);
+	return NULL;
+}
+
+const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p)
+{
+	return peer_check(s, p->is_server);
+}
+
 static int verify_cb(gnutls_session_t s)
 {
 	struct tls_peer *p = gnutls_session_get_ptr(s);
 	const gnutls_datum_t *chain;
-	unsigned n = 0, st = 0;
-	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_KEY_PURPOSE_OID };
+	const char *bad = peer_check(s, p->is_server);
+	unsigned n = 0;
 
+	if (bad) {
+		snprintf(p->why, sizeof(p->why), "%s", bad);
+		return -1;
+	}
 	chain = gnutls_certificate_get_peers(s, &n);
-	if (!chain || n == 0) {
-		snprintf(p->why, sizeof(p->why), "no certificate");
-		return -1;
-	}
-	vd.data = (void *)(p->is_server ? GNUTLS_KP_TLS_WWW_CLIENT
-					: GNUTLS_KP_TLS_WWW_SERVER);
-	if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st) {
-		snprintf(p->why, sizeof(p->why), "%s", status_reason(st));
-		return -1;
-	}
 	if (crt_identity(&chain[0], &p->id, p->name, sizeof(p->name)) < 0) {
 		snprintf(p->why, sizeof(p->why), "unreadable certificate");
 		return -1;
@@ -238,6 +253,11 @@ fail_cred:
 fail_free:
 	free(t);
 	return NULL;
+}
+
+int tls_reload(struct tls *t, const struct conf *conf)
+{
+	return load_lists(t, conf);
 }
 
 void tls_free(struct tls *t)

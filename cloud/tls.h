@@ -28,6 +28,12 @@ const char *tls_self_name(const struct tls *t);
 /* A non-blocking session on fd; p receives the verification result. */
 int tls_session(struct tls *t, int fd, struct tls_peer *p,
 		gnutls_session_t *out);
+/* SIGHUP: read every ca and crl file again. CAs and revocations are added
+ * to what is loaded (taking a CA away needs a restart). -1 after logging. */
+int tls_reload(struct tls *t, const struct conf *conf);
+/* Verify an established session's peer again (after a reload): NULL if
+ * it still passes, else the reason. */
+const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p);
 /* Words for a failed handshake (gnutls error code). */
 const char *tls_errstr(int err, const struct tls_peer *p);
 
