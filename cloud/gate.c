@@ -39,6 +39,8 @@
 
 struct gate {
 	struct gate *next;
+	struct gate *dirty_next;	/* output waiting for the flusher */
+	int dirty;
 	struct cloud *c;
 	uint32_t id;
 	int fd;
@@ -73,6 +75,8 @@ struct gates {
 	uint32_t next_id;
 	uint32_t from;		/* the gate whose packet is being forwarded */
 	uint8_t *split;		/* one segment, for gates without offload */
+	struct gate *dirty;	/* gates with output to write */
+	ev_prepare flusher;
 	struct addr scratch[GP_ANNOUNCE_MAX];
 };
 
@@ -84,6 +88,12 @@ static void gate_close(struct gate *g)
 	ev_io_stop(g->c->loop, &g->rio);
 	ev_io_stop(g->c->loop, &g->wio);
 	ev_timer_stop(g->c->loop, &g->timer);
+	for (pp = &gs->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
+		if (*pp == g) {
+			*pp = g->dirty_next;
+			break;
+		}
+	}
 	close(g->fd);
 	if (g->announced && g->c->rt != NULL)
 		route_local_set(g->c->rt, g->id, NULL, 0);
@@ -113,11 +123,18 @@ static uint8_t *gate_room(struct gate *g, size_t need)
 	return g->out + g->otail;
 }
 
+/* Output is written once per loop turn, before the loop sleeps, so a
+ * burst of packets leaves in one write. */
 static void gate_queued(struct gate *g, size_t n)
 {
+	struct gates *gs = g->c->gates;
+
 	g->otail += n;
-	if (!ev_is_active(&g->wio))
-		ev_io_start(g->c->loop, &g->wio);
+	if (g->dirty || ev_is_active(&g->wio))
+		return;
+	g->dirty = 1;
+	g->dirty_next = gs->dirty;
+	gs->dirty = g;
 }
 
 static void gate_send_hello(struct gate *g)
@@ -321,19 +338,21 @@ static void gate_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-static void gate_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Write what is queued; wait for POLLOUT only when the socket is full. */
+static void gate_flush(struct gate *g)
 {
-	struct gate *g = w->data;
+	struct ev_loop *loop = g->c->loop;
 	ssize_t n;
 
-	(void)revents;
 	while (g->ohead < g->otail) {
 		n = send(g->fd, g->out + g->ohead, g->otail - g->ohead,
 			 MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_io_start(loop, &g->wio);
 			return;
+		}
 		if (n < 0) {
 			log_warn("gate %u (%s): write", (unsigned)g->id,
 				 g->name);
@@ -344,7 +363,28 @@ static void gate_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		g->last_tx = ev_now(loop);
 	}
 	g->ohead = g->otail = 0;
-	ev_io_stop(loop, w);
+	ev_io_stop(loop, &g->wio);
+}
+
+static void gate_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	gate_flush(w->data);
+}
+
+static void gate_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct gates *gs = w->data;
+	struct gate *g;
+
+	(void)loop;
+	(void)revents;
+	while ((g = gs->dirty) != NULL) {
+		gs->dirty = g->dirty_next;
+		g->dirty = 0;
+		gate_flush(g);
+	}
 }
 
 static void gate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -587,6 +627,9 @@ int gate_init(struct cloud *c)
 	}
 	v = conf_last(c->conf, "max_gates");
 	c->gates->max = v ? (size_t)v->v.i : GATE_DEF_MAX;
+	ev_prepare_init(&c->gates->flusher, gate_flush_cb);
+	c->gates->flusher.data = c->gates;
+	ev_prepare_start(c->loop, &c->gates->flusher);
 	n = conf_count(c->conf, "gate");
 	for (i = 0; i < n; i++) {
 		v = conf_get(c->conf, "gate", i);
@@ -611,6 +654,7 @@ void gate_shutdown(struct cloud *c)
 
 	if (gs == NULL)
 		return;
+	ev_prepare_stop(c->loop, &gs->flusher);
 	while (gs->list != NULL)
 		gate_close(gs->list);
 	while ((l = gs->ls) != NULL) {
