@@ -1,0 +1,54 @@
+#!/bin/bash
+# A link that goes silent (every packet dropped, no FIN, no RST) is closed
+# after conn_timeout; its routes are withdrawn and traffic takes the other
+# way round the triangle. The time it took is printed.
+#
+#        A ====X==== B        A - B silently cut (nftables drop both ends)
+#         \         /
+#          \       /          then A -> B goes A -> C -> B
+#             C
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
+. "$top_srcdir/tests/net/mesh.sh"
+net_init
+net_need_cloud
+command -v nft >/dev/null || skip "no nft"
+
+host A B C
+link A B; AB=$LB; IF_AB=v$NET_LINKS
+link A C; AC=$LB
+link C B; CB=$LB
+certs A B C
+mesh_start B
+mesh_start C "connect $CB 5000"
+mesh_start A "connect $AB 5000" "connect $AC 5000"
+for p in "A B" "A C" "C B"; do
+	wait_for 15 links_up $p || fail "link $p not up"
+done
+cat_listen B b 1 0b
+wait_for 10 has_route A 1/0b/8 B || fail "A does not route 0b directly"
+
+for n in A B; do
+	in_ns $n nft -f - <<NFT || hard_error "nft in $n"
+table inet cvtcut {
+	chain in { type filter hook input priority 0; iifname "$IF_AB" drop; }
+	chain out { type filter hook output priority 0; oifname "$IF_AB" drop; }
+}
+NFT
+done
+t0=$(now_ms)
+i=0
+while :; do
+	i=$((i + 1))
+	cat_send A 1 0a 0b "after $i" >/dev/null 2>&1
+	out_has b "after" && break
+	[ $(($(now_ms) - t0)) -lt 15000 ] || fail "no traffic A -> B 15 s after the cut"
+	sleep 0.1
+done
+ms=$(($(now_ms) - t0))
+say "traffic A -> B resumed via C $ms ms after the silent cut (conn_timeout 3 s)"
+log_has A 'timed out' || fail "A did not log the timeout"
+wait_for 5 has_route A 1/0b/8 C || fail "A's route to 0b is not via C"
+[ "$ms" -lt 6000 ] || fail "took $ms ms, more than conn_timeout + 3 s"
+cloud_check A B C
+say "ok"
