@@ -27,7 +27,9 @@
 
 #define TLS_CHUNK 16384			/* one TLS record */
 #define IN_CAP (FRAME_HDR + FRAME_MAX + 2 * TLS_CHUNK)
-#define CTRL_CAP (1024 * 1024)		/* routes must never be dropped */
+#define CTRL_CAP (8 * 1024 * 1024)	/* routes are never dropped; a full
+					 * table of ~150k routes fits, and
+					 * only touched pages cost memory */
 #define DATA_CAP (768 * 1024)		/* data is dropped past this */
 #define RED_MIN (DATA_CAP / 2)		/* random early drop from here */
 #define ROUTES_PER_FRAME (FRAME_MAX / 47)	/* smallest entry: 47 bytes */
