@@ -61,16 +61,22 @@ static int bit_test_set(uint64_t *bits, uint32_t i)
 	return was;
 }
 
+/* Age the window by `by` sequence numbers: bit i moves to bit i + by. */
 static void window_shift(struct dup_origin *d, uint32_t by)
 {
-	uint64_t nb[DUP_WINDOW / 64] = { 0 };
-	uint32_t i;
+	uint32_t w = by / 64, b = by % 64, i;
 
-	if (by < DUP_WINDOW)
-		for (i = 0; i + by < DUP_WINDOW; i++)
-			if (d->bits[i / 64] & (1ull << (i % 64)))
-				nb[(i + by) / 64] |= 1ull << ((i + by) % 64);
-	memcpy(d->bits, nb, sizeof(nb));
+	if (by >= DUP_WINDOW) {
+		memset(d->bits, 0, sizeof(d->bits));
+		return;
+	}
+	for (i = DUP_WINDOW / 64; i-- > 0;) {
+		uint64_t v = i >= w ? d->bits[i - w] << b : 0;
+
+		if (b && i >= w + 1)
+			v |= d->bits[i - w - 1] >> (64 - b);
+		d->bits[i] = v;
+	}
 }
 
 static struct dup_origin *dup_slot(struct fwd *f, uint64_t origin)
@@ -172,7 +178,9 @@ void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p)
 		send_to(c, from, p);
 		return;
 	}
-	if (dup_seen(f, p->bc_origin, p->bc_seq)) {
+	/* origin 0 is no daemon's (fwd_new never picks it): a peer that
+	 * sends it must not get past duplicate suppression */
+	if (p->bc_origin == 0 || dup_seen(f, p->bc_origin, p->bc_seq)) {
 		f->dups++;
 		return;
 	}
