@@ -50,6 +50,8 @@ static const struct conf_opt cloud_opts[] = {
 	{ "status-file", CONF_STR, 0, NULL,
 	  "write a status snapshot here (atomically)" },
 	{ "status-interval", CONF_DUR, 0, "5s", "how often to write it" },
+	{ "control", CONF_ADDR, 0, NULL,
+	  "UNIX socket (mode 0600) where cloudctl -s reads the same snapshot" },
 	{ "user", CONF_STR, 0, NULL, "drop privileges to this user" },
 	{ "group", CONF_STR, 0, NULL, "drop privileges to this group" },
 	{ "chroot", CONF_STR, 0, NULL, "chroot here after opening sockets" },

@@ -1,6 +1,15 @@
-/* The status file: a snapshot written atomically (temp file + rename). */
+/*
+ * The node's state for operators: a snapshot written atomically (temp file
+ * + rename) to the status file, and the same snapshot sent to whoever
+ * connects to the control socket (cloudctl -s).
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cloud.h"
@@ -12,9 +21,11 @@
 #include "status.h"
 
 struct status {
-	const char *path;
+	const char *path;	/* status file, or NULL */
 	ev_timer timer;
 	int failed;		/* log a failure once, not every interval */
+	const char *ctl_path;	/* control socket, or NULL */
+	ev_io ctl;
 };
 
 static void hex8(const uint8_t *b, char *out)
@@ -106,31 +117,113 @@ static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	status_write(w->data);
 }
 
+/* One snapshot per connection, then close. The socket is the root-only
+ * control socket, so a bounded blocking write is acceptable. */
+static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct cloud *c = w->data;
+	struct timeval tv = { 1, 0 };
+	char *buf = NULL;
+	size_t len = 0, off = 0;
+	FILE *f;
+	int fd;
+
+	(void)loop;
+	(void)revents;
+	fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	f = open_memstream(&buf, &len);
+	if (f) {
+		status_dump(c, f);
+		fclose(f);
+	}
+	while (buf && off < len) {
+		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(buf);
+	close(fd);
+}
+
+static int ctl_open(struct cloud *c, struct status *s,
+		    const struct conf_val *v)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char where[512];
+	int fd, live;
+
+	conf_where(v, "control", where, sizeof(where));
+	if (!v->v.addr.is_unix)
+		return log_warnx("%snot a UNIX socket path", where), -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", v->v.addr.path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_warn("%ssocket", where), -1;
+	/* a file someone answers on is another daemon's; else it is stale */
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	if (live)
+		return log_warnx("%s%s: another daemon is listening", where,
+				 sa.sun_path), -1;
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || fchmod(fd, 0600) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 8) < 0) {
+		log_warn("%s%s", where, sa.sun_path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->ctl_path = v->v.addr.path;
+	ev_io_init(&s->ctl, ctl_cb, fd, EV_READ);
+	s->ctl.data = c;
+	ev_io_start(c->loop, &s->ctl);
+	return 0;
+}
+
 int status_init(struct cloud *c)
 {
 	const struct conf_val *v = conf_last(c->conf, "status-file");
+	const struct conf_val *ctl = conf_last(c->conf, "control");
 	uint64_t us = conf_us(c->conf, "status-interval");
 	struct status *s;
 
-	if (!v)
+	if (!v && !ctl)
 		return 0;
 	if (!(s = calloc(1, sizeof(*s))))
 		return -1;
+	c->status = s;
+	if (ctl && ctl_open(c, s, ctl) < 0)
+		return -1;
+	if (!v)
+		return 0;
 	s->path = v->raw;
 	if (us < 10000)
 		us = 10000;
 	ev_timer_init(&s->timer, status_cb, 0., us / 1e6);
 	s->timer.data = c;
 	ev_timer_start(c->loop, &s->timer);
-	c->status = s;
 	return 0;
 }
 
 void status_shutdown(struct cloud *c)
 {
-	if (!c->status)
+	struct status *s = c->status;
+
+	if (!s)
 		return;
-	ev_timer_stop(c->loop, &c->status->timer);
-	free(c->status);
+	ev_timer_stop(c->loop, &s->timer);
+	if (s->ctl_path) {
+		ev_io_stop(c->loop, &s->ctl);
+		close(s->ctl.fd);
+		unlink(s->ctl_path);
+	}
+	free(s);
 	c->status = NULL;
 }

@@ -1,21 +1,25 @@
 /*
- * cloudctl: show a node's links, routes and gates from its status file,
- * as aligned text or as JSON.
+ * cloudctl: show a node's links, routes and gates, from its status file or
+ * live from its control socket, as aligned text or as JSON.
  *
- *   cloudctl [-f STATUS_FILE] [-json] [links|routes|gates|all]
+ *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] [-json] [links|routes|gates|all]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #define LINE_MAX_LEN 4096
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cloudctl [-f STATUS_FILE] [-json] "
-		   "[links|routes|gates|all]\n"
+	fprintf(f, "usage: cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] "
+		   "[-json] [links|routes|gates|all]\n"
 		   "  reads the file written by cloud's status-file option\n"
-		   "  (default /run/cloudvpn/status)\n");
+		   "  (default /run/cloudvpn/status), or asks the daemon\n"
+		   "  itself through its control socket\n");
 }
 
 static void json_str(const char *s, size_t n)
@@ -70,6 +74,32 @@ static void print_text(char *line)
 	putchar('\n');
 }
 
+/* The daemon answers each connection with one snapshot, then closes. */
+static FILE *open_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	FILE *f;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "cloudctl: %s: path too long\n", path);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror(path);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!(f = fdopen(fd, "r"))) {
+		perror(path);
+		close(fd);
+	}
+	return f;
+}
+
 static int wanted(const char *what, const char *line)
 {
 	size_t n = strcspn(line, " ");
@@ -84,13 +114,16 @@ static int wanted(const char *what, const char *line)
 int main(int argc, char **argv)
 {
 	const char *path = "/run/cloudvpn/status", *what = "all";
+	int sock = 0;
 	char line[LINE_MAX_LEN];
 	int json = 0, first = 1, i;
 	FILE *f;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-f") && i + 1 < argc)
-			path = argv[++i];
+			path = argv[++i], sock = 0;
+		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
+			path = argv[++i], sock = 1;
 		else if (!strcmp(argv[i], "-json"))
 			json = 1;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
@@ -103,8 +136,10 @@ int main(int argc, char **argv)
 	if (strcmp(what, "all") && strcmp(what, "links") &&
 	    strcmp(what, "routes") && strcmp(what, "gates"))
 		return usage(stderr), 2;
-	if (!(f = fopen(path, "r"))) {
-		perror(path);
+	f = sock ? open_socket(path) : fopen(path, "r");
+	if (!f) {
+		if (!sock)
+			perror(path);
 		return 1;
 	}
 	if (json)

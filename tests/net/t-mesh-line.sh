@@ -18,7 +18,7 @@ certs A B C D
 mesh_start D
 mesh_start C "connect $CD 5000"
 mesh_start B "connect $BC 5000"
-mesh_start A "connect $AB 5000"
+mesh_start A "connect $AB 5000" "control $NET_TMP/A.ctl"
 wait_for 15 links_up A B || fail "A-B not up"
 wait_for 15 links_up B C || fail "B-C not up"
 wait_for 15 links_up C D || fail "C-D not up"
@@ -30,6 +30,15 @@ wait_for 10 has_route D 1/0a/8 C || fail "D has no route to 0a via C"
 grep '^route' "$NET_TMP/A.status"
 grep -q '^route addr=1/0d/8 via=B .* hops=3 ' "$NET_TMP/A.status" ||
 	fail "route to 0d is not 3 hops"
+
+# cloudctl asks A's daemon itself through its control socket.
+CTL=$top_builddir/tools/cloudctl
+[ "$(stat -c %a "$NET_TMP/A.ctl")" = 600 ] || fail "control socket is not mode 0600"
+"$CTL" -s "$NET_TMP/A.ctl" routes | grep -q 'route  addr=1/0d/8 via=B ' ||
+	fail "cloudctl -s: no route to 0d via B"
+"$CTL" -s "$NET_TMP/A.ctl" -json links | grep -q '"kind":"link","peer":"B"' ||
+	fail "cloudctl -s -json: no link to B"
+say "cloudctl -s: $("$CTL" -s "$NET_TMP/A.ctl" links | head -1)"
 
 cat_send A 1 0a 0d "ping from A" || fail "cloudcat A failed"
 wait_for 5 out_has d "ping from A" || fail "D did not receive A's line"
