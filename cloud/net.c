@@ -110,6 +110,38 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* One listening socket on one address; -1 with errno set. */
+static int listen_addr(struct net *n, const struct addrinfo *ai)
+{
+	int one = 1, err, fd;
+
+	if (n->nlis == MAX_LISTEN) {
+		errno = EMFILE;
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "* PORT" gives one socket per family, so v6 must not take v4 */
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	n->lis[n->nlis].net = n;
+	ev_io_init(&n->lis[n->nlis].io, accept_cb, fd, EV_READ);
+	n->lis[n->nlis].io.data = &n->lis[n->nlis];
+	ev_io_start(n->c->loop, &n->lis[n->nlis].io);
+	n->nlis++;
+	return 0;
+}
+
+/* Every address the value resolves to: "* 5000" listens on IPv4 and IPv6. */
 static int listen_one(struct net *n, const struct conf_val *v)
 {
 	const struct conf_addr *a = &v->v.addr;
@@ -118,12 +150,12 @@ static int listen_one(struct net *n, const struct conf_val *v)
 	struct addrinfo *res = NULL, *ai;
 	const char *host = a->host;
 	char where[512];
-	int one = 1, err, fd = -1;
+	int err, ok = 0;
 
 	conf_where(v, "listen", where, sizeof(where));
-	if (a->is_unix || n->nlis == MAX_LISTEN) {
-		log_warnx("%s\"%s\": a TCP host and port are needed here (at most "
-			  "%d listeners)", where, v->raw, MAX_LISTEN);
+	if (a->is_unix) {
+		log_warnx("%s\"%s\": a TCP host and port are needed here",
+			  where, v->raw);
 		return -1;
 	}
 	if (!host[0] || !strcmp(host, "*"))
@@ -134,33 +166,19 @@ static int listen_one(struct net *n, const struct conf_val *v)
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family,
-			    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
+		char addr[NET_ADDRSTRLEN];
+
+		net_fmt_addr(ai->ai_addr, addr, sizeof(addr));
+		if (listen_addr(n, ai) < 0) {
+			log_warn("%scannot listen on %s", where, addr);
 			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-				   sizeof(one));
-		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 128))
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
-		errno = err;
+		}
+		log_info("listening on %s", addr);
+		ok++;
 	}
 	freeaddrinfo(res);
-	if (fd < 0) {
-		log_warn("%scannot listen on \"%s\"", where, v->raw);
-		return -1;
-	}
-	n->lis[n->nlis].net = n;
-	ev_io_init(&n->lis[n->nlis].io, accept_cb, fd, EV_READ);
-	n->lis[n->nlis].io.data = &n->lis[n->nlis];
-	ev_io_start(n->c->loop, &n->lis[n->nlis].io);
-	n->nlis++;
-	log_info("listening on %s", v->raw);
-	return 0;
+	/* a family the host lacks is only a warning; no socket at all fails */
+	return ok ? 0 : -1;
 }
 
 /* ---- connectors --------------------------------------------------------- */
