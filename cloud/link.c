@@ -57,7 +57,9 @@ struct link {
 	struct queue *cur_q;		/* queue whose frame is half sent */
 	size_t cur_left;
 	char addr[NET_ADDRSTRLEN];
-	uint64_t t_start, last_rx, ping_sent, srtt_us;
+	uint64_t t_start, last_rx, srtt_us;
+	uint64_t ping_sent;		/* the ping in flight, 0 if none */
+	int late;			/* srtt raised by an unanswered ping */
 	uint64_t bytes_in, bytes_out, pkts_in, pkts_out, drops;
 };
 
@@ -456,7 +458,9 @@ static void frame_pong(struct link *l, const uint8_t *p, size_t len)
 	if (sent != l->ping_sent || !sent)
 		return;
 	rtt = (now_ns() - sent) / 1000;
-	l->srtt_us = l->srtt_us ? (7 * l->srtt_us + rtt) / 8 : rtt;
+	/* a guess raised by lateness gives way to the first real sample */
+	l->srtt_us = l->srtt_us && !l->late ? (7 * l->srtt_us + rtt) / 8 : rtt;
+	l->late = 0;
 	l->ping_sent = 0;
 	route_peer_cost(l->ls->c->rt, l->id, link_cost(l));
 }
@@ -629,6 +633,18 @@ static void link_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (now - l->last_rx > l->ls->timeout_us * 1000) {
 		link_fail(l, "timed out (no data from peer)");
+		return;
+	}
+	if (l->ping_sent) {
+		/* still unanswered: the link is at least this slow, so routes
+		 * move away from a silent link long before conn_timeout */
+		uint64_t waited = (now - l->ping_sent) / 1000;
+
+		if (waited > l->srtt_us) {
+			l->srtt_us = waited;
+			l->late = 1;
+			route_peer_cost(l->ls->c->rt, l->id, link_cost(l));
+		}
 		return;
 	}
 	l->ping_sent = now;

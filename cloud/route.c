@@ -523,9 +523,11 @@ static int req_answered(const struct rprefix *p, const struct rreq *q)
 }
 
 /*
- * Where a request goes: toward its origin along our selection if that leads
- * there, else along our best route from that origin, feasible or not. Never
- * back to where it came from.
+ * Where a request goes: a forwarded one toward its origin along our
+ * selection if that leads there; ours, and any other, along our best route
+ * from that origin, feasible or not: the route we want to become feasible,
+ * whose peer can still reach the origin when the selection's link has gone
+ * silent. Never back to where it came from.
  */
 static uint32_t req_target(const struct route_table *rt,
 			   const struct rprefix *p, const struct rreq *q)
@@ -534,8 +536,8 @@ static uint32_t req_target(const struct route_table *rt,
 	uint32_t m, bm = ROUTE_INF;
 	size_t i;
 
-	if (p->sel.kind == NH_PEER && p->sel.peer != q->from &&
-	    id_eq(&p->sel.origin, &q->origin))
+	if (q->from != 0 && p->sel.kind == NH_PEER &&
+	    p->sel.peer != q->from && id_eq(&p->sel.origin, &q->origin))
 		return p->sel.peer;
 	for (i = 0; i < p->nroutes; i++) {
 		r = &p->routes[i];
