@@ -52,6 +52,14 @@ void fwd_free(struct fwd *f)
 	free(f);
 }
 
+void fwd_status(const struct fwd *f, FILE *out)
+{
+	fprintf(out, "fwd no_route=%llu ttl_expired=%llu dups=%llu\n",
+		(unsigned long long)f->no_route,
+		(unsigned long long)f->ttl_expired,
+		(unsigned long long)f->dups);
+}
+
 static int bit_test_set(uint64_t *bits, uint32_t i)
 {
 	uint64_t m = 1ull << (i % 64);

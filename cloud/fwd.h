@@ -3,6 +3,7 @@
 #define CV_FWD_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pkt.h"
 
@@ -17,5 +18,7 @@ void fwd_free(struct fwd *f);
 void fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p);
 /* A packet from a peer link. */
 void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p);
+/* The drop counters, one line for the status file. */
+void fwd_status(const struct fwd *f, FILE *out);
 
 #endif

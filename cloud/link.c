@@ -34,9 +34,10 @@
 #define RED_MIN (DATA_CAP / 2)		/* random early drop from here */
 #define ROUTES_PER_FRAME (FRAME_MAX / 47)	/* smallest entry: 47 bytes */
 
-enum link_state { LS_CONNECTING, LS_HANDSHAKE, LS_HELLO, LS_UP };
+/* A link exists once TCP is connected (net.c does the connecting). */
+enum link_state { LS_HANDSHAKE, LS_HELLO, LS_UP };
 
-static const char *state_name[] = { "connecting", "handshake", "hello", "up" };
+static const char *state_name[] = { "handshake", "hello", "up" };
 
 struct link {
 	struct link *next, *dirty_next;
@@ -70,7 +71,7 @@ struct links {
 	struct link *list, *dirty;
 	struct link **by_id;		/* peer id - 1 -> link */
 	uint32_t nids;
-	unsigned count, inbound;
+	unsigned count;
 	unsigned max_conn;
 	uint64_t keepalive_us, timeout_us;
 	ev_prepare flusher;
@@ -220,7 +221,6 @@ static struct link *link_new(struct links *ls, int fd, const char *addr,
 	l->next = ls->list;
 	ls->list = l;
 	ls->count++;
-	ls->inbound += is_server;
 	return l;
 }
 
@@ -241,7 +241,6 @@ static void link_unlist(struct link *l)
 		}
 	ls->by_id[l->id - 1] = NULL;
 	ls->count--;
-	ls->inbound -= l->peer.is_server;
 }
 
 static void link_free(struct link *l, const char *why)

@@ -14,6 +14,7 @@
 
 #include "cloud.h"
 #include "conf.h"
+#include "fwd.h"
 #include "gate.h"
 #include "link.h"
 #include "log.h"
@@ -80,6 +81,7 @@ static int status_dump(struct cloud *c, FILE *f)
 	links_status(c, f);
 	route_foreach(c->rt, route_line, &w);
 	gate_status(c, f);
+	fwd_status(c->fwd, f);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -9,9 +9,10 @@
  *   route addr=<inst>/<hex>/<plen> via=local|<peer name> metric=123
  *        hops=2 seqno=7 origin=<16 hex>
  *   gate id=3 name=cloudcat addrs=2 pkts_in=0 pkts_out=0 drops=0
+ *   fwd no_route=0 ttl_expired=0 dups=4
  *
  * (a link line is one line; it is wrapped here only for reading.)
- * state is one of: connecting, handshake, hello, up. Links that are not
+ * state is one of: handshake, hello, up. Links that are not
  * yet up show peer=- and rtt_us=-.
  */
 #ifndef CV_STATUS_H
