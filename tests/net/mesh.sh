@@ -49,3 +49,19 @@ line_abc() {
 	wait_for 15 links_up A B || fail "A-B not up"
 	wait_for 15 links_up B C || fail "B-C not up"
 }
+
+# probe_until NAME FROM_ADDR TO_ADDR TAG T0: send a numbered line from a
+# gate at FROM_ADDR on NAME to TO_ADDR (instance 1) until the listener TAG
+# shows one, at most 15 s after T0 (ms). Sets PROBE_MS and PROBES.
+probe_until() {
+	local n=$1 from=$2 to=$3 tag=$4 t0=$5
+	PROBES=0
+	while :; do
+		PROBES=$((PROBES + 1))
+		cat_send "$n" 1 "$from" "$to" "after $PROBES" >/dev/null 2>&1
+		out_has "$tag" "after" && break
+		[ $(($(now_ms) - t0)) -lt 15000 ] || return 1
+		sleep 0.05
+	done
+	PROBE_MS=$(($(now_ms) - t0))
+}

@@ -37,16 +37,8 @@ wait_for 5 out_has d before || fail "D did not get B's line through C"
 
 t0=$(now_ms)
 cloud_stop C KILL 2
-i=0
-while :; do
-	i=$((i + 1))
-	cat_send B 1 0b 0d "after $i" >/dev/null 2>&1
-	out_has d "after" && break
-	[ $(($(now_ms) - t0)) -lt 15000 ] || fail "no traffic B -> D 15 s after C died"
-	sleep 0.05
-done
-ms=$(($(now_ms) - t0))
-say "traffic B -> D resumed $ms ms after C was killed ($i probes)"
+probe_until B 0b 0d d "$t0" || fail "no traffic B -> D 15 s after C died"
+say "traffic B -> D resumed $PROBE_MS ms after C was killed ($PROBES probes)"
 wait_for 5 has_route B 1/0d/8 A || fail "B's route to 0d is not via A"
 grep '^route addr=1/0d/8' "$NET_TMP/B.status"
 grep -q '^route addr=1/0d/8 via=A .* hops=3 ' "$NET_TMP/B.status" ||
