@@ -14,6 +14,7 @@ struct links;
 struct route_table;
 struct fwd;
 struct status;
+struct admit;
 
 struct cloud {
 	struct ev_loop *loop;
@@ -27,11 +28,12 @@ struct cloud {
 	struct route_table *rt;		/* route.c */
 	struct fwd *fwd;		/* fwd.c */
 	struct status *status;		/* status.c */
+	struct admit *admit;		/* admit.c */
 
 	uint8_t default_ttl;
 };
 
-/* Monotonic clock in nanoseconds. */
+/* Monotonic clock in nanoseconds (clock.c). */
 uint64_t now_ns(void);
 
 #endif

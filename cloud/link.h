@@ -1,7 +1,7 @@
 /*
- * Peer links: TCP + TLS to neighbour daemons, their state machine
- * (connecting -> handshake -> hello -> up), keepalive and RTT, and the
- * output queues (control ahead of data).
+ * Peer links: the state machine (handshake -> hello -> up), keepalive and
+ * RTT, and the output queues (control ahead of data), over a transport
+ * (xport.h: TLS over TCP, DTLS over UDP).
  */
 #ifndef CV_LINK_H
 #define CV_LINK_H
@@ -10,21 +10,24 @@
 #include <stdio.h>
 
 #include "pkt.h"
+#include "xport.h"
 
 struct cloud;
+struct connector;
 struct link;
-struct route_ops;
+struct tls;
+struct udp;
 
 /* Load TLS credentials (sets c->self, c->name), open the listeners and
  * schedule the outbound connections. -1 after logging. */
 int links_init(struct cloud *c);
-/* Route callbacks that frame updates onto links. */
-void links_route_ops(struct cloud *c, struct route_ops *ops);
 /* SIGHUP: reload CAs and CRLs, close links whose peer no longer passes.
  * Returns the number of links closed, or -1 if the reload failed. */
 int links_reload(struct cloud *c);
 /* Say goodbye on every link, close everything. */
 void links_shutdown(struct cloud *c);
+struct tls *links_tls(struct cloud *c);
+struct udp *links_udp(struct cloud *c);
 
 struct link *links_by_peer(struct cloud *c, uint32_t peer);
 uint32_t link_peer(const struct link *l);
@@ -34,7 +37,34 @@ int link_send_data(struct link *l, const struct pkt *p);
 void links_broadcast(struct cloud *c, const struct link *except,
 		     const struct pkt *p);
 const char *links_peer_name(struct cloud *c, uint32_t peer);
-void links_status(struct cloud *c, FILE *f);
 unsigned links_count(struct cloud *c);
+
+/* A new link at the handshake stage (a transport attaches to it). */
+struct link *link_new(struct cloud *c, const char *addr, int is_server);
+/* An outbound link: its connector retries when the link ends. */
+void link_set_connector(struct link *l, struct connector *cn);
+/* Close and free at once (only from the top of a callback). */
+void link_close_now(struct link *l, const char *why);
+
+/* A control frame of at most plen payload bytes: write it at the returned
+ * pointer, then commit the length used. NULL if the link cannot take it. */
+uint8_t *link_ctrl_frame(struct link *l, uint8_t type, size_t plen);
+void link_ctrl_commit(struct link *l, uint8_t type, size_t plen);
+
+/* Walk every link. */
+struct link *links_first(struct cloud *c);
+struct link *link_next(const struct link *l);
+
+/* A link as status lines and admission see it. */
+struct link_info {
+	int up, verified, doomed;
+	const char *state;		/* handshake, hello, up */
+	const struct link_peer *peer;	/* valid if verified */
+	const char *addr;
+	uint64_t t_start, srtt_us;
+	uint64_t bytes_in, bytes_out, pkts_in, pkts_out, drops;
+	struct xport_fig fig;
+};
+void link_info(const struct link *l, struct link_info *i);
 
 #endif

@@ -14,6 +14,7 @@
 #include "gate.h"
 #include "link.h"
 #include "log.h"
+#include "rframe.h"
 #include "route.h"
 #include "status.h"
 
@@ -22,6 +23,14 @@ static const struct conf_opt cloud_opts[] = {
 	  "accept peer links on HOST PORT (* for any address)" },
 	{ "connect", CONF_ADDR, CONF_LIST, NULL,
 	  "link to the peer at HOST PORT, reconnecting forever" },
+	{ "listen-udp", CONF_ADDR, CONF_LIST, NULL,
+	  "accept peer links over UDP (DTLS) on HOST PORT (* for any)" },
+	{ "connect-udp", CONF_ADDR, CONF_LIST, NULL,
+	  "link to the peer at HOST PORT over UDP (DTLS), forever" },
+	{ "udp_mtu", CONF_INT, 0, "0",
+	  "UDP payload size of UDP links; 0 probes the path MTU" },
+	{ "rekey_interval", CONF_DUR, 0, "1h",
+	  "fresh session keys this often (0: never)" },
 	{ "key", CONF_STR, 0, NULL, "this node's private key (PEM)" },
 	{ "cert", CONF_STR, 0, NULL,
 	  "this node's certificate (PEM); its CN is the node name" },
@@ -80,6 +89,7 @@ static int check_conf(const struct conf *conf)
 	       check_range(conf, "max_remote_routes", 0, 1000000) |
 	       check_range(conf, "route_max_dist", 1, 255) |
 	       check_range(conf, "default_ttl", 1, 255) |
+	       check_range(conf, "udp_mtu", 0, 65507) |
 	       check_range(conf, "loglevel", 0, 3);
 }
 
@@ -136,7 +146,7 @@ static int cloud_start(struct cloud *c)
 	rc.max_remote_routes = (uint32_t)conf_int(c->conf, "max_remote_routes");
 	rc.max_hops = (uint8_t)conf_int(c->conf, "route_max_dist");
 	rc.hop_cost = HOP_COST;
-	links_route_ops(c, &ops);
+	rframe_ops(c, &ops);
 	if (!(c->rt = route_new(&c->self, &rc, &ops)) ||
 	    !(c->fwd = fwd_new()))
 		return log_warnx("out of memory"), -1;

@@ -33,6 +33,7 @@ struct connector {
 	ev_timer timer;
 	ev_io io;
 	int fd;
+	int udp;			/* connect-udp */
 	struct addrinfo hints;
 	struct gaicb gcb;
 	char addr[NET_ADDRSTRLEN];
@@ -115,7 +116,7 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 {
 	int one = 1, err, fd;
 
-	if (n->nlis == MAX_LISTEN) {
+	if (ai->ai_socktype == SOCK_STREAM && n->nlis == MAX_LISTEN) {
 		errno = EMFILE;
 		return -1;
 	}
@@ -127,11 +128,22 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 	/* "* PORT" gives one socket per family, so v6 must not take v4 */
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) ||
+	    (ai->ai_socktype == SOCK_STREAM && listen(fd, 128))) {
 		err = errno;
 		close(fd);
 		errno = err;
 		return -1;
+	}
+	if (ai->ai_socktype == SOCK_DGRAM) {
+		char addr[NET_ADDRSTRLEN];
+
+		net_fmt_addr(ai->ai_addr, addr, sizeof(addr));
+		if (n->ops->udp_bound(n->c, fd, addr) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		return 0;
 	}
 	n->lis[n->nlis].net = n;
 	ev_io_init(&n->lis[n->nlis].io, accept_cb, fd, EV_READ);
@@ -142,19 +154,20 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 }
 
 /* Every address the value resolves to: "* 5000" listens on IPv4 and IPv6. */
-static int listen_one(struct net *n, const struct conf_val *v)
+static int listen_one(struct net *n, const struct conf_val *v,
+		      const char *opt, int socktype)
 {
 	const struct conf_addr *a = &v->v.addr;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_socktype = socktype,
 				  .ai_flags = AI_PASSIVE };
 	struct addrinfo *res = NULL, *ai;
 	const char *host = a->host;
 	char where[512];
 	int err, ok = 0;
 
-	conf_where(v, "listen", where, sizeof(where));
+	conf_where(v, opt, where, sizeof(where));
 	if (a->is_unix) {
-		log_warnx("%s\"%s\": a TCP host and port are needed here",
+		log_warnx("%s\"%s\": a host and port are needed here",
 			  where, v->raw);
 		return -1;
 	}
@@ -173,7 +186,8 @@ static int listen_one(struct net *n, const struct conf_val *v)
 			log_warn("%scannot listen on %s", where, addr);
 			continue;
 		}
-		log_info("listening on %s", addr);
+		log_info("listening on %s%s", addr,
+			 socktype == SOCK_DGRAM ? " (udp)" : "");
 		ok++;
 	}
 	freeaddrinfo(res);
@@ -239,11 +253,17 @@ static void cn_connect(struct connector *cn, const struct addrinfo *ai)
 	int fd;
 
 	net_fmt_addr(ai->ai_addr, cn->addr, sizeof(cn->addr));
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(ai->ai_family, (cn->udp ? SOCK_DGRAM : SOCK_STREAM) |
+				   SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		log_warn("connect %s: socket", cn->addr);
 		cn_retry(cn);
+		return;
+	}
+	if (cn->udp) {
+		cn->st = CN_LINKED;
+		cn->net->ops->udp_connect(cn->net->c, cn, fd, ai->ai_addr,
+					  ai->ai_addrlen, cn->addr);
 		return;
 	}
 	sock_tune(fd);
@@ -287,7 +307,8 @@ static void cn_resolve(struct connector *cn)
 	const struct conf_addr *a = &cn->val->v.addr;
 
 	memset(&cn->gcb, 0, sizeof(cn->gcb));
-	cn->hints = (struct addrinfo){ .ai_socktype = SOCK_STREAM };
+	cn->hints = (struct addrinfo){ .ai_socktype = cn->udp ? SOCK_DGRAM
+							       : SOCK_STREAM };
 	cn->gcb.ar_name = a->host;
 	cn->gcb.ar_service = a->port;
 	cn->gcb.ar_request = &cn->hints;
@@ -303,13 +324,13 @@ static void cn_resolve(struct connector *cn)
 static void cn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct connector *cn = w->data;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST |
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST |
 					      AI_NUMERICSERV };
 	struct addrinfo *res;
 
 	(void)loop;
 	(void)revents;
+	hints.ai_socktype = cn->udp ? SOCK_DGRAM : SOCK_STREAM;
 	if (cn->st == CN_RESOLVING) {
 		cn_resolved(cn);
 		return;
@@ -331,36 +352,45 @@ void net_link_down(struct connector *cn, int was_up)
 	cn_retry(cn);
 }
 
-static int connectors_init(struct net *n)
+static int connectors_add(struct net *n, const char *opt, int udp)
 {
 	const struct conf_val *v;
 	char where[512];
 	size_t i;
 
-	n->ncns = conf_count(n->c->conf, "connect");
-	n->cns = calloc(n->ncns ? n->ncns : 1, sizeof(*n->cns));
-	if (!n->cns)
-		return -1;
-	for (i = 0; i < n->ncns; i++) {
-		struct connector *cn = &n->cns[i];
+	for (i = 0; (v = conf_get(n->c->conf, opt, i)); i++) {
+		struct connector *cn = &n->cns[n->ncns];
 
-		v = conf_get(n->c->conf, "connect", i);
 		if (v->v.addr.is_unix) {
-			log_warnx("%s\"%s\": a TCP host and port are needed",
-				  conf_where(v, "connect", where,
-					     sizeof(where)), v->raw);
+			log_warnx("%s\"%s\": a host and port are needed",
+				  conf_where(v, opt, where, sizeof(where)),
+				  v->raw);
 			return -1;
 		}
 		cn->net = n;
 		cn->val = v;
 		cn->fd = -1;
+		cn->udp = udp;
 		cn->backoff_us = BACKOFF_MIN_US;
 		snprintf(cn->addr, sizeof(cn->addr), "%s", v->raw);
 		ev_timer_init(&cn->timer, cn_timer_cb, 0., 0.);
 		cn->timer.data = cn;
 		ev_timer_start(n->c->loop, &cn->timer);
+		n->ncns++;
 	}
 	return 0;
+}
+
+static int connectors_init(struct net *n)
+{
+	size_t total = conf_count(n->c->conf, "connect") +
+		       conf_count(n->c->conf, "connect-udp");
+
+	n->cns = calloc(total ? total : 1, sizeof(*n->cns));
+	if (!n->cns)
+		return -1;
+	return connectors_add(n, "connect", 0) |
+	       connectors_add(n, "connect-udp", 1);
 }
 
 struct net *net_new(struct cloud *c, const struct net_ops *ops)
@@ -377,7 +407,10 @@ struct net *net_new(struct cloud *c, const struct net_ops *ops)
 	if (n->retry_cap_us < BACKOFF_MIN_US)
 		n->retry_cap_us = BACKOFF_MIN_US;
 	for (i = 0; (v = conf_get(c->conf, "listen", i)); i++)
-		if (listen_one(n, v) < 0)
+		if (listen_one(n, v, "listen", SOCK_STREAM) < 0)
+			goto fail;
+	for (i = 0; (v = conf_get(c->conf, "listen-udp", i)); i++)
+		if (listen_one(n, v, "listen-udp", SOCK_DGRAM) < 0)
 			goto fail;
 	if (connectors_init(n) < 0)
 		goto fail;

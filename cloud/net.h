@@ -19,9 +19,19 @@ struct net_ops {
 	 * and reports its end with net_link_down(). */
 	void (*connected)(struct cloud *c, struct connector *cn, int fd,
 			  const char *addr);
+	/* A bound UDP socket of a `listen-udp` line; the callee owns fd.
+	 * -1 if it cannot use it. */
+	int (*udp_bound)(struct cloud *c, int fd, const char *addr);
+	/* A `connect-udp` target resolved; fd is a fresh UDP socket of its
+	 * family, owned by the callee, which reports the link's end with
+	 * net_link_down(). */
+	void (*udp_connect)(struct cloud *c, struct connector *cn, int fd,
+			    const struct sockaddr *sa, socklen_t salen,
+			    const char *addr);
 };
 
-/* Open every `listen`, schedule every `connect`; NULL after logging. */
+/* Open every `listen` and `listen-udp`, schedule every `connect` and
+ * `connect-udp`; NULL after logging. */
 struct net *net_new(struct cloud *c, const struct net_ops *ops);
 void net_free(struct net *n);
 /* The link of cn ended; reconnect after a backoff (reset if it was up). */

@@ -45,3 +45,10 @@ void queue_consume(struct queue *q, size_t n)
 	if (q->head == q->tail)
 		q->head = q->tail = 0;
 }
+
+int queue_red_drop(const struct queue *q, size_t red_min, uint32_t rnd)
+{
+	size_t len = queue_len(q);
+
+	return len > red_min && rnd % (q->cap - red_min) < len - red_min;
+}

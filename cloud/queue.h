@@ -23,5 +23,9 @@ static inline size_t queue_len(const struct queue *q)
 uint8_t *queue_reserve(struct queue *q, size_t n);
 void queue_commit(struct queue *q, size_t n);
 void queue_consume(struct queue *q, size_t n);
+/* Random early drop: 1 if a packet should be dropped now, the chance
+ * growing linearly from 0 at red_min bytes queued to 1 at a full queue.
+ * rnd is a uniform random number. */
+int queue_red_drop(const struct queue *q, size_t red_min, uint32_t rnd);
 
 #endif

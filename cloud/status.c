@@ -20,6 +20,7 @@
 #include "log.h"
 #include "route.h"
 #include "status.h"
+#include "udp.h"
 
 struct status {
 	const char *path;	/* status file, or NULL */
@@ -65,10 +66,37 @@ static void route_line(void *arg, const struct route_info *ri)
 	w->n++;
 }
 
+static void link_line(FILE *f, const struct link *l)
+{
+	struct link_info i;
+	char id[17];
+
+	link_info(l, &i);
+	hex8(i.peer->id.b, id);
+	fprintf(f, "link peer=%s id=%s addr=%s dir=%s state=%s transport=%s ",
+		i.verified ? i.peer->name : "-", i.verified ? id : "-", i.addr,
+		i.peer->is_server ? "in" : "out", i.state, i.fig.name);
+	if (i.fig.mtu)
+		fprintf(f, "mtu=%zu ", i.fig.mtu);
+	else
+		fprintf(f, "mtu=- ");
+	if (i.srtt_us)
+		fprintf(f, "rtt_us=%llu", (unsigned long long)i.srtt_us);
+	else
+		fprintf(f, "rtt_us=-");
+	fprintf(f, " bytes_in=%llu bytes_out=%llu pkts_in=%llu "
+		   "pkts_out=%llu drops=%llu retransmits=%llu\n",
+		(unsigned long long)i.bytes_in, (unsigned long long)i.bytes_out,
+		(unsigned long long)i.pkts_in, (unsigned long long)i.pkts_out,
+		(unsigned long long)i.drops,
+		(unsigned long long)i.fig.retransmits);
+}
+
 static int status_dump(struct cloud *c, FILE *f)
 {
 	struct route_walk w = { c, f, 0 };
 	char id[2 * NODE_ID_LEN + 1];
+	struct link *l;
 	int i;
 
 	for (i = 0; i < NODE_ID_LEN; i++)
@@ -78,10 +106,12 @@ static int status_dump(struct cloud *c, FILE *f)
 		c->name, id,
 		(unsigned long long)((now_ns() - c->start_ns) / 1000000000ull),
 		links_count(c), w.n);
-	links_status(c, f);
+	for (l = links_first(c); l; l = link_next(l))
+		link_line(f, l);
 	route_foreach(c->rt, route_line, &w);
 	gate_status(c, f);
 	fwd_status(c->fwd, f);
+	udp_status(links_udp(c), f);
 	return ferror(f) ? -1 : 0;
 }
 

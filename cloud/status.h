@@ -5,7 +5,8 @@
  *
  *   cloud name=A id=<64 hex> uptime_s=12 links=2 routes=3
  *   link peer=B id=<16 hex> addr=10.1.0.2:5000 dir=out state=up
- *        rtt_us=412 bytes_in=1234 bytes_out=5678 pkts_in=10 pkts_out=12
+ *        transport=tcp|udp mtu=1472|- rtt_us=412 bytes_in=1234
+ *        bytes_out=5678 pkts_in=10 pkts_out=12 drops=0 retransmits=0
  *   route addr=<inst>/<hex>/<plen> via=local|<peer name> metric=123
  *        hops=2 seqno=7 origin=<16 hex>
  *   gate id=3 name=cloudcat addrs=2 pkts_in=0 pkts_out=0 drops=0
@@ -13,7 +14,8 @@
  *
  * (a link line is one line; it is wrapped here only for reading.)
  * state is one of: handshake, hello, up. Links that are not
- * yet up show peer=- and rtt_us=-.
+ * yet up show peer=- and rtt_us=-. mtu is a UDP link's path MTU (UDP
+ * payload bytes); retransmits counts control segments sent again.
  */
 #ifndef CV_STATUS_H
 #define CV_STATUS_H

@@ -7,11 +7,12 @@
 
 #include "conf.h"
 #include "log.h"
-#include "tls.h"
+#include "tls_sess.h"
 
 struct tls {
 	gnutls_certificate_credentials_t cred;
-	gnutls_priority_t prio;
+	gnutls_priority_t prio;		/* TLS over TCP */
+	gnutls_priority_t dprio;	/* DTLS over UDP */
 	gnutls_dh_params_t dh;
 	struct node_id self;
 	char name[NODE_NAME_MAX + 1];
@@ -105,7 +106,7 @@ static int verify_cb(gnutls_session_t s)
 	return 0;
 }
 
-const char *tls_errstr(int err, const struct tls_peer *p)
+static const char *errstr(int err, const struct tls_peer *p)
 {
 	if (p->why[0])
 		return p->why;
@@ -113,6 +114,28 @@ const char *tls_errstr(int err, const struct tls_peer *p)
 	    err == GNUTLS_E_CERTIFICATE_REQUIRED)
 		return "no certificate";
 	return gnutls_strerror(err);
+}
+
+void tls_log_failure(const char *addr, int r, gnutls_session_t s,
+		     const struct tls_peer *p)
+{
+	if (p->why[0] || r == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+	    r == GNUTLS_E_CERTIFICATE_REQUIRED || r >= 0)
+		log_warnx("link %s: refused: %s", addr,
+			  r >= 0 && !p->why[0] ? "not verified" : errstr(r, p));
+	else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		log_warnx("link %s: refused by peer: %s", addr,
+			  gnutls_alert_get_name(gnutls_alert_get(s)));
+	else
+		log_warnx("link %s: handshake failed: %s", addr,
+			  gnutls_strerror(r));
+}
+
+void tls_peer_export(const struct tls_peer *p, struct link_peer *out)
+{
+	out->is_server = p->is_server;
+	out->id = p->id;
+	snprintf(out->name, sizeof(out->name), "%s", p->name);
 }
 
 static int load_self(struct tls *t, const char *certfile)
@@ -223,12 +246,40 @@ static int load_creds(struct tls *t, const struct conf *conf)
 	return load_lists(t, conf);
 }
 
+static int prio_init(gnutls_priority_t *pr, const char *prio,
+		     const struct conf_val *pv)
+{
+	const char *errpos = NULL;
+	char where[512];
+
+	if (gnutls_priority_init(pr, prio, &errpos) >= 0)
+		return 0;
+	log_warnx("%sbad priority string at \"%s\"",
+		  pv ? conf_where(pv, "tls_prio_str", where, sizeof(where)) : "",
+		  errpos ? errpos : prio);
+	return -1;
+}
+
+/* tls_prio_str applies to both transports; DTLS gets its version set. */
+static int load_prio(struct tls *t, const struct conf_val *pv)
+{
+	char dprio[1024];
+
+	if (prio_init(&t->prio, pv ? pv->raw : TLS_DEFAULT_PRIO, pv) < 0)
+		return -1;
+	if (pv)
+		snprintf(dprio, sizeof(dprio), "%s:-VERS-ALL:+VERS-DTLS1.2",
+			 pv->raw);
+	if (prio_init(&t->dprio, pv ? dprio : DTLS_DEFAULT_PRIO, pv) < 0) {
+		gnutls_priority_deinit(t->prio);
+		return -1;
+	}
+	return 0;
+}
+
 struct tls *tls_new(const struct conf *conf)
 {
 	const struct conf_val *pv = conf_last(conf, "tls_prio_str");
-	const char *prio = pv ? pv->raw : TLS_DEFAULT_PRIO;
-	const char *errpos = NULL;
-	char where[512];
 	struct tls *t = calloc(1, sizeof(*t));
 
 	if (!t)
@@ -238,13 +289,8 @@ struct tls *tls_new(const struct conf *conf)
 	if (load_creds(t, conf) < 0 || load_dh(t, conf) < 0)
 		goto fail_cred;
 	gnutls_certificate_set_verify_function(t->cred, verify_cb);
-	if (gnutls_priority_init(&t->prio, prio, &errpos) < 0) {
-		log_warnx("%sbad priority string at \"%s\"",
-			  pv ? conf_where(pv, "tls_prio_str", where,
-					  sizeof(where))
-			     : "", errpos ? errpos : prio);
+	if (load_prio(t, pv) < 0)
 		goto fail_cred;
-	}
 	return t;
 fail_cred:
 	if (t->dh)
@@ -265,6 +311,7 @@ void tls_free(struct tls *t)
 	if (!t)
 		return;
 	gnutls_priority_deinit(t->prio);
+	gnutls_priority_deinit(t->dprio);
 	gnutls_certificate_free_credentials(t->cred);
 	if (t->dh)
 		gnutls_dh_params_deinit(t->dh);
@@ -281,16 +328,16 @@ const char *tls_self_name(const struct tls *t)
 	return t->name;
 }
 
-int tls_session(struct tls *t, int fd, struct tls_peer *p,
+int tls_session(struct tls *t, int dtls, struct tls_peer *p,
 		gnutls_session_t *out)
 {
 	gnutls_session_t s;
 	unsigned flags = (p->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
-			 GNUTLS_NONBLOCK;
+			 GNUTLS_NONBLOCK | (dtls ? GNUTLS_DATAGRAM : 0);
 
 	if (gnutls_init(&s, flags) < 0)
 		return -1;
-	if (gnutls_priority_set(s, t->prio) < 0 ||
+	if (gnutls_priority_set(s, dtls ? t->dprio : t->prio) < 0 ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) < 0) {
 		gnutls_deinit(s);
 		return -1;
@@ -302,7 +349,6 @@ int tls_session(struct tls *t, int fd, struct tls_peer *p,
 		gnutls_certificate_send_x509_rdn_sequence(s, 1);
 	}
 	gnutls_session_set_ptr(s, p);
-	gnutls_transport_set_int(s, fd);
 	*out = s;
 	return 0;
 }

@@ -1,0 +1,307 @@
+/*
+ * The TCP transport: one TCP connection with one TLS 1.3 session per link.
+ * Control and data frames share the byte stream, control first, and never
+ * interleave inside a frame; everything queued in one loop turn goes out
+ * in as few 16 KB records as fit.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "bytes.h"
+#include "cloud.h"
+#include "link.h"
+#include "log.h"
+#include "net.h"
+#include "tcp.h"
+#include "tls_sess.h"
+#include "wire.h"
+
+#define TLS_CHUNK 16384			/* one TLS record */
+#define IN_CAP (FRAME_HDR + FRAME_MAX + 2 * TLS_CHUNK)
+
+struct tcp {
+	struct link *l;
+	struct ev_loop *loop;
+	int fd;
+	ev_io io;
+	gnutls_session_t s;
+	struct tls_peer tp;
+	int secured;
+	struct queue in;
+	struct queue *pend_q;		/* handed to GnuTLS, got EAGAIN */
+	size_t pend;
+	struct queue *cur_q;		/* queue whose frame is half sent */
+	size_t cur_left;
+};
+
+static void tcp_want(struct tcp *t, int events)
+{
+	if (ev_is_active(&t->io) &&
+	    (t->io.events & (EV_READ | EV_WRITE)) == events)
+		return;
+	ev_io_stop(t->loop, &t->io);
+	ev_io_set(&t->io, t->fd, events);
+	ev_io_start(t->loop, &t->io);
+}
+
+/* After sending r bytes from q, track whether a frame is half sent, so
+ * control and data frames never interleave inside one frame. */
+static void tcp_advance(struct tcp *t, struct queue *q, size_t r)
+{
+	while (r > 0) {
+		size_t take;
+
+		if (t->cur_left == 0)
+			t->cur_left = FRAME_HDR + get24(q->buf + q->head + 1);
+		take = r < t->cur_left ? r : t->cur_left;
+		queue_consume(q, take);
+		t->cur_left -= take;
+		r -= take;
+	}
+	t->cur_q = t->cur_left ? q : NULL;
+}
+
+static struct queue *tcp_pick(struct tcp *t)
+{
+	struct link_io *io = link_io(t->l);
+
+	if (t->cur_q)
+		return t->cur_q;
+	if (queue_len(&io->ctrl))
+		return &io->ctrl;
+	if (queue_len(&io->data))
+		return &io->data;
+	return NULL;
+}
+
+/* One record: 1 sent, 0 nothing to send, -1 would block or failed. */
+static int tcp_send_one(struct tcp *t)
+{
+	struct queue *q;
+	ssize_t r;
+
+	if (t->pend) {
+		q = t->pend_q;
+		r = gnutls_record_send(t->s, NULL, 0);
+	} else {
+		size_t n;
+
+		if (!(q = tcp_pick(t)))
+			return 0;
+		n = queue_len(q) < TLS_CHUNK ? queue_len(q) : TLS_CHUNK;
+		r = gnutls_record_send(t->s, q->buf + q->head, n);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			t->pend = n;
+			t->pend_q = q;
+		}
+	}
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+		tcp_want(t, EV_READ | EV_WRITE);
+		return -1;
+	}
+	if (r < 0) {
+		link_fail(t->l, gnutls_strerror((int)r));
+		return -1;
+	}
+	t->pend = 0;
+	link_io(t->l)->bytes_out += (uint64_t)r;
+	tcp_advance(t, q, (size_t)r);
+	return 1;
+}
+
+static void tcp_flush(struct link *l)
+{
+	struct tcp *t = link_io(l)->x;
+	int r;
+
+	if (!t->secured)
+		return;
+	while ((r = tcp_send_one(t)) > 0)
+		;
+	if (r == 0)
+		tcp_want(t, EV_READ);
+}
+
+static void tcp_read(struct tcp *t)
+{
+	struct link_io *io = link_io(t->l);
+
+	while (!link_doomed(t->l)) {
+		uint8_t *p = queue_reserve(&t->in, TLS_CHUNK);
+		ssize_t r;
+
+		if (!p)
+			return link_fail(t->l, "input overflow");
+		r = gnutls_record_recv(t->s, p, TLS_CHUNK);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			return;
+		if (r == 0)
+			return link_fail(t->l, "connection closed");
+		if (r < 0)
+			return link_fail(t->l, gnutls_strerror((int)r));
+		queue_commit(&t->in, (size_t)r);
+		io->bytes_in += (uint64_t)r;
+		link_heard(t->l);
+		if (link_rx_stream(t->l, &t->in) < 0)
+			return;
+	}
+}
+
+static void tcp_handshake(struct tcp *t)
+{
+	int r = gnutls_handshake(t->s);
+
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
+	    (r < 0 && !gnutls_error_is_fatal(r))) {
+		tcp_want(t, gnutls_record_get_direction(t->s) ? EV_WRITE
+							      : EV_READ);
+		return;
+	}
+	if (r < 0 || !t->tp.verified) {
+		tls_log_failure(link_io(t->l)->addr, r, t->s, &t->tp);
+		link_fail(t->l, "handshake failed");
+		return;
+	}
+	t->secured = 1;
+	tls_peer_export(&t->tp, &link_io(t->l)->peer);
+	link_secured(t->l);
+	tcp_want(t, EV_READ | EV_WRITE);
+}
+
+static void tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tcp *t = w->data;
+
+	(void)loop;
+	if (link_doomed(t->l))
+		return;
+	if (!t->secured) {
+		tcp_handshake(t);
+		if (!t->secured || link_doomed(t->l))
+			return;
+		revents |= EV_READ;	/* GnuTLS may hold the peer's hello */
+	}
+	if (revents & EV_READ)
+		tcp_read(t);
+	if (!link_doomed(t->l) && (revents & EV_WRITE))
+		tcp_flush(t->l);
+}
+
+static void tcp_bye(struct link *l)
+{
+	struct tcp *t = link_io(l)->x;
+
+	gnutls_bye(t->s, GNUTLS_SHUT_WR);
+}
+
+static void tcp_free(struct link *l)
+{
+	struct tcp *t = link_io(l)->x;
+
+	ev_io_stop(t->loop, &t->io);
+	gnutls_deinit(t->s);
+	close(t->fd);
+	queue_free(&t->in);
+	free(t);
+}
+
+static const char *tcp_recheck(struct link *l)
+{
+	struct tcp *t = link_io(l)->x;
+
+	return tls_recheck(t->s, &t->tp);
+}
+
+/* TLS 1.3 KeyUpdate, asking the peer to update its keys too. */
+static void tcp_rekey(struct link *l)
+{
+	struct tcp *t = link_io(l)->x;
+	int r;
+
+	if (gnutls_protocol_get_version(t->s) != GNUTLS_TLS1_3)
+		return;
+	r = gnutls_session_key_update(t->s, GNUTLS_KU_PEER);
+	if (r < 0 && r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+		link_fail(l, gnutls_strerror(r));
+	else
+		log_debug("link %s: keys updated", link_io(l)->addr);
+	link_mark(l);
+}
+
+static size_t tcp_data_max(const struct link *l)
+{
+	(void)l;
+	return 0;
+}
+
+static void tcp_figures(const struct link *l, struct xport_fig *f)
+{
+	(void)l;
+	f->name = "tcp";
+}
+
+static const struct xport_ops tcp_ops = {
+	.name = "tcp",
+	.flush = tcp_flush,
+	.bye = tcp_bye,
+	.free = tcp_free,
+	.recheck = tcp_recheck,
+	.rekey = tcp_rekey,
+	.data_max = tcp_data_max,
+	.figures = tcp_figures,
+};
+
+static struct link *tcp_link(struct cloud *c, int fd, const char *addr,
+			     int is_server)
+{
+	struct tcp *t = calloc(1, sizeof(*t));
+	struct link *l;
+
+	if (!t || queue_init(&t->in, IN_CAP) < 0)
+		goto fail;
+	t->tp.is_server = is_server;
+	if (tls_session(links_tls(c), 0, &t->tp, &t->s) < 0)
+		goto fail;
+	if (!(l = link_new(c, addr, is_server))) {
+		gnutls_deinit(t->s);
+		goto fail;
+	}
+	gnutls_transport_set_int(t->s, fd);
+	t->l = l;
+	t->loop = c->loop;
+	t->fd = fd;
+	ev_io_init(&t->io, tcp_io_cb, fd, EV_READ | EV_WRITE);
+	t->io.data = t;
+	ev_io_start(c->loop, &t->io);
+	link_attach(l, &tcp_ops, t);
+	return l;
+fail:
+	if (t)
+		queue_free(&t->in);
+	free(t);
+	log_warnx("link %s: out of memory", addr);
+	close(fd);
+	return NULL;
+}
+
+void tcp_accepted(struct cloud *c, int fd, const char *addr)
+{
+	if (admit_link(c, addr) < 0) {
+		close(fd);
+		return;
+	}
+	tcp_link(c, fd, addr, 1);
+}
+
+void tcp_connected(struct cloud *c, struct connector *cn, int fd,
+		   const char *addr)
+{
+	struct link *l = tcp_link(c, fd, addr, 0);
+
+	if (!l) {
+		net_link_down(cn, 0);
+		return;
+	}
+	link_set_connector(l, cn);
+}

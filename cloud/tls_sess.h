@@ -1,0 +1,40 @@
+/* TLS and DTLS sessions with mutual verification: for transports only,
+ * the one place besides tls.c that sees GnuTLS types. */
+#ifndef CV_TLS_SESS_H
+#define CV_TLS_SESS_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/dtls.h>
+
+#include "tls.h"
+#include "xport.h"
+
+#define TLS_DEFAULT_PRIO "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+/* DTLS 1.2, AES-GCM only unless tls_prio_str says otherwise */
+#define DTLS_DEFAULT_PRIO \
+	"NORMAL:-VERS-ALL:+VERS-DTLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM"
+
+/* What one session learnt about its peer; lives in the transport. */
+struct tls_peer {
+	int is_server;
+	int verified;
+	char why[160];		/* reason the peer was refused */
+	struct node_id id;
+	char name[NODE_NAME_MAX + 1];
+};
+
+/* A non-blocking session (DTLS if dtls); p receives the verification
+ * result. The caller sets the transport (fd or push/pull). */
+int tls_session(struct tls *t, int dtls, struct tls_peer *p,
+		gnutls_session_t *out);
+/* Verify an established session's peer again (after a reload): NULL if
+ * it still passes, else the reason. */
+const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p);
+/* A handshake ended with r: log why, in the same words for every
+ * transport ("link ADDR: refused: unknown issuer", ...). */
+void tls_log_failure(const char *addr, int r, gnutls_session_t s,
+		     const struct tls_peer *p);
+/* Copy the verified identity into the link's view. */
+void tls_peer_export(const struct tls_peer *p, struct link_peer *out);
+
+#endif
