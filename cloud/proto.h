@@ -23,6 +23,27 @@ enum frame_type {
 	FR_BYE = 7,	/* orderly close, no payload */
 };
 
+/*
+ * On a UDP link each datagram's plaintext starts with a type byte:
+ * FR_DATA (then one data frame's payload, its length the datagram's), or
+ * one of these. Control frames travel in the reliable channel (rel.h).
+ */
+enum dgram_type {
+	DG_REL = 0x41,		/* a reliable channel segment, see rel.h */
+	DG_FRAG = 0x42,		/* a piece of a bigger datagram, see frag.h */
+	DG_PROBE = 0x43,	/* u16 size, zero padding to size on the wire */
+	DG_PROBE_ACK = 0x44,	/* u16 size of the probe that arrived */
+};
+
+#define UDP_DGRAM_MAX 9000	/* largest datagram we send or read */
+#define UDP_MTU_BASE 1200	/* path MTU assumed until probes say more */
+#define UDP_MTU_MIN 576		/* udp_mtu below this is raised to it */
+#define UDP_BATCH 64		/* datagrams per sendmmsg / recvmmsg */
+#define UDP_HS_RETRANS_MS 400	/* first DTLS handshake retransmission */
+#define UDP_ROAM_TRIALS 64	/* trial decryptions per second, so records
+				 * from unknown addresses cost little CPU */
+#define UDP_SOCK_BUF (4 * 1024 * 1024)	/* socket buffers */
+
 #define NODE_ID_LEN 32	/* SHA-256 of the certificate's public key */
 #define NODE_NAME_MAX 64
 

@@ -1,0 +1,880 @@
+/*
+ * The UDP transport: DTLS 1.2 over UDP. One socket per `listen-udp`
+ * address, shared by every link accepted on it and demultiplexed by the
+ * peer's address; one socket per `connect-udp` link. A ClientHello from
+ * an unknown address costs no state until it returns our cookie (DTLS
+ * HelloVerifyRequest). Each datagram's plaintext starts with a type byte
+ * (proto.h): a data frame, a segment of the reliable control channel
+ * (rel.c), a fragment (frag.c) or a path MTU probe (pmtu.c). Datagrams go
+ * out in batches (sendmmsg) and come in in batches (recvmmsg).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "bytes.h"
+#include "cloud.h"
+#include "conf.h"
+#include "frag.h"
+#include "link.h"
+#include "log.h"
+#include "net.h"
+#include "pmtu.h"
+#include "rel.h"
+#include "tls_sess.h"
+#include "udp.h"
+#include "wire.h"
+
+#define IN_CAP (FRAME_HDR + FRAME_MAX + REL_WINDOW * REL_SEG_MAX)
+
+struct udp;
+struct uep;
+
+struct ulink {
+	struct ulink *next;		/* on its socket */
+	struct link *l;
+	struct uep *ep;
+	struct sockaddr_storage sa;	/* the peer, where we send */
+	socklen_t salen;
+	gnutls_session_t s;
+	struct tls_peer tp;
+	int secured;
+	size_t overhead;		/* DTLS bytes per record */
+	const uint8_t *rx;		/* the datagram GnuTLS may read */
+	size_t rxlen;
+	ev_timer timer;
+	struct rel rel;
+	struct reasm *ra;
+	struct pmtu pm;
+	struct queue in;		/* the control stream, in order */
+	uint32_t frag_id;
+	uint64_t garbage;
+};
+
+struct uep {				/* one UDP socket */
+	struct uep *next;
+	struct udp *u;
+	int fd;
+	int listening;			/* strangers may start handshakes */
+	ev_io io;
+	struct ulink *links;
+	char addr[NET_ADDRSTRLEN];
+};
+
+struct udp {
+	struct cloud *c;
+	struct tls *tls;
+	gnutls_datum_t cookie_key;
+	size_t fixed_mtu;		/* udp_mtu, 0: probe */
+	struct uep *eps;
+	uint64_t garbage, cookies;
+	uint64_t roam_tokens, roam_at;	/* trial decryptions allowed */
+	/* datagrams waiting for one sendmmsg, all on out_fd */
+	int out_fd;
+	unsigned nout;
+	struct ulink *out_ul[UDP_BATCH];
+	struct mmsghdr out[UDP_BATCH];
+	struct iovec oiov[UDP_BATCH];
+	uint8_t *obuf;
+	/* one recvmmsg */
+	struct mmsghdr in[UDP_BATCH];
+	struct iovec iiov[UDP_BATCH];
+	struct sockaddr_storage iaddr[UDP_BATCH];
+	uint8_t *ibuf;
+	uint8_t pt[UDP_DGRAM_MAX];	/* one plaintext */
+};
+
+static void ul_flush(struct link *l);
+static void ep_close(struct uep *ep);
+
+/* ---- output batch --------------------------------------------------------- */
+
+static void out_flush(struct udp *u)
+{
+	unsigned i = 0;
+
+	while (i < u->nout) {
+		int r = sendmmsg(u->out_fd, u->out + i, u->nout - i, 0);
+
+		if (r > 0) {
+			i += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EMSGSIZE && u->out_ul[i])
+			pmtu_too_big(&u->out_ul[i]->pm,
+				     u->out[i].msg_hdr.msg_iov->iov_len,
+				     now_ns());
+		i++;	/* UDP: a datagram the kernel refuses is lost */
+	}
+	u->nout = 0;
+}
+
+static void out_add(struct udp *u, struct ulink *ul, int fd,
+		    const struct sockaddr_storage *sa, socklen_t salen,
+		    const void *buf, size_t len)
+{
+	struct msghdr *m;
+
+	if (len > UDP_DGRAM_MAX)
+		return;
+	if (u->nout && (u->nout == UDP_BATCH || fd != u->out_fd))
+		out_flush(u);
+	u->out_fd = fd;
+	u->out_ul[u->nout] = ul;
+	memcpy(u->obuf + (size_t)u->nout * UDP_DGRAM_MAX, buf, len);
+	u->oiov[u->nout].iov_base = u->obuf + (size_t)u->nout * UDP_DGRAM_MAX;
+	u->oiov[u->nout].iov_len = len;
+	m = &u->out[u->nout].msg_hdr;
+	memset(m, 0, sizeof(*m));
+	m->msg_name = (void *)sa;
+	m->msg_namelen = salen;
+	m->msg_iov = &u->oiov[u->nout];
+	m->msg_iovlen = 1;
+	u->nout++;
+}
+
+/* ---- GnuTLS transport ------------------------------------------------------ */
+
+static ssize_t ul_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+	struct ulink *ul = p;
+
+	out_add(ul->ep->u, ul, ul->ep->fd, &ul->sa, ul->salen, buf, n);
+	link_io(ul->l)->bytes_out += n;
+	return (ssize_t)n;
+}
+
+static ssize_t ul_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct ulink *ul = p;
+
+	if (!ul->rx) {
+		gnutls_transport_set_errno(ul->s, EAGAIN);
+		return -1;
+	}
+	if (n > ul->rxlen)
+		n = ul->rxlen;
+	memcpy(buf, ul->rx, n);
+	ul->rx = NULL;
+	return (ssize_t)n;
+}
+
+static int ul_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	(void)ms;
+	return ((struct ulink *)p)->rx ? 1 : 0;
+}
+
+struct raw_dest {
+	int fd;
+	const struct sockaddr_storage *sa;
+	socklen_t salen;
+};
+
+/* A HelloVerifyRequest goes straight out: there is no link. */
+static ssize_t raw_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+	struct raw_dest *d = p;
+
+	return sendto(d->fd, buf, n, 0, (const struct sockaddr *)d->sa,
+		      d->salen);
+}
+
+/* ---- plaintext out ---------------------------------------------------------- */
+
+static size_t ul_plain_max(const struct ulink *ul)
+{
+	return ul->pm.cur > ul->overhead + 64 ? ul->pm.cur - ul->overhead
+					       : 64;
+}
+
+static void ul_send(struct ulink *ul, const uint8_t *p, size_t n)
+{
+	ssize_t r = gnutls_record_send(ul->s, p, n);
+
+	if (r < 0 && gnutls_error_is_fatal((int)r))
+		link_fail(ul->l, gnutls_strerror((int)r));
+}
+
+static void ul_send_frag(struct ulink *ul, const uint8_t *msg, size_t len)
+{
+	uint8_t *b = ul->ep->u->pt;
+	size_t room = ul_plain_max(ul) - 1;
+	size_t cnt = frag_count(len, room), i;
+
+	if (!cnt)
+		return;
+	ul->frag_id++;
+	for (i = 0; i < cnt; i++) {
+		b[0] = DG_FRAG;
+		ul_send(ul, b, 1 + frag_put(b + 1, ul->frag_id, (unsigned)i,
+					    (unsigned)cnt, msg, len));
+	}
+}
+
+/* The data frame at the head of the queue as one datagram: its type byte
+ * goes over the last byte of the length, which the datagram makes
+ * redundant, so the payload is not copied. */
+static void ul_send_data(struct ulink *ul, struct queue *q)
+{
+	uint8_t *f = q->buf + q->head;
+	size_t plen = get24(f + 1);
+
+	f[3] = f[0];
+	if (1 + plen <= ul_plain_max(ul))
+		ul_send(ul, f + 3, 1 + plen);
+	else
+		ul_send_frag(ul, f + 3, 1 + plen);
+	queue_consume(q, FRAME_HDR + plen);
+}
+
+static void ul_send_ctrl(struct ulink *ul, struct queue *q, uint64_t now)
+{
+	uint8_t *b = ul->ep->u->pt;
+	size_t seg = ul_plain_max(ul) - 1 - REL_HDR, n;
+
+	if (seg > REL_SEG_MAX)
+		seg = REL_SEG_MAX;
+	while (queue_len(q) &&
+	       (n = rel_write(&ul->rel, q->buf + q->head, queue_len(q), seg,
+			      now)) > 0)
+		queue_consume(q, n);
+	while ((n = rel_output(&ul->rel, now, b + 1, UDP_DGRAM_MAX - 1))) {
+		b[0] = DG_REL;
+		ul_send(ul, b, 1 + n);
+	}
+}
+
+/* A padded probe whose datagram is exactly size bytes. */
+static void ul_send_probe(struct ulink *ul, size_t size)
+{
+	uint8_t *b = ul->ep->u->pt;
+	size_t n = size > ul->overhead + 3 ? size - ul->overhead : 3;
+
+	memset(b, 0, n);
+	b[0] = DG_PROBE;
+	put16(b + 1, (uint16_t)size);
+	ul_send(ul, b, n);
+}
+
+static void ul_arm(struct ulink *ul, uint64_t now)
+{
+	struct ev_loop *loop = ul->ep->u->c->loop;
+	uint64_t a = rel_next_timeout(&ul->rel), b = pmtu_next(&ul->pm);
+	uint64_t next = !a ? b : !b ? a : a < b ? a : b;
+
+	ev_timer_stop(loop, &ul->timer);
+	if (!next)
+		return;
+	ev_timer_set(&ul->timer, next > now ? (next - now) / 1e9 : 0., 0.);
+	ev_timer_start(loop, &ul->timer);
+}
+
+static void ul_flush(struct link *l)
+{
+	struct ulink *ul = link_io(l)->x;
+	struct link_io *io = link_io(l);
+	uint64_t now = now_ns();
+	size_t probe;
+
+	if (!ul->secured)
+		return;
+	ul_send_ctrl(ul, &io->ctrl, now);
+	while (queue_len(&io->data) && !link_doomed(l))
+		ul_send_data(ul, &io->data);
+	if ((probe = pmtu_probe(&ul->pm, now)))
+		ul_send_probe(ul, probe);
+	out_flush(ul->ep->u);
+	ul_arm(ul, now);
+}
+
+/* ---- plaintext in ------------------------------------------------------------ */
+
+static void ctrl_deliver(void *arg, const uint8_t *p, size_t n)
+{
+	struct ulink *ul = arg;
+	uint8_t *b = queue_reserve(&ul->in, n);
+
+	if (!b) {
+		link_fail(ul->l, "control input overflow");
+		return;
+	}
+	memcpy(b, p, n);
+	queue_commit(&ul->in, n);
+}
+
+static void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
+{
+	const uint8_t *m;
+	size_t mlen;
+
+	if (n < 1)
+		goto garbage;
+	switch (p[0]) {
+	case FR_DATA:
+		link_rx_frame(ul->l, FR_DATA, p + 1, n - 1);
+		return;
+	case DG_REL:
+		if (rel_input(&ul->rel, p + 1, n - 1, now_ns(), ctrl_deliver,
+			      ul) < 0)
+			goto garbage;
+		link_rx_stream(ul->l, &ul->in);
+		link_mark(ul->l);	/* an ack is owed, the window moved */
+		return;
+	case DG_FRAG:
+		if (!whole)
+			goto garbage;
+		if (reasm_input(ul->ra, p + 1, n - 1, now_ns(), &m, &mlen) == 1)
+			ul_plain(ul, m, mlen, 0);
+		return;
+	case DG_PROBE:
+		if (n >= 3) {
+			uint8_t ack[3] = { DG_PROBE_ACK, p[1], p[2] };
+
+			ul_send(ul, ack, 3);
+			link_mark(ul->l);
+		}
+		return;
+	case DG_PROBE_ACK:
+		if (n >= 3) {
+			pmtu_ack(&ul->pm, get16(p + 1), now_ns());
+			link_mark(ul->l);
+		}
+		return;
+	}
+garbage:
+	ul->garbage++;
+}
+
+/* Every record GnuTLS finds in the datagram at ul->rx; the number of
+ * plaintexts, or -1 if the link failed. */
+static int ul_records(struct ulink *ul)
+{
+	uint8_t *b = ul->ep->u->pt;
+	int got = 0;
+
+	for (;;) {
+		ssize_t r = gnutls_record_recv(ul->s, b, UDP_DGRAM_MAX);
+
+		if (r > 0) {
+			got++;
+			link_heard(ul->l);
+			ul_plain(ul, b, (size_t)r, 1);
+			continue;
+		}
+		ul->rx = NULL;
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			return got;
+		if (r == 0) {
+			link_fail(ul->l, "closed by peer");
+			return -1;
+		}
+		if (gnutls_error_is_fatal((int)r)) {
+			link_fail(ul->l, gnutls_strerror((int)r));
+			return -1;
+		}
+		return got;
+	}
+}
+
+/* ---- handshake ------------------------------------------------------------------ */
+
+static size_t path_max(const struct sockaddr_storage *sa, socklen_t salen)
+{
+	int v6 = sa->ss_family == AF_INET6, mtu = 0;
+	socklen_t ml = sizeof(mtu);
+	int fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	size_t hdr = v6 ? 48 : 28, max = 1500 - hdr;
+
+	if (fd >= 0 && !connect(fd, (const struct sockaddr *)sa, salen) &&
+	    !getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			v6 ? IPV6_MTU : IP_MTU, &mtu, &ml) &&
+	    (size_t)mtu > hdr + UDP_MTU_BASE)
+		max = (size_t)mtu - hdr;
+	if (fd >= 0)
+		close(fd);
+	return max > UDP_DGRAM_MAX ? UDP_DGRAM_MAX : max;
+}
+
+static void ul_secured(struct ulink *ul)
+{
+	struct udp *u = ul->ep->u;
+	size_t max = path_max(&ul->sa, ul->salen);
+
+	ul->secured = 1;
+	gnutls_dtls_set_mtu(ul->s, UDP_DGRAM_MAX);
+	ul->overhead = gnutls_record_overhead_size(ul->s);
+	pmtu_init(&ul->pm, max < UDP_MTU_BASE ? max : UDP_MTU_BASE, max,
+		  u->fixed_mtu, now_ns());
+	tls_peer_export(&ul->tp, &link_io(ul->l)->peer);
+	link_secured(ul->l);
+	link_mark(ul->l);
+}
+
+static void ul_handshake(struct ulink *ul)
+{
+	struct ev_loop *loop = ul->ep->u->c->loop;
+	int r = gnutls_handshake(ul->s);
+
+	out_flush(ul->ep->u);
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
+	    (r < 0 && !gnutls_error_is_fatal(r))) {
+		ev_timer_stop(loop, &ul->timer);
+		ev_timer_set(&ul->timer, gnutls_dtls_get_timeout(ul->s) / 1e3,
+			     0.);
+		ev_timer_start(loop, &ul->timer);
+		return;
+	}
+	ev_timer_stop(loop, &ul->timer);
+	if (r < 0 || !ul->tp.verified) {
+		tls_log_failure(link_io(ul->l)->addr, r, ul->s, &ul->tp);
+		link_fail(ul->l, "handshake failed");
+		return;
+	}
+	ul_secured(ul);
+	if (ul->rx)
+		ul_records(ul);
+}
+
+static void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
+{
+	ul->rx = p;
+	ul->rxlen = len;
+	link_io(ul->l)->bytes_in += len;
+	if (!ul->secured)
+		ul_handshake(ul);
+	else
+		ul_records(ul);
+	ul->rx = NULL;
+}
+
+static void ul_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ulink *ul = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (link_doomed(ul->l))
+		return;
+	if (!ul->secured)
+		ul_handshake(ul);
+	else
+		link_mark(ul->l);
+}
+
+/* ---- links -------------------------------------------------------------------- */
+
+static void ul_free(struct link *l)
+{
+	struct ulink *ul = link_io(l)->x, **pp;
+	struct uep *ep = ul->ep;
+
+	out_flush(ep->u);
+	ev_timer_stop(ep->u->c->loop, &ul->timer);
+	for (pp = &ep->links; *pp; pp = &(*pp)->next)
+		if (*pp == ul) {
+			*pp = ul->next;
+			break;
+		}
+	gnutls_deinit(ul->s);
+	reasm_free(ul->ra);
+	queue_free(&ul->in);
+	free(ul);
+	if (!ep->listening)
+		ep_close(ep);
+}
+
+static void ul_bye(struct link *l)
+{
+	struct ulink *ul = link_io(l)->x;
+
+	if (ul->secured)
+		gnutls_bye(ul->s, GNUTLS_SHUT_WR);
+	out_flush(ul->ep->u);
+}
+
+static const char *ul_recheck(struct link *l)
+{
+	struct ulink *ul = link_io(l)->x;
+
+	return tls_recheck(ul->s, &ul->tp);
+}
+
+static void ul_rekey(struct link *l)
+{
+	(void)l;
+}
+
+static size_t ul_data_max(const struct link *l)
+{
+	const struct ulink *ul = link_io_c(l)->x;
+
+	return ul_plain_max(ul) - 1;
+}
+
+static void ul_figures(const struct link *l, struct xport_fig *f)
+{
+	const struct ulink *ul = link_io_c(l)->x;
+
+	f->name = "udp";
+	f->mtu = ul->secured ? ul->pm.cur : 0;
+	f->retransmits = ul->rel.retransmits;
+	f->garbage = ul->garbage;
+}
+
+static const struct xport_ops udp_ops = {
+	.name = "udp",
+	.flush = ul_flush,
+	.bye = ul_bye,
+	.free = ul_free,
+	.recheck = ul_recheck,
+	.rekey = ul_rekey,
+	.data_max = ul_data_max,
+	.figures = ul_figures,
+};
+
+static struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
+			    socklen_t salen, int is_server)
+{
+	struct udp *u = ep->u;
+	struct ulink *ul = calloc(1, sizeof(*ul));
+	char addr[NET_ADDRSTRLEN];
+
+	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
+	if (!ul || queue_init(&ul->in, IN_CAP) < 0 || !(ul->ra = reasm_new()))
+		goto fail;
+	ul->tp.is_server = is_server;
+	if (tls_session(u->tls, 1, &ul->tp, &ul->s) < 0)
+		goto fail;
+	if (!(ul->l = link_new(u->c, addr, is_server))) {
+		gnutls_deinit(ul->s);
+		goto fail;
+	}
+	ul->ep = ep;
+	memcpy(&ul->sa, sa, salen);
+	ul->salen = salen;
+	rel_init(&ul->rel, now_ns());
+	gnutls_transport_set_ptr(ul->s, ul);
+	gnutls_transport_set_push_function(ul->s, ul_push);
+	gnutls_transport_set_pull_function(ul->s, ul_pull);
+	gnutls_transport_set_pull_timeout_function(ul->s, ul_pull_timeout);
+	gnutls_dtls_set_mtu(ul->s, UDP_MTU_BASE);
+	gnutls_dtls_set_timeouts(ul->s, UDP_HS_RETRANS_MS,
+				 HANDSHAKE_TIMEOUT_US / 1000);
+	ev_timer_init(&ul->timer, ul_timer_cb, 0., 0.);
+	ul->timer.data = ul;
+	ul->next = ep->links;
+	ep->links = ul;
+	link_attach(ul->l, &udp_ops, ul);
+	return ul;
+fail:
+	if (ul) {
+		reasm_free(ul->ra);
+		queue_free(&ul->in);
+	}
+	free(ul);
+	log_warnx("link %s: out of memory", addr);
+	return NULL;
+}
+
+/* ---- sockets -------------------------------------------------------------------- */
+
+static int same_addr(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+	}
+	return 0;
+}
+
+static struct ulink *ep_find(struct uep *ep, const struct sockaddr_storage *sa)
+{
+	struct ulink *ul;
+
+	for (ul = ep->links; ul; ul = ul->next)
+		if (!link_doomed(ul->l) && same_addr(&ul->sa, sa))
+			return ul;
+	return NULL;
+}
+
+/* A ClientHello from an address with no link: only one that carries our
+ * cookie gets a link; the others get a HelloVerifyRequest and cost no
+ * state. Returns the new link, or NULL. */
+static struct ulink *ep_hello(struct uep *ep, const struct sockaddr_storage *sa,
+			      socklen_t salen, const uint8_t *p, size_t len)
+{
+	struct udp *u = ep->u;
+	gnutls_dtls_prestate_st ps;
+	struct raw_dest d = { ep->fd, sa, salen };
+	char addr[NET_ADDRSTRLEN];
+	struct ulink *ul;
+
+	memset(&ps, 0, sizeof(ps));
+	if (gnutls_dtls_cookie_verify(&u->cookie_key, (void *)sa, salen,
+				      (void *)p, len, &ps) < 0) {
+		u->cookies++;
+		gnutls_dtls_cookie_send(&u->cookie_key, (void *)sa, salen, &ps,
+					&d, raw_push);
+		return NULL;
+	}
+	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
+	if (admit_link(u->c, addr) < 0 || !(ul = ul_new(ep, sa, salen, 1)))
+		return NULL;
+	gnutls_dtls_prestate_set(ul->s, &ps);
+	return ul;
+}
+
+/* Authenticated records from a new address move the link there
+ * (roaming, NAT rebinding); anything else is dropped. Trial decryption
+ * is rate limited, so garbage cannot buy much CPU. */
+static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
+		   socklen_t salen, const uint8_t *p, size_t len)
+{
+	struct udp *u = ep->u;
+	uint64_t now = now_ns();
+	struct ulink *ul;
+	char was[NET_ADDRSTRLEN];
+	ssize_t r;
+
+	if (now - u->roam_at > 1000000000ull) {
+		u->roam_at = now;
+		u->roam_tokens = UDP_ROAM_TRIALS;
+	}
+	for (ul = ep->links; ul; ul = ul->next) {
+		if (!ul->secured || link_doomed(ul->l) || !u->roam_tokens)
+			continue;
+		u->roam_tokens--;
+		ul->rx = p;
+		ul->rxlen = len;
+		r = gnutls_record_recv(ul->s, u->pt, UDP_DGRAM_MAX);
+		if (r <= 0) {
+			ul->rx = NULL;
+			continue;
+		}
+		snprintf(was, sizeof(was), "%s", link_io(ul->l)->addr);
+		memcpy(&ul->sa, sa, salen);
+		ul->salen = salen;
+		net_fmt_addr((const struct sockaddr *)sa, link_io(ul->l)->addr,
+			     NET_ADDRSTRLEN);
+		log_info("link %s: moved from %s to %s", link_io(ul->l)->peer.name,
+			 was, link_io(ul->l)->addr);
+		link_heard(ul->l);
+		ul_plain(ul, u->pt, (size_t)r, 1);
+		ul_records(ul);		/* more records of the datagram */
+		return 0;
+	}
+	return -1;
+}
+
+/* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
+ * a handshake message starts with its u8 type (1: ClientHello) */
+enum { REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HDR = 13, HS_CLIENT_HELLO = 1 };
+
+static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
+			socklen_t salen, const uint8_t *p, size_t len)
+{
+	struct ulink *ul = ep_find(ep, sa);
+	int hello = len > REC_HDR && p[0] == REC_HANDSHAKE && !p[3] && !p[4] &&
+		    p[REC_HDR] == HS_CLIENT_HELLO;
+
+	if (ul && hello && ul->secured && ep->listening) {
+		/* the peer restarted: a new session replaces the old link
+		 * once the hello carries our cookie */
+		struct ulink *fresh = ep_hello(ep, sa, salen, p, len);
+
+		if (!fresh)
+			return;
+		link_fail(ul->l, "peer started a new session");
+		ul = fresh;
+	} else if (!ul && hello && ep->listening) {
+		ul = ep_hello(ep, sa, salen, p, len);
+	} else if (!ul && len >= REC_HDR && p[0] == REC_APPDATA) {
+		if (ep_roam(ep, sa, salen, p, len) == 0)
+			return;
+	}
+	if (ul)
+		ul_input(ul, p, len);
+	else
+		ep->u->garbage++;
+}
+
+static void ep_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct uep *ep = w->data;
+	struct udp *u = ep->u;
+	int round, i, n;
+
+	(void)loop;
+	(void)revents;
+	for (round = 0; round < 8; round++) {	/* let the loop breathe */
+		for (i = 0; i < UDP_BATCH; i++) {
+			u->in[i].msg_hdr.msg_name = &u->iaddr[i];
+			u->in[i].msg_hdr.msg_namelen = sizeof(u->iaddr[i]);
+		}
+		n = recvmmsg(ep->fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			ep_datagram(ep, &u->iaddr[i],
+				    u->in[i].msg_hdr.msg_namelen,
+				    u->iiov[i].iov_base, u->in[i].msg_len);
+		if (n < UDP_BATCH)
+			break;
+	}
+	out_flush(u);
+}
+
+static void sock_tune(int fd, int family)
+{
+	int probe = IP_PMTUDISC_PROBE, buf = UDP_SOCK_BUF;
+
+	/* DF set, the kernel's own PMTU ignored: we find the path's */
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe,
+			   sizeof(probe));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe,
+			   sizeof(probe));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+}
+
+static struct uep *ep_new(struct udp *u, int fd, const char *addr,
+			  int listening)
+{
+	struct uep *ep = calloc(1, sizeof(*ep));
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (!ep)
+		return NULL;
+	ep->u = u;
+	ep->fd = fd;
+	ep->listening = listening;
+	snprintf(ep->addr, sizeof(ep->addr), "%s", addr);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sock_tune(fd, ss.ss_family);
+	ev_io_init(&ep->io, ep_io_cb, fd, EV_READ);
+	ep->io.data = ep;
+	ev_io_start(u->c->loop, &ep->io);
+	ep->next = u->eps;
+	u->eps = ep;
+	return ep;
+}
+
+static void ep_close(struct uep *ep)
+{
+	struct udp *u = ep->u;
+	struct uep **pp;
+
+	for (pp = &u->eps; *pp; pp = &(*pp)->next)
+		if (*pp == ep) {
+			*pp = ep->next;
+			break;
+		}
+	if (u->nout && u->out_fd == ep->fd)
+		out_flush(u);
+	ev_io_stop(u->c->loop, &ep->io);
+	close(ep->fd);
+	free(ep);
+}
+
+int udp_bound(struct cloud *c, int fd, const char *addr)
+{
+	if (!ep_new(links_udp(c), fd, addr, 1)) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+void udp_connected(struct cloud *c, struct connector *cn, int fd,
+		   const struct sockaddr *sa, socklen_t salen,
+		   const char *addr)
+{
+	struct sockaddr_storage ss;
+	struct uep *ep = ep_new(links_udp(c), fd, addr, 0);
+	struct ulink *ul;
+
+	if (!ep) {
+		close(fd);
+		net_link_down(cn, 0);
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, salen);
+	sock_tune(fd, sa->sa_family);
+	if (!(ul = ul_new(ep, &ss, salen, 0))) {
+		ep_close(ep);
+		net_link_down(cn, 0);
+		return;
+	}
+	link_set_connector(ul->l, cn);
+	ul_handshake(ul);
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+struct udp *udp_new(struct cloud *c, struct tls *tls)
+{
+	struct udp *u = calloc(1, sizeof(*u));
+	int i;
+
+	if (!u)
+		return NULL;
+	u->c = c;
+	u->tls = tls;
+	u->fixed_mtu = (size_t)conf_int(c->conf, "udp_mtu");
+	if (u->fixed_mtu && u->fixed_mtu < UDP_MTU_MIN)
+		u->fixed_mtu = UDP_MTU_MIN;
+	u->obuf = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX);
+	u->ibuf = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX);
+	if (!u->obuf || !u->ibuf ||
+	    gnutls_key_generate(&u->cookie_key, GNUTLS_COOKIE_KEY_SIZE) < 0) {
+		udp_free(u);
+		return NULL;
+	}
+	for (i = 0; i < UDP_BATCH; i++) {
+		u->iiov[i].iov_base = u->ibuf + (size_t)i * UDP_DGRAM_MAX;
+		u->iiov[i].iov_len = UDP_DGRAM_MAX;
+		u->in[i].msg_hdr.msg_iov = &u->iiov[i];
+		u->in[i].msg_hdr.msg_iovlen = 1;
+	}
+	return u;
+}
+
+void udp_free(struct udp *u)
+{
+	if (!u)
+		return;
+	while (u->eps)
+		ep_close(u->eps);
+	gnutls_free(u->cookie_key.data);
+	free(u->obuf);
+	free(u->ibuf);
+	free(u);
+}
+
+void udp_status(const struct udp *u, FILE *f)
+{
+	fprintf(f, "udp garbage=%llu cookies_sent=%llu\n",
+		(unsigned long long)u->garbage, (unsigned long long)u->cookies);
+}

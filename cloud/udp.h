@@ -1,0 +1,23 @@
+/* The UDP transport: DTLS 1.2 over UDP (xport.h). */
+#ifndef CV_UDP_H
+#define CV_UDP_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+
+struct cloud;
+struct connector;
+struct tls;
+struct udp;
+
+struct udp *udp_new(struct cloud *c, struct tls *tls);
+void udp_free(struct udp *u);
+/* net.c hands over sockets (net_ops): the callee owns fd. */
+int udp_bound(struct cloud *c, int fd, const char *addr);
+void udp_connected(struct cloud *c, struct connector *cn, int fd,
+		   const struct sockaddr *sa, socklen_t salen,
+		   const char *addr);
+/* One status line: datagrams dropped unread, cookies sent. */
+void udp_status(const struct udp *u, FILE *f);
+
+#endif
