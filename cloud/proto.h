@@ -33,6 +33,7 @@ enum dgram_type {
 	DG_FRAG = 0x42,		/* a piece of a bigger datagram, see frag.h */
 	DG_PROBE = 0x43,	/* u16 size, zero padding to size on the wire */
 	DG_PROBE_ACK = 0x44,	/* u16 size of the probe that arrived */
+	DG_REKEY = 0x45,	/* the sender's next ClientHello is a rekey */
 };
 
 #define UDP_DGRAM_MAX 9000	/* largest datagram we send or read */

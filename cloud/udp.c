@@ -30,6 +30,12 @@
 #include "wire.h"
 
 #define IN_CAP (FRAME_HDR + FRAME_MAX + REL_WINDOW * REL_SEG_MAX)
+#define REKEY_GRACE_NS (2000000000ull)	/* the old session is still read */
+
+/* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
+ * a handshake message starts with its u8 type (1: ClientHello) */
+enum { REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HDR = 13,
+       HS_CLIENT_HELLO = 1 };
 
 struct udp;
 struct uep;
@@ -40,9 +46,15 @@ struct ulink {
 	struct uep *ep;
 	struct sockaddr_storage sa;	/* the peer, where we send */
 	socklen_t salen;
-	gnutls_session_t s;
+	gnutls_session_t s;		/* what we send with */
 	struct tls_peer tp;
 	int secured;
+	/* rekeying: a fresh handshake beside the running session */
+	gnutls_session_t fresh;		/* the new session, NULL if none */
+	struct tls_peer ntp;
+	int fresh_done;			/* its handshake is complete */
+	gnutls_session_t old;		/* the session before, still read */
+	uint64_t old_until, hint_until;
 	size_t overhead;		/* DTLS bytes per record */
 	const uint8_t *rx;		/* the datagram GnuTLS may read */
 	size_t rxlen;
@@ -90,6 +102,11 @@ struct udp {
 
 static void ul_flush(struct link *l);
 static void ep_close(struct uep *ep);
+static int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
+		  struct tls_peer *tp);
+static int ep_cookie_ok(struct uep *ep, const struct sockaddr_storage *sa,
+			socklen_t salen, const uint8_t *p, size_t len,
+			gnutls_dtls_prestate_st *ps);
 
 /* ---- output batch --------------------------------------------------------- */
 
@@ -155,7 +172,7 @@ static ssize_t ul_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 	struct ulink *ul = p;
 
 	if (!ul->rx) {
-		gnutls_transport_set_errno(ul->s, EAGAIN);
+		errno = EAGAIN;		/* read by GnuTLS, whichever session */
 		return -1;
 	}
 	if (n > ul->rxlen)
@@ -269,6 +286,14 @@ static void ul_arm(struct ulink *ul, uint64_t now)
 	uint64_t a = rel_next_timeout(&ul->rel), b = pmtu_next(&ul->pm);
 	uint64_t next = !a ? b : !b ? a : a < b ? a : b;
 
+	if (ul->fresh && !ul->fresh_done) {
+		uint64_t h = now + gnutls_dtls_get_timeout(ul->fresh) * 1000000ull;
+
+		next = next && next < h ? next : h;
+	}
+	if (ul->old && (!next || ul->old_until < next))
+		next = ul->old_until + 1;
+
 	ev_timer_stop(loop, &ul->timer);
 	if (!next)
 		return;
@@ -285,6 +310,10 @@ static void ul_flush(struct link *l)
 
 	if (!ul->secured)
 		return;
+	if (ul->old && now > ul->old_until) {
+		gnutls_deinit(ul->old);
+		ul->old = NULL;
+	}
 	ul_send_ctrl(ul, &io->ctrl, now);
 	while (queue_len(&io->data) && !link_doomed(l))
 		ul_send_data(ul, &io->data);
@@ -341,6 +370,11 @@ static void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
 			link_mark(ul->l);
 		}
 		return;
+	case DG_REKEY:
+		/* the next ClientHello from the peer's address is a rekey */
+		if (ul->tp.is_server)
+			ul->hint_until = now_ns() + HANDSHAKE_TIMEOUT_US * 1000;
+		return;
 	case DG_PROBE_ACK:
 		if (n >= 3) {
 			pmtu_ack(&ul->pm, get16(p + 1), now_ns());
@@ -352,15 +386,16 @@ garbage:
 	ul->garbage++;
 }
 
-/* Every record GnuTLS finds in the datagram at ul->rx; the number of
- * plaintexts, or -1 if the link failed. */
-static int ul_records(struct ulink *ul)
+/* Every record session s finds in the datagram at ul->rx; the number of
+ * plaintexts, or -1 if the link failed. A record that does not decrypt
+ * is dropped by GnuTLS (DTLS), so trying another session is safe. */
+static int ul_records(struct ulink *ul, gnutls_session_t s)
 {
 	uint8_t *b = ul->ep->u->pt;
 	int got = 0;
 
 	for (;;) {
-		ssize_t r = gnutls_record_recv(ul->s, b, UDP_DGRAM_MAX);
+		ssize_t r = gnutls_record_recv(s, b, UDP_DGRAM_MAX);
 
 		if (r > 0) {
 			got++;
@@ -439,7 +474,117 @@ static void ul_handshake(struct ulink *ul)
 	}
 	ul_secured(ul);
 	if (ul->rx)
-		ul_records(ul);
+		ul_records(ul, ul->s);
+}
+
+/* ---- rekeying ---------------------------------------------------------------------
+ * The side that connected starts a fresh handshake on the same socket,
+ * after a DG_REKEY hint, while data keeps flowing on the old session.
+ * Handshake records go to the new session, application data to the old
+ * one, then to the new (a record that does not decrypt is dropped by
+ * GnuTLS, so trying both is safe). The initiator sends with the new keys
+ * once its handshake is done; the responder once a record arrives under
+ * them (so the initiator is surely done). The old session is still read
+ * for a grace period: no packet in flight is lost. */
+
+static void rk_promote(struct ulink *ul)
+{
+	if (ul->old)
+		gnutls_deinit(ul->old);
+	ul->old = ul->s;
+	ul->old_until = now_ns() + REKEY_GRACE_NS;
+	ul->s = ul->fresh;
+	ul->tp = ul->ntp;
+	ul->fresh = NULL;
+	ul->fresh_done = 0;
+	gnutls_dtls_set_mtu(ul->s, UDP_DGRAM_MAX);
+	log_debug("link %s: new DTLS session in use", link_io(ul->l)->addr);
+}
+
+static void rk_step(struct ulink *ul)
+{
+	int r = gnutls_handshake(ul->fresh);
+
+	out_flush(ul->ep->u);
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
+	    (r < 0 && !gnutls_error_is_fatal(r)))
+		return;
+	if (r < 0 || !ul->ntp.verified ||
+	    memcmp(ul->ntp.id.b, ul->tp.id.b, NODE_ID_LEN)) {
+		tls_log_failure(link_io(ul->l)->addr, r, ul->fresh, &ul->ntp);
+		link_fail(ul->l, "rekey failed");
+		return;
+	}
+	ul->fresh_done = 1;
+	if (!ul->ntp.is_server)
+		rk_promote(ul);
+}
+
+static void rk_input(struct ulink *ul)
+{
+	if (!ul->fresh_done)
+		rk_step(ul);
+	else
+		ul_records(ul, ul->fresh);
+}
+
+/* Application data: the current session, else the one before or after. */
+static void ul_app(struct ulink *ul, const uint8_t *p, size_t len)
+{
+	if (ul_records(ul, ul->s) != 0)
+		return;
+	ul->rx = p;
+	ul->rxlen = len;
+	if (ul->fresh && ul->fresh_done && ul_records(ul, ul->fresh) > 0) {
+		rk_promote(ul);
+		return;
+	}
+	ul->rx = p;
+	ul->rxlen = len;
+	if (ul->old && ul_records(ul, ul->old) == 0)
+		ul->garbage++;
+}
+
+static void ul_rekey(struct link *l)
+{
+	struct ulink *ul = link_io(l)->x;
+	uint8_t hint = DG_REKEY;
+
+	if (!ul->secured || ul->tp.is_server)
+		return;
+	if (ul->fresh)
+		gnutls_deinit(ul->fresh);
+	ul->fresh = NULL;
+	ul->fresh_done = 0;
+	if (us_new(ul, 0, &ul->fresh, &ul->ntp) < 0)
+		return;
+	ul_send(ul, &hint, 1);
+	ul_send(ul, &hint, 1);	/* a lost hint costs the link */
+	rk_step(ul);
+	link_mark(l);
+}
+
+/* A ClientHello after the hint: verify its cookie like a stranger's,
+ * then it starts the new session. */
+static void rk_accept(struct ulink *ul, const struct sockaddr_storage *sa,
+		      socklen_t salen, const uint8_t *p, size_t len)
+{
+	gnutls_dtls_prestate_st ps;
+
+	if (!ep_cookie_ok(ul->ep, sa, salen, p, len, &ps))
+		return;
+	if (ul->fresh)
+		gnutls_deinit(ul->fresh);
+	ul->fresh = NULL;
+	ul->fresh_done = 0;
+	if (us_new(ul, 1, &ul->fresh, &ul->ntp) < 0)
+		return;
+	gnutls_dtls_prestate_set(ul->fresh, &ps);
+	ul->hint_until = 0;
+	ul->rx = p;
+	ul->rxlen = len;
+	rk_step(ul);
+	ul->rx = NULL;
 }
 
 static void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
@@ -449,8 +594,11 @@ static void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
 	link_io(ul->l)->bytes_in += len;
 	if (!ul->secured)
 		ul_handshake(ul);
+	else if (ul->fresh && len > 0 && p[0] != REC_APPDATA &&
+		 p[0] != REC_ALERT)
+		rk_input(ul);
 	else
-		ul_records(ul);
+		ul_app(ul, p, len);
 	ul->rx = NULL;
 }
 
@@ -464,8 +612,9 @@ static void ul_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (!ul->secured)
 		ul_handshake(ul);
-	else
-		link_mark(ul->l);
+	else if (ul->fresh && !ul->fresh_done)
+		rk_step(ul);
+	link_mark(ul->l);
 }
 
 /* ---- links -------------------------------------------------------------------- */
@@ -483,6 +632,10 @@ static void ul_free(struct link *l)
 			break;
 		}
 	gnutls_deinit(ul->s);
+	if (ul->fresh)
+		gnutls_deinit(ul->fresh);
+	if (ul->old)
+		gnutls_deinit(ul->old);
 	reasm_free(ul->ra);
 	queue_free(&ul->in);
 	free(ul);
@@ -506,10 +659,6 @@ static const char *ul_recheck(struct link *l)
 	return tls_recheck(ul->s, &ul->tp);
 }
 
-static void ul_rekey(struct link *l)
-{
-	(void)l;
-}
 
 static size_t ul_data_max(const struct link *l)
 {
@@ -539,6 +688,24 @@ static const struct xport_ops udp_ops = {
 	.figures = ul_figures,
 };
 
+/* A DTLS session of ul, talking through ul's socket. */
+static int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
+		  struct tls_peer *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->is_server = is_server;
+	if (tls_session(ul->ep ? ul->ep->u->tls : NULL, 1, tp, s) < 0)
+		return -1;
+	gnutls_transport_set_ptr(*s, ul);
+	gnutls_transport_set_push_function(*s, ul_push);
+	gnutls_transport_set_pull_function(*s, ul_pull);
+	gnutls_transport_set_pull_timeout_function(*s, ul_pull_timeout);
+	gnutls_dtls_set_mtu(*s, UDP_MTU_BASE);
+	gnutls_dtls_set_timeouts(*s, UDP_HS_RETRANS_MS,
+				 HANDSHAKE_TIMEOUT_US / 1000);
+	return 0;
+}
+
 static struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
 			    socklen_t salen, int is_server)
 {
@@ -549,8 +716,8 @@ static struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
 	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
 	if (!ul || queue_init(&ul->in, IN_CAP) < 0 || !(ul->ra = reasm_new()))
 		goto fail;
-	ul->tp.is_server = is_server;
-	if (tls_session(u->tls, 1, &ul->tp, &ul->s) < 0)
+	ul->ep = ep;
+	if (us_new(ul, is_server, &ul->s, &ul->tp) < 0)
 		goto fail;
 	if (!(ul->l = link_new(u->c, addr, is_server))) {
 		gnutls_deinit(ul->s);
@@ -560,13 +727,6 @@ static struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
 	memcpy(&ul->sa, sa, salen);
 	ul->salen = salen;
 	rel_init(&ul->rel, now_ns());
-	gnutls_transport_set_ptr(ul->s, ul);
-	gnutls_transport_set_push_function(ul->s, ul_push);
-	gnutls_transport_set_pull_function(ul->s, ul_pull);
-	gnutls_transport_set_pull_timeout_function(ul->s, ul_pull_timeout);
-	gnutls_dtls_set_mtu(ul->s, UDP_MTU_BASE);
-	gnutls_dtls_set_timeouts(ul->s, UDP_HS_RETRANS_MS,
-				 HANDSHAKE_TIMEOUT_US / 1000);
 	ev_timer_init(&ul->timer, ul_timer_cb, 0., 0.);
 	ul->timer.data = ul;
 	ul->next = ep->links;
@@ -618,25 +778,36 @@ static struct ulink *ep_find(struct uep *ep, const struct sockaddr_storage *sa)
 /* A ClientHello from an address with no link: only one that carries our
  * cookie gets a link; the others get a HelloVerifyRequest and cost no
  * state. Returns the new link, or NULL. */
+/* Does this ClientHello carry our cookie? If not, answer with a
+ * HelloVerifyRequest, keeping no state. */
+static int ep_cookie_ok(struct uep *ep, const struct sockaddr_storage *sa,
+			socklen_t salen, const uint8_t *p, size_t len,
+			gnutls_dtls_prestate_st *ps)
+{
+	struct udp *u = ep->u;
+	struct raw_dest d = { ep->fd, sa, salen };
+
+	memset(ps, 0, sizeof(*ps));
+	if (gnutls_dtls_cookie_verify(&u->cookie_key, (void *)sa, salen,
+				      (void *)p, len, ps) >= 0)
+		return 1;
+	u->cookies++;
+	gnutls_dtls_cookie_send(&u->cookie_key, (void *)sa, salen, ps, &d,
+				raw_push);
+	return 0;
+}
+
 static struct ulink *ep_hello(struct uep *ep, const struct sockaddr_storage *sa,
 			      socklen_t salen, const uint8_t *p, size_t len)
 {
-	struct udp *u = ep->u;
 	gnutls_dtls_prestate_st ps;
-	struct raw_dest d = { ep->fd, sa, salen };
 	char addr[NET_ADDRSTRLEN];
 	struct ulink *ul;
 
-	memset(&ps, 0, sizeof(ps));
-	if (gnutls_dtls_cookie_verify(&u->cookie_key, (void *)sa, salen,
-				      (void *)p, len, &ps) < 0) {
-		u->cookies++;
-		gnutls_dtls_cookie_send(&u->cookie_key, (void *)sa, salen, &ps,
-					&d, raw_push);
+	if (!ep_cookie_ok(ep, sa, salen, p, len, &ps))
 		return NULL;
-	}
 	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
-	if (admit_link(u->c, addr) < 0 || !(ul = ul_new(ep, sa, salen, 1)))
+	if (admit_link(ep->u->c, addr) < 0 || !(ul = ul_new(ep, sa, salen, 1)))
 		return NULL;
 	gnutls_dtls_prestate_set(ul->s, &ps);
 	return ul;
@@ -678,7 +849,7 @@ static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
 			 was, link_io(ul->l)->addr);
 		link_heard(ul->l);
 		ul_plain(ul, u->pt, (size_t)r, 1);
-		ul_records(ul);		/* more records of the datagram */
+		ul_records(ul, ul->s);	/* more records of the datagram */
 		return 0;
 	}
 	return -1;
@@ -686,7 +857,7 @@ static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
 
 /* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
  * a handshake message starts with its u8 type (1: ClientHello) */
-enum { REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HDR = 13, HS_CLIENT_HELLO = 1 };
+
 
 static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
 			socklen_t salen, const uint8_t *p, size_t len)
@@ -695,6 +866,10 @@ static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
 	int hello = len > REC_HDR && p[0] == REC_HANDSHAKE && !p[3] && !p[4] &&
 		    p[REC_HDR] == HS_CLIENT_HELLO;
 
+	if (ul && hello && ul->secured && ul->hint_until > now_ns()) {
+		rk_accept(ul, sa, salen, p, len);
+		return;
+	}
 	if (ul && hello && ul->secured && ep->listening) {
 		/* the peer restarted: a new session replaces the old link
 		 * once the hello carries our cookie */
