@@ -230,7 +230,7 @@ static size_t tso_segment(const struct tso *t, uint8_t *s, size_t i,
 }
 
 static int tso_split(const struct vnet *h, const uint8_t *f, size_t n,
-    uint8_t *s, size_t slen,
+    size_t mss_max, uint8_t *s, size_t slen,
     void (*emit)(void *, const uint8_t *, size_t), void *arg)
 {
 	struct tso t;
@@ -238,6 +238,8 @@ static int tso_split(const struct vnet *h, const uint8_t *f, size_t n,
 
 	if (parse_tso(h, f, n, &t) == -1)
 		return -1;
+	if (mss_max != 0 && mss_max < t.mss)
+		t.mss = mss_max;
 	if (t.hlen + (t.plen < t.mss ? t.plen : t.mss) > slen)
 		return -1;
 	do {
@@ -273,25 +275,56 @@ int gso_needed(const uint8_t *vnet_hdr)
 	    vnet_hdr[1] != GSO_TYPE_NONE;
 }
 
-int gso_split(const uint8_t *buf, size_t len, uint8_t *scratch,
-    size_t scratch_len,
+/* Reads the vnet header; sets the frame. -1 if the lengths are wrong. */
+static int gso_input(const uint8_t *buf, size_t len, struct vnet *h,
+    const uint8_t **f, size_t *n)
+{
+	if (len < GSO_VNET_HDR_LEN)
+		return -1;
+	vnet_read(buf, h);
+	*f = buf + GSO_VNET_HDR_LEN;
+	*n = len - GSO_VNET_HDR_LEN;
+	if (*n < ETH_HLEN || *n > GSO_FRAME_MAX || h->hdr_len > *n)
+		return -1;
+	return 0;
+}
+
+size_t gso_hdr_len(const uint8_t *buf, size_t len)
+{
+	const uint8_t *f;
+	struct vnet h;
+	struct tso t;
+	size_t n;
+
+	if (gso_input(buf, len, &h, &f, &n) == -1 ||
+	    parse_tso(&h, f, n, &t) == -1)
+		return 0;
+	return t.hlen;
+}
+
+int gso_split_mss(const uint8_t *buf, size_t len, size_t mss_max,
+    uint8_t *scratch, size_t scratch_len,
     void (*emit)(void *arg, const uint8_t *frame, size_t len), void *arg)
 {
 	const uint8_t *f;
 	struct vnet h;
 	size_t n;
 
-	if (len < GSO_VNET_HDR_LEN)
-		return -1;
-	vnet_read(buf, &h);
-	f = buf + GSO_VNET_HDR_LEN;
-	n = len - GSO_VNET_HDR_LEN;
-	if (n < ETH_HLEN || n > GSO_FRAME_MAX || h.hdr_len > n)
+	if ((mss_max != 0 && mss_max < GSO_MSS_MIN) ||
+	    gso_input(buf, len, &h, &f, &n) == -1)
 		return -1;
 	if (h.type != GSO_TYPE_NONE)
-		return tso_split(&h, f, n, scratch, scratch_len, emit, arg);
+		return tso_split(&h, f, n, mss_max, scratch, scratch_len, emit,
+		    arg);
 	if (h.flags & GSO_F_NEEDS_CSUM)
 		return csum_complete(&h, f, n, scratch, scratch_len, emit, arg);
 	emit(arg, f, n);
 	return 1;
+}
+
+int gso_split(const uint8_t *buf, size_t len, uint8_t *scratch,
+    size_t scratch_len,
+    void (*emit)(void *arg, const uint8_t *frame, size_t len), void *arg)
+{
+	return gso_split_mss(buf, len, 0, scratch, scratch_len, emit, arg);
 }

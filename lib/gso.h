@@ -9,7 +9,9 @@
  *   - gso_type TCPV4 / TCPV6 (with or without the ECN bit): IPv4 with or
  *     without options, IPv6 without extension headers;
  *   - flags & NEEDS_CSUM on any frame: the checksum over [csum_start, end)
- *     is folded and stored at csum_start + csum_offset.
+ *     is folded and stored at csum_start + csum_offset;
+ *   - a cap below gso_size on the TCP payload of each segment, for a path
+ *     narrower than the TAP's (gso_split_mss).
  */
 #ifndef CV_GSO_H
 #define CV_GSO_H
@@ -66,5 +68,26 @@ int gso_needed(const uint8_t *vnet_hdr);
 int gso_split(const uint8_t *buf, size_t len, uint8_t *scratch,
     size_t scratch_len,
     void (*emit)(void *arg, const uint8_t *frame, size_t len), void *arg);
+
+/* The smallest cap on a segment's payload: below is a caller's error. */
+#define GSO_MSS_MIN		64
+
+/*
+ * gso_split with TCP super-segments cut to at most min(gso_size, mss_max)
+ * bytes of payload each, so that every segment is at most
+ * gso_hdr_len() + mss_max bytes (mss_max 0: no cap, as gso_split).
+ * Frames without a GSO type are emitted whole whatever their size.
+ * Returns -1, emitting nothing, if 0 < mss_max < GSO_MSS_MIN.
+ */
+int gso_split_mss(const uint8_t *buf, size_t len, size_t mss_max,
+    uint8_t *scratch, size_t scratch_len,
+    void (*emit)(void *arg, const uint8_t *frame, size_t len), void *arg);
+
+/*
+ * The length of the headers (Ethernet through TCP options) that every
+ * segment of a TCP super-segment repeats, vnet header excluded; 0 if buf
+ * is not a well-formed super-segment.
+ */
+size_t gso_hdr_len(const uint8_t *buf, size_t len);
 
 #endif

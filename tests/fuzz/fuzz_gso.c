@@ -1,12 +1,16 @@
 /*
  * libFuzzer: arbitrary vnet header + frame into gso_split, twice (a full
- * scratch, then one as short as the input says). Every emitted frame must
- * lie inside the scratch or the input, fit the scratch, and be counted
- * by the return value; -1 must emit nothing; TCP segments must verify.
+ * scratch, then one as short as the input says), then into gso_split_mss
+ * with a cap the input says. Every emitted frame must lie inside the
+ * scratch or the input, fit the scratch, and be counted by the return
+ * value; -1 must emit nothing; TCP segments must verify, carry at most
+ * min(gso_size, cap) bytes after gso_hdr_len() of headers, and their
+ * payloads laid end to end must be the input's.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../lib/gso.c"
 
@@ -14,6 +18,7 @@ struct fz {
 	const uint8_t	*in, *scratch;
 	size_t		inlen, slen;
 	int		count, tso;
+	size_t		hlen, mss, off;	/* a TSO split's headers, payload */
 };
 
 static uint32_t fz_sum(const uint8_t *p, size_t n, uint32_t s)
@@ -52,6 +57,18 @@ static void fz_check_tcp(const uint8_t *f, size_t n)
 		abort();
 }
 
+/* A segment's payload is the input's next one, at most mss bytes. */
+static void fz_check_payload(struct fz *z, const uint8_t *f, size_t n)
+{
+	const uint8_t *src = z->in + GSO_VNET_HDR_LEN + z->hlen + z->off;
+
+	if (z->hlen == 0 || n < z->hlen || n - z->hlen > z->mss ||
+	    z->off + n - z->hlen > z->inlen - GSO_VNET_HDR_LEN - z->hlen ||
+	    memcmp(f + z->hlen, src, n - z->hlen) != 0)
+		abort();
+	z->off += n - z->hlen;
+}
+
 static void fz_emit(void *arg, const uint8_t *frame, size_t len)
 {
 	struct fz *z = arg;
@@ -70,21 +87,36 @@ static void fz_emit(void *arg, const uint8_t *frame, size_t len)
 	for (i = 0; i < len; i++)
 		sink ^= frame[i];
 	(void)sink;
-	if (z->tso)
+	if (z->tso) {
 		fz_check_tcp(frame, len);
+		fz_check_payload(z, frame, len);
+	}
 	z->count++;
 }
 
 static void fz_run(const uint8_t *buf, size_t len, uint8_t *scratch,
-    size_t slen)
+    size_t slen, size_t cap)
 {
 	struct fz z = { .in = buf, .inlen = len, .scratch = scratch,
 	    .slen = slen };
 	int r;
 
 	z.tso = len >= GSO_VNET_HDR_LEN && buf[1] != GSO_TYPE_NONE;
-	r = gso_split(buf, len, scratch, slen, fz_emit, &z);
+	if (z.tso) {
+		z.hlen = gso_hdr_len(buf, len);
+		z.mss = get_le16(buf + 4);
+		if (cap != 0 && cap < z.mss)
+			z.mss = cap;
+	}
+	r = cap == 0 && len % 2 ?
+	    gso_split(buf, len, scratch, slen, fz_emit, &z) :
+	    gso_split_mss(buf, len, cap, scratch, slen, fz_emit, &z);
 	if (r == -1 ? z.count != 0 : r < 1 || r != z.count)
+		abort();
+	if (cap != 0 && cap < GSO_MSS_MIN && r != -1)
+		abort();
+	/* every payload byte went out, once */
+	if (z.tso && r > 0 && z.off != len - GSO_VNET_HDR_LEN - z.hlen)
 		abort();
 }
 
@@ -94,7 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 
 	if (scratch == NULL && (scratch = malloc(GSO_FRAME_MAX)) == NULL)
 		abort();
-	fz_run(buf, len, scratch, GSO_FRAME_MAX);
-	fz_run(buf, len, scratch, len > 3 ? buf[len - 1] * 16 + 20 : 0);
+	fz_run(buf, len, scratch, GSO_FRAME_MAX, 0);
+	fz_run(buf, len, scratch, len > 3 ? buf[len - 1] * 16 + 20 : 0, 0);
+	fz_run(buf, len, scratch, GSO_FRAME_MAX,
+	    len > 3 ? (size_t)buf[len - 2] * 8 : 0);
 	return 0;
 }

@@ -761,6 +761,159 @@ static void test_malformed_other(void **state)
 	reject(inbuf, VNET + GSO_FRAME_MAX + 1);
 }
 
+/* ---- a cap on the segment size ---- */
+
+static int split_mss(const uint8_t *b, size_t len, size_t cap, size_t slen)
+{
+	sink->count = 0;
+	sink->used = 0;
+	return gso_split_mss(b, len, cap, scratch, slen, collect, sink);
+}
+
+/*
+ * Builds, splits under cap, and checks every frame as a split with
+ * gso_size min(mss, cap) must be: headers, checksums, payload in order.
+ */
+static int run_cap(const struct spec *sp, size_t cap)
+{
+	struct spec eff = *sp;
+	size_t len = build(sp, inbuf), i;
+	int r = split_mss(inbuf, len, cap, GSO_FRAME_MAX);
+
+	if (cap != 0 && cap < sp->mss)
+		eff.mss = (uint16_t)cap;
+	assert_int_equal(r, (int)sink->count);
+	assert_int_equal(gso_hdr_len(inbuf, len), hlen_of(sp));
+	for (i = 0; cap != 0 && i < sink->count; i++)
+		assert_true(sink->len[i] <= hlen_of(sp) + cap);
+	verify(&eff, inbuf + VNET, len - VNET);
+	return r;
+}
+
+static void test_cap_64k(void **state)
+{
+	struct spec sp = { .tcpopt = 12, .plen = 65535 - 20 - 32,
+	    .mss = 1448, .id = 0xfff0, .vflags = GSO_F_NEEDS_CSUM,
+	    .type = GSO_TYPE_TCPV4, .tflags = TCP_ACK | TCP_PSH,
+	    .seq = 0xffff0000 };
+
+	(void)state;
+	assert_int_equal(run_cap(&sp, 1380), 48);
+	assert_int_equal(run_cap(&sp, 1447), 46);
+	assert_int_equal(run_cap(&sp, 1448), 46);	/* no tighter */
+	assert_int_equal(run_cap(&sp, 9000), 46);
+	assert_int_equal(run_cap(&sp, 0), 46);
+	assert_int_equal(run_cap(&sp, GSO_MSS_MIN), 1024);
+	sp.v6 = 1;
+	sp.type = GSO_TYPE_TCPV6;
+	sp.plen = 65535 - 32;
+	assert_int_equal(run_cap(&sp, 1000), 66);
+	assert_int_equal(run_cap(&sp, 1001), 66);
+	assert_int_equal(run_cap(&sp, 999), 66);
+	assert_int_equal(run_cap(&sp, 992), 67);
+}
+
+/* ECN, FIN/PSH, options, two tags, odd sizes: all as without a cap. */
+static void test_cap_flags_options(void **state)
+{
+	struct spec sp = { .vlans = 2, .ipopt = 12, .tcpopt = 20,
+	    .plen = 12345, .mss = 1001, .id = 0xffff,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_TCPV4 | GSO_TYPE_ECN,
+	    .tflags = TCP_ACK | TCP_CWR | TCP_ECE | TCP_PSH | TCP_FIN,
+	    .seq = 0xfffffff0 };
+
+	(void)state;
+	assert_int_equal(run_cap(&sp, 777), 16);
+	assert_int_equal(run_cap(&sp, 65), 190);
+	sp.vlans = 1;
+	sp.v6 = 1;
+	sp.type = GSO_TYPE_TCPV6 | GSO_TYPE_ECN;
+	assert_int_equal(run_cap(&sp, 333), 38);
+	sp.vflags = 0;					/* no NEEDS_CSUM */
+	assert_int_equal(run_cap(&sp, 1000), 13);
+	sp.plen = 0;
+	assert_int_equal(run_cap(&sp, 100), 1);
+}
+
+/* Caps below GSO_MSS_MIN are refused for any frame, emitting nothing. */
+static void test_cap_min(void **state)
+{
+	struct spec sp = { .plen = 3000, .mss = 1000,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_TCPV4,
+	    .tflags = TCP_ACK };
+	size_t len = build(&sp, inbuf), cap;
+
+	(void)state;
+	for (cap = 1; cap < GSO_MSS_MIN; cap++) {
+		assert_int_equal(split_mss(inbuf, len, cap, GSO_FRAME_MAX), -1);
+		assert_int_equal(sink->count, 0);
+	}
+	assert_int_equal(split_mss(inbuf, len, GSO_MSS_MIN, GSO_FRAME_MAX),
+	    47);
+	memset(inbuf, 0, VNET);				/* plain frame */
+	assert_int_equal(split_mss(inbuf, len, GSO_MSS_MIN - 1,
+	    GSO_FRAME_MAX), -1);
+	assert_int_equal(sink->count, 0);
+}
+
+/* Frames without a GSO type are never cut, whatever the cap. */
+static void test_cap_whole(void **state)
+{
+	struct spec sp = { .tcpopt = 12, .plen = 999,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_NONE,
+	    .tflags = TCP_ACK | TCP_PSH };
+	size_t len = build(&sp, inbuf);
+
+	(void)state;
+	wle16(inbuf + 4, 0);
+	assert_int_equal(split_mss(inbuf, len, 100, GSO_FRAME_MAX), 1);
+	assert_int_equal(sink->len[0], len - VNET);
+	assert_true(ref_tcp_ok(sink->data, 14, 34, len - VNET, 0));
+	assert_int_equal(gso_hdr_len(inbuf, len), 0);
+	memset(inbuf, 0, VNET);
+	assert_int_equal(split_mss(inbuf, len, 100, 0), 1);
+	assert_ptr_equal(sink->ptr[0], inbuf + VNET);
+	assert_int_equal(sink->len[0], len - VNET);
+}
+
+/* The scratch must hold headers + the capped payload, and that is all. */
+static void test_cap_scratch(void **state)
+{
+	struct spec sp = { .plen = 5000, .mss = 1448,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_TCPV4,
+	    .tflags = TCP_ACK };
+	size_t len = build(&sp, inbuf);
+
+	(void)state;
+	assert_int_equal(split_mss(inbuf, len, 1000, 54 + 1000 - 1), -1);
+	assert_int_equal(sink->count, 0);
+	assert_int_equal(split_mss(inbuf, len, 1000, 54 + 1000), 5);
+	sp.plen = 500;					/* one short segment */
+	len = build(&sp, inbuf);
+	assert_int_equal(split_mss(inbuf, len, 1000, 54 + 500), 1);
+}
+
+static void test_hdr_len(void **state)
+{
+	struct spec sp = { .vlans = 2, .ipopt = 8, .tcpopt = 12, .plen = 100,
+	    .mss = 1000, .type = GSO_TYPE_TCPV4, .tflags = TCP_ACK };
+	size_t len = build(&sp, inbuf);
+
+	(void)state;
+	assert_int_equal(gso_hdr_len(inbuf, len), 22 + 28 + 32);
+	assert_int_equal(gso_hdr_len(inbuf, len - 1), 0);	/* truncated */
+	assert_int_equal(gso_hdr_len(inbuf, VNET - 1), 0);
+	wle16(inbuf + 4, 0);					/* gso_size 0 */
+	assert_int_equal(gso_hdr_len(inbuf, len), 0);
+	sp.v6 = 1;
+	sp.vlans = 0;
+	sp.type = GSO_TYPE_TCPV6;
+	len = build(&sp, inbuf);
+	assert_int_equal(gso_hdr_len(inbuf, len), 14 + 40 + 32);
+	inbuf[1] = GSO_TYPE_UDP;
+	assert_int_equal(gso_hdr_len(inbuf, len), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +936,12 @@ int main(void)
 		cmocka_unit_test(test_malformed_ip6),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_malformed_other),
+		cmocka_unit_test(test_cap_64k),
+		cmocka_unit_test(test_cap_flags_options),
+		cmocka_unit_test(test_cap_min),
+		cmocka_unit_test(test_cap_whole),
+		cmocka_unit_test(test_cap_scratch),
+		cmocka_unit_test(test_hdr_len),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
