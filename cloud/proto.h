@@ -39,7 +39,6 @@ enum dgram_type {
 #define UDP_DGRAM_MAX 9000	/* largest datagram we send or read */
 #define UDP_MTU_BASE 1200	/* path MTU assumed until probes say more */
 #define UDP_MTU_MIN 576		/* udp_mtu below this is raised to it */
-#define UDP_BATCH 64		/* datagrams per sendmmsg / recvmmsg */
 #define UDP_HS_RETRANS_MS 400	/* first DTLS handshake retransmission */
 #define UDP_ROAM_TRIALS 64	/* trial decryptions per second, so records
 				 * from unknown addresses cost little CPU */

@@ -27,6 +27,7 @@
 #include "rel.h"
 #include "tls_sess.h"
 #include "udp.h"
+#include "uio.h"
 #include "wire.h"
 
 #define IN_CAP (FRAME_HDR + FRAME_MAX + REL_WINDOW * REL_SEG_MAX)
@@ -85,18 +86,7 @@ struct udp {
 	struct uep *eps;
 	uint64_t garbage, cookies;
 	uint64_t roam_tokens, roam_at;	/* trial decryptions allowed */
-	/* datagrams waiting for one sendmmsg, all on out_fd */
-	int out_fd;
-	unsigned nout;
-	struct ulink *out_ul[UDP_BATCH];
-	struct mmsghdr out[UDP_BATCH];
-	struct iovec oiov[UDP_BATCH];
-	uint8_t *obuf;
-	/* one recvmmsg */
-	struct mmsghdr in[UDP_BATCH];
-	struct iovec iiov[UDP_BATCH];
-	struct sockaddr_storage iaddr[UDP_BATCH];
-	uint8_t *ibuf;
+	struct uio *io;			/* batched datagram I/O */
 	uint8_t pt[UDP_DGRAM_MAX];	/* one plaintext */
 };
 
@@ -110,50 +100,17 @@ static int ep_cookie_ok(struct uep *ep, const struct sockaddr_storage *sa,
 
 /* ---- output batch --------------------------------------------------------- */
 
-static void out_flush(struct udp *u)
+static void too_big(void *tag, size_t len)
 {
-	unsigned i = 0;
+	struct ulink *ul = tag;
 
-	while (i < u->nout) {
-		int r = sendmmsg(u->out_fd, u->out + i, u->nout - i, 0);
-
-		if (r > 0) {
-			i += (unsigned)r;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EMSGSIZE && u->out_ul[i])
-			pmtu_too_big(&u->out_ul[i]->pm,
-				     u->out[i].msg_hdr.msg_iov->iov_len,
-				     now_ns());
-		i++;	/* UDP: a datagram the kernel refuses is lost */
-	}
-	u->nout = 0;
+	if (ul)
+		pmtu_too_big(&ul->pm, len, now_ns());
 }
 
-static void out_add(struct udp *u, struct ulink *ul, int fd,
-		    const struct sockaddr_storage *sa, socklen_t salen,
-		    const void *buf, size_t len)
+static void out_flush(struct udp *u)
 {
-	struct msghdr *m;
-
-	if (len > UDP_DGRAM_MAX)
-		return;
-	if (u->nout && (u->nout == UDP_BATCH || fd != u->out_fd))
-		out_flush(u);
-	u->out_fd = fd;
-	u->out_ul[u->nout] = ul;
-	memcpy(u->obuf + (size_t)u->nout * UDP_DGRAM_MAX, buf, len);
-	u->oiov[u->nout].iov_base = u->obuf + (size_t)u->nout * UDP_DGRAM_MAX;
-	u->oiov[u->nout].iov_len = len;
-	m = &u->out[u->nout].msg_hdr;
-	memset(m, 0, sizeof(*m));
-	m->msg_name = (void *)sa;
-	m->msg_namelen = salen;
-	m->msg_iov = &u->oiov[u->nout];
-	m->msg_iovlen = 1;
-	u->nout++;
+	uio_flush(u->io, too_big);
 }
 
 /* ---- GnuTLS transport ------------------------------------------------------ */
@@ -162,7 +119,7 @@ static ssize_t ul_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
 {
 	struct ulink *ul = p;
 
-	out_add(ul->ep->u, ul, ul->ep->fd, &ul->sa, ul->salen, buf, n);
+	uio_send(ul->ep->u->io, ul->ep->fd, &ul->sa, ul->salen, buf, n, ul);
 	link_io(ul->l)->bytes_out += n;
 	return (ssize_t)n;
 }
@@ -280,6 +237,15 @@ static void ul_send_probe(struct ulink *ul, size_t size)
 	ul_send(ul, b, n);
 }
 
+static void ul_send_probe_ack(struct ulink *ul, uint16_t size)
+{
+	uint8_t ack[3] = { DG_PROBE_ACK, 0, 0 };
+
+	put16(ack + 1, size);
+	ul_send(ul, ack, sizeof(ack));
+	link_mark(ul->l);
+}
+
 static void ul_arm(struct ulink *ul, uint64_t now)
 {
 	struct ev_loop *loop = ul->ep->u->c->loop;
@@ -340,46 +306,41 @@ static void ctrl_deliver(void *arg, const uint8_t *p, size_t n)
 
 static void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
 {
+	struct wire_dgram d;
 	const uint8_t *m;
 	size_t mlen;
 
-	if (n < 1)
+	if (wire_dgram_decode(p, n, &d) < 0)
 		goto garbage;
-	switch (p[0]) {
+	switch (d.type) {
 	case FR_DATA:
-		link_rx_frame(ul->l, FR_DATA, p + 1, n - 1);
+		link_rx_frame(ul->l, FR_DATA, d.body, d.len);
 		return;
 	case DG_REL:
-		if (rel_input(&ul->rel, p + 1, n - 1, now_ns(), ctrl_deliver,
+		if (rel_input(&ul->rel, d.body, d.len, now_ns(), ctrl_deliver,
 			      ul) < 0)
 			goto garbage;
 		link_rx_stream(ul->l, &ul->in);
 		link_mark(ul->l);	/* an ack is owed, the window moved */
 		return;
 	case DG_FRAG:
+		/* a reassembled message is one whole datagram, never a FRAG */
 		if (!whole)
 			goto garbage;
-		if (reasm_input(ul->ra, p + 1, n - 1, now_ns(), &m, &mlen) == 1)
+		if (reasm_input(ul->ra, d.body, d.len, now_ns(), &m, &mlen) == 1)
 			ul_plain(ul, m, mlen, 0);
 		return;
 	case DG_PROBE:
-		if (n >= 3) {
-			uint8_t ack[3] = { DG_PROBE_ACK, p[1], p[2] };
-
-			ul_send(ul, ack, 3);
-			link_mark(ul->l);
-		}
+		ul_send_probe_ack(ul, d.size);
+		return;
+	case DG_PROBE_ACK:
+		pmtu_ack(&ul->pm, d.size, now_ns());
+		link_mark(ul->l);
 		return;
 	case DG_REKEY:
 		/* the next ClientHello from the peer's address is a rekey */
 		if (ul->tp.is_server)
 			ul->hint_until = now_ns() + HANDSHAKE_TIMEOUT_US * 1000;
-		return;
-	case DG_PROBE_ACK:
-		if (n >= 3) {
-			pmtu_ack(&ul->pm, get16(p + 1), now_ns());
-			link_mark(ul->l);
-		}
 		return;
 	}
 garbage:
@@ -891,45 +852,24 @@ static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
 		ep->u->garbage++;
 }
 
+static void ep_rx(void *arg, const struct sockaddr_storage *sa,
+		  socklen_t salen, const uint8_t *p, size_t len)
+{
+	ep_datagram(arg, sa, salen, p, len);
+}
+
 static void ep_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct uep *ep = w->data;
-	struct udp *u = ep->u;
-	int round, i, n;
+	int round;
 
 	(void)loop;
 	(void)revents;
-	for (round = 0; round < 8; round++) {	/* let the loop breathe */
-		for (i = 0; i < UDP_BATCH; i++) {
-			u->in[i].msg_hdr.msg_name = &u->iaddr[i];
-			u->in[i].msg_hdr.msg_namelen = sizeof(u->iaddr[i]);
-		}
-		n = recvmmsg(ep->fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
+	/* bounded: let the loop breathe */
+	for (round = 0; round < 8; round++)
+		if (uio_recv(ep->u->io, ep->fd, ep_rx, ep) <= 0)
 			break;
-		for (i = 0; i < n; i++)
-			ep_datagram(ep, &u->iaddr[i],
-				    u->in[i].msg_hdr.msg_namelen,
-				    u->iiov[i].iov_base, u->in[i].msg_len);
-		if (n < UDP_BATCH)
-			break;
-	}
-	out_flush(u);
-}
-
-static void sock_tune(int fd, int family)
-{
-	int probe = IP_PMTUDISC_PROBE, buf = UDP_SOCK_BUF;
-
-	/* DF set, the kernel's own PMTU ignored: we find the path's */
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe,
-			   sizeof(probe));
-	else
-		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe,
-			   sizeof(probe));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	out_flush(ep->u);
 }
 
 static struct uep *ep_new(struct udp *u, int fd, const char *addr,
@@ -946,7 +886,7 @@ static struct uep *ep_new(struct udp *u, int fd, const char *addr,
 	ep->listening = listening;
 	snprintf(ep->addr, sizeof(ep->addr), "%s", addr);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		sock_tune(fd, ss.ss_family);
+		uio_tune(fd, ss.ss_family);
 	ev_io_init(&ep->io, ep_io_cb, fd, EV_READ);
 	ep->io.data = ep;
 	ev_io_start(u->c->loop, &ep->io);
@@ -965,7 +905,7 @@ static void ep_close(struct uep *ep)
 			*pp = ep->next;
 			break;
 		}
-	if (u->nout && u->out_fd == ep->fd)
+	if (uio_pending(u->io, ep->fd))
 		out_flush(u);
 	ev_io_stop(u->c->loop, &ep->io);
 	close(ep->fd);
@@ -996,7 +936,7 @@ void udp_connected(struct cloud *c, struct connector *cn, int fd,
 	}
 	memset(&ss, 0, sizeof(ss));
 	memcpy(&ss, sa, salen);
-	sock_tune(fd, sa->sa_family);
+	uio_tune(fd, sa->sa_family);
 	if (!(ul = ul_new(ep, &ss, salen, 0))) {
 		ep_close(ep);
 		net_link_down(cn, 0);
@@ -1011,7 +951,6 @@ void udp_connected(struct cloud *c, struct connector *cn, int fd,
 struct udp *udp_new(struct cloud *c, struct tls *tls)
 {
 	struct udp *u = calloc(1, sizeof(*u));
-	int i;
 
 	if (!u)
 		return NULL;
@@ -1020,18 +959,10 @@ struct udp *udp_new(struct cloud *c, struct tls *tls)
 	u->fixed_mtu = (size_t)conf_int(c->conf, "udp_mtu");
 	if (u->fixed_mtu && u->fixed_mtu < UDP_MTU_MIN)
 		u->fixed_mtu = UDP_MTU_MIN;
-	u->obuf = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX);
-	u->ibuf = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX);
-	if (!u->obuf || !u->ibuf ||
+	if (!(u->io = uio_new()) ||
 	    gnutls_key_generate(&u->cookie_key, GNUTLS_COOKIE_KEY_SIZE) < 0) {
 		udp_free(u);
 		return NULL;
-	}
-	for (i = 0; i < UDP_BATCH; i++) {
-		u->iiov[i].iov_base = u->ibuf + (size_t)i * UDP_DGRAM_MAX;
-		u->iiov[i].iov_len = UDP_DGRAM_MAX;
-		u->in[i].msg_hdr.msg_iov = &u->iiov[i];
-		u->in[i].msg_hdr.msg_iovlen = 1;
 	}
 	return u;
 }
@@ -1043,8 +974,7 @@ void udp_free(struct udp *u)
 	while (u->eps)
 		ep_close(u->eps);
 	gnutls_free(u->cookie_key.data);
-	free(u->obuf);
-	free(u->ibuf);
+	uio_free(u->io);
 	free(u);
 }
 
