@@ -31,9 +31,7 @@
 #define DATA_CAP (768 * 1024)		/* data is dropped past this */
 #define RED_MIN (DATA_CAP / 2)		/* random early drop from here */
 #define ROUTES_PER_FRAME (FRAME_MAX / 47)	/* smallest entry: 47 bytes */
-/* headers of an offloaded segment when its vnet header's hdr_len is no
- * help: Ethernet, two VLAN tags, IPv4 with options, TCP with options */
-#define SEG_HDR_GUESS (14 + 8 + 60 + 60)
+#define SEG_MIN_PAYLOAD 536		/* smaller segments: fragment instead */
 
 enum link_state { LS_HANDSHAKE, LS_HELLO, LS_UP };
 
@@ -353,16 +351,14 @@ static void queue_seg(void *arg, const uint8_t *frame, size_t len)
 }
 
 /* An offloaded super-segment the transport cannot carry whole is cut
- * here, into segments that fit one datagram. */
+ * here, into segments that each fit one datagram. */
 static int queue_cut(struct link *l, const struct pkt *p, size_t max)
 {
 	struct seg_ctx s = { l, p, 0 };
-	size_t hdr = WIRE_DATA_FIXED + p->dlen + p->slen + SEG_HDR_GUESS;
-	size_t hl = p->len > 4 ? (size_t)(p->data[2] | p->data[3] << 8) : 0;
+	size_t hl = gso_hdr_len(p->data, p->len);
+	size_t hdr = WIRE_DATA_FIXED + p->dlen + p->slen + hl;
 
-	if (hl >= 54 && hl < SEG_HDR_GUESS)
-		hdr = WIRE_DATA_FIXED + p->dlen + p->slen + hl;
-	if (max < hdr + 536 ||
+	if (!hl || max < hdr + SEG_MIN_PAYLOAD ||
 	    gso_split_mss(p->data, p->len, max - hdr, l->ls->seg,
 			  GSO_FRAME_MAX, queue_seg, &s) < 0)
 		return queue_data(l, p);	/* the transport fragments it */
