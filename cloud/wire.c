@@ -119,3 +119,28 @@ int wire_data_decode(const uint8_t *p, size_t len, struct pkt *out)
 	out->len = len - off;
 	return 0;
 }
+
+int wire_dgram_decode(const uint8_t *p, size_t len, struct wire_dgram *d)
+{
+	if (len < 1)
+		return -1;
+	d->type = p[0];
+	d->body = p + 1;
+	d->len = len - 1;
+	d->size = 0;
+	switch (d->type) {
+	case FR_DATA:
+	case DG_REL:
+	case DG_FRAG:
+		return 0;
+	case DG_REKEY:
+		return d->len == 0 ? 0 : -1;
+	case DG_PROBE:
+	case DG_PROBE_ACK:
+		if (d->len < 2)
+			return -1;
+		d->size = get16(d->body);
+		return 0;
+	}
+	return -1;
+}

@@ -41,4 +41,15 @@ size_t wire_data_hdr(const struct pkt *p, uint8_t *buf);
 /* A data payload (without the frame header); views point into p. */
 int wire_data_decode(const uint8_t *p, size_t len, struct pkt *out);
 
+/* A UDP link's datagram plaintext (proto.h, enum dgram_type). */
+struct wire_dgram {
+	uint8_t type;		/* FR_DATA or DG_* */
+	const uint8_t *body;	/* after the type byte */
+	size_t len;
+	uint16_t size;		/* DG_PROBE, DG_PROBE_ACK */
+};
+
+/* 0 and d filled, or -1 if unknown or too short for its type. */
+int wire_dgram_decode(const uint8_t *p, size_t len, struct wire_dgram *d);
+
 #endif
