@@ -8,6 +8,7 @@
 
 CLOUD_PRIO='NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM'
 CLOUD_PORT=7000
+CLOUD_XPORT=	# "-udp": links over UDP (DTLS 1.2, same AES-256-GCM)
 
 cloudvpn_bins() {
 	CLOUD_BIN=${CLOUD_BIN:-${BUILD_DIR:-$TOP}/cloud/cloud}
@@ -52,10 +53,10 @@ cloudvpn_conf() {
 	local n=$1 topo=$2 d=$WORK/cloudpki s=$WORK/cloud/$1
 	echo "#!/usr/sbin/cloud -@include"
 	case $n in
-	a) echo "connect $U_BA $CLOUD_PORT" ;;
-	b) echo "listen $U_BA $CLOUD_PORT"
-	   [ "$topo" = line ] && echo "listen $U_BC $CLOUD_PORT" ;;
-	c) echo "connect $U_BC $CLOUD_PORT" ;;
+	a) echo "connect$CLOUD_XPORT $U_BA $CLOUD_PORT" ;;
+	b) echo "listen$CLOUD_XPORT $U_BA $CLOUD_PORT"
+	   [ "$topo" = line ] && echo "listen$CLOUD_XPORT $U_BC $CLOUD_PORT" ;;
+	c) echo "connect$CLOUD_XPORT $U_BC $CLOUD_PORT" ;;
 	esac
 	cat <<-CONF
 	key $d/$n.key
@@ -95,3 +96,13 @@ cloudvpn_setup() {
 }
 
 cloudvpn_teardown() { :; }
+
+# cloudvpn-udp: the same nodes, linked over UDP (DTLS 1.2, AES-256-GCM).
+cloudvpn_udp_check() { cloudvpn_check; }
+cloudvpn_udp_version() { cloudvpn_version; }
+cloudvpn_udp_desc() {
+	echo "cloud + ether (TAP), UDP+DTLS 1.2 AES-256-GCM, ECDSA P-256 certs;" \
+		"line: B routes A<->C"
+}
+cloudvpn_udp_setup() { CLOUD_XPORT=-udp cloudvpn_setup "$@"; }
+cloudvpn_udp_teardown() { :; }
