@@ -42,6 +42,9 @@ enum dgram_type {
 #define UDP_HS_RETRANS_MS 400	/* first DTLS handshake retransmission */
 #define UDP_ROAM_TRIALS 64	/* trial decryptions per second, so records
 				 * from unknown addresses cost little CPU */
+#define UDP_RESETS 64		/* "no session" replies per second at most */
+#define UDP_RESET_QUIET_NS (1000000000ull)	/* believed after this much
+						 * silence of the session */
 #define UDP_SOCK_BUF (4 * 1024 * 1024)	/* socket buffers */
 
 #define NODE_ID_LEN 32	/* SHA-256 of the certificate's public key */

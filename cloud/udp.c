@@ -36,7 +36,7 @@
 /* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
  * a handshake message starts with its u8 type (1: ClientHello) */
 enum { REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HDR = 13,
-       HS_CLIENT_HELLO = 1 };
+       HS_CLIENT_HELLO = 1, ALERT_FATAL = 2, ALERT_UNEXPECTED = 10 };
 
 struct udp;
 struct uep;
@@ -66,6 +66,7 @@ struct ulink {
 	struct queue in;		/* the control stream, in order */
 	uint32_t frag_id;
 	uint64_t garbage;
+	uint64_t heard;			/* last authenticated record */
 };
 
 struct uep {				/* one UDP socket */
@@ -86,6 +87,7 @@ struct udp {
 	struct uep *eps;
 	uint64_t garbage, cookies;
 	uint64_t roam_tokens, roam_at;	/* trial decryptions allowed */
+	uint64_t reset_tokens, reset_at; /* ep_reset replies allowed */
 	struct uio *io;			/* batched datagram I/O */
 	uint8_t pt[UDP_DGRAM_MAX];	/* one plaintext */
 };
@@ -360,6 +362,7 @@ static int ul_records(struct ulink *ul, gnutls_session_t s)
 
 		if (r > 0) {
 			got++;
+			ul->heard = now_ns();
 			link_heard(ul->l);
 			ul_plain(ul, b, (size_t)r, 1);
 			continue;
@@ -404,6 +407,7 @@ static void ul_secured(struct ulink *ul)
 	size_t max = path_max(&ul->sa, ul->salen);
 
 	ul->secured = 1;
+	ul->heard = now_ns();
 	gnutls_dtls_set_mtu(ul->s, UDP_DGRAM_MAX);
 	ul->overhead = gnutls_record_overhead_size(ul->s);
 	pmtu_init(&ul->pm, max < UDP_MTU_BASE ? max : UDP_MTU_BASE, max,
@@ -548,12 +552,26 @@ static void rk_accept(struct ulink *ul, const struct sockaddr_storage *sa,
 	ul->rx = NULL;
 }
 
+/* The peer says it has no session for us. Unauthenticated: believed only
+ * when nothing authenticated came for UDP_RESET_QUIET_NS. */
+static void ul_reset_hint(struct ulink *ul)
+{
+	if (now_ns() - ul->heard < UDP_RESET_QUIET_NS) {
+		ul->garbage++;
+		return;
+	}
+	link_fail(ul->l, "peer lost our session (restarted?)");
+}
+
 static void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
 {
 	ul->rx = p;
 	ul->rxlen = len;
 	link_io(ul->l)->bytes_in += len;
-	if (!ul->secured)
+	if (ul->secured && len == REC_HDR + 2 && p[0] == REC_ALERT && !p[3] &&
+	    !p[4])
+		ul_reset_hint(ul);
+	else if (!ul->secured)
 		ul_handshake(ul);
 	else if (ul->fresh && len > 0 && p[0] != REC_APPDATA &&
 		 p[0] != REC_ALERT)
@@ -774,6 +792,31 @@ static struct ulink *ep_hello(struct uep *ep, const struct sockaddr_storage *sa,
 	return ul;
 }
 
+/* Application data for a session we do not have (we restarted): an
+ * unencrypted epoch-0 alert tells the sender, so it reconnects now rather
+ * than after conn_timeout. It is 15 bytes (no amplification), rate
+ * limited, and only a hint: the sender acts on it only if its session has
+ * also been silent for a while (ul_reset_hint). */
+static void ep_reset(struct uep *ep, const struct sockaddr_storage *sa,
+		     socklen_t salen)
+{
+	struct udp *u = ep->u;
+	uint8_t a[REC_HDR + 2] = { REC_ALERT, 0xfe, 0xfd };
+	uint64_t now = now_ns();
+
+	if (now - u->reset_at > 1000000000ull) {
+		u->reset_at = now;
+		u->reset_tokens = UDP_RESETS;
+	}
+	if (!u->reset_tokens)
+		return;
+	u->reset_tokens--;
+	put16(a + 11, 2);
+	a[REC_HDR] = ALERT_FATAL;
+	a[REC_HDR + 1] = ALERT_UNEXPECTED;
+	sendto(ep->fd, a, sizeof(a), 0, (const struct sockaddr *)sa, salen);
+}
+
 /* Authenticated records from a new address move the link there
  * (roaming, NAT rebinding); anything else is dropped. Trial decryption
  * is rate limited, so garbage cannot buy much CPU. */
@@ -845,6 +888,8 @@ static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
 	} else if (!ul && len >= REC_HDR && p[0] == REC_APPDATA) {
 		if (ep_roam(ep, sa, salen, p, len) == 0)
 			return;
+		if (ep->listening)
+			ep_reset(ep, sa, salen);
 	}
 	if (ul)
 		ul_input(ul, p, len);
