@@ -7,6 +7,10 @@
 #   run_in NAME LOG CMD...   start CMD in NAME in the background -> $LAST_PID
 #   cloud_start NAME [LINE...]  start the daemon with a generated config
 #   wait_for SECS CMD...     poll CMD every 0.1 s until it succeeds
+# LINK_UDP=1 in the environment runs a test's links over UDP: $LISTEN and
+# $CONNECT are then listen-udp/connect-udp (else listen/connect), and
+# $TRANSPORT is udp (else tcp). NET_NAME names the test in its output
+# (a wrapper that runs another test sets it to its own name).
 # The EXIT trap kills exactly the processes started here and deletes
 # exactly the namespaces created here, whatever the outcome.
 # Exit codes follow automake: 0 pass, 1 fail, 77 skip, 99 hard error.
@@ -21,8 +25,13 @@ CLOUD=${CLOUDVPN_DAEMON:-$top_builddir/cloud/cloud}
 read -r -a WRAP <<<"${NET_WRAP:-}"
 CLOUD_CERT=$top_srcdir/tools/cloud-cert
 PFX=cvt$$
-T=${0##*/}
+T=${NET_NAME:-${0##*/}}
 T=${T%.sh}
+if [ "${LINK_UDP:-}" = 1 ]; then
+	LISTEN=listen-udp CONNECT=connect-udp TRANSPORT=udp
+else
+	LISTEN=listen CONNECT=connect TRANSPORT=tcp
+fi
 
 NET_NS=()	# namespaces we created
 NET_ETC=()	# /etc/netns/* folders we created
@@ -280,12 +289,21 @@ cloud_check() {
 		fail "daemon $n died (exit status $rc)"
 	done
 }
+# link_over NAME PEER [TRANSPORT]: NAME's link to PEER is up over
+# TRANSPORT (default $TRANSPORT).
+link_over() {
+	grep "^link peer=$2 " "$NET_TMP/$1.status" 2>/dev/null |
+		grep ' state=up' | grep -q " transport=${3:-$TRANSPORT} "
+}
 # links_up A B: A and B both show an up link to each other.
 links_up() { cloud_check "$1" "$2"; link_up "$1" "$2" && link_up "$2" "$1"; }
 
-# listening NAME PORT: something in NAME listens on TCP PORT.
+# listening NAME PORT: something in NAME listens on TCP PORT (or, with
+# LINK_UDP=1, on TCP or UDP PORT).
 listening() {
-	in_ns "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .
+	local o=-Hltn
+	[ "$TRANSPORT" = tcp ] || o=-Hltun
+	in_ns "$1" ss $o "sport = :$2" 2>/dev/null | grep -q .
 }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 

@@ -2,11 +2,13 @@
 CLOUDCAT=${CLOUDCAT:-$top_builddir/gates/cloudcat}
 
 # mesh_start NAME [CONFIG LINE...]: cloud with a gate socket at
-# $NET_TMP/NAME.gate, listening on 5000 on every address.
+# $NET_TMP/NAME.gate, listening on TCP port 5000 on every address (and,
+# with LINK_UDP=1, on UDP port 5000 too).
 mesh_start() {
-	local n=$1
+	local n=$1 udp=()
 	shift
-	cloud_start "$n" "listen * 5000" "gate $NET_TMP/$n.gate" \
+	[ "$TRANSPORT" = tcp ] || udp=("listen-udp * 5000")
+	cloud_start "$n" "listen * 5000" "${udp[@]}" "gate $NET_TMP/$n.gate" \
 		"conn_retry 500ms" "conn_keepalive 200ms" "conn_timeout 3s" "$@"
 }
 
@@ -36,7 +38,8 @@ no_route() { ! grep -q "^route addr=$2 " "$NET_TMP/$1.status" 2>/dev/null; }
 out_has() { grep -q -- "$2" "$NET_TMP/$1.out" 2>/dev/null; }
 
 # line_abc [CONFIG LINE...]: hosts A - B - C, where A and C reach only B;
-# B listens, A and C connect to it; returns once both links are up.
+# B listens, A and C connect to it (over $CONNECT); returns once both
+# links are up.
 # Sets AB (B's address towards A) and BC (B's address towards C).
 line_abc() {
 	host A B C
@@ -44,8 +47,8 @@ line_abc() {
 	link B C; BC=$LA
 	certs A B C
 	mesh_start B "$@"
-	mesh_start A "connect $AB 5000" "$@"
-	mesh_start C "connect $BC 5000" "$@"
+	mesh_start A "$CONNECT $AB 5000" "$@"
+	mesh_start C "$CONNECT $BC 5000" "$@"
 	wait_for 15 links_up A B || fail "A-B not up"
 	wait_for 15 links_up B C || fail "B-C not up"
 }

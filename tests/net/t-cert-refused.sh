@@ -3,9 +3,10 @@
 # the test CA (and its CRL); A tries with each bad certificate in turn,
 # first connecting to B, then listening while B connects to it.
 # No link comes up on either side and B logs "refused", the reason and
-# A's address.
+# A's address. With LINK_UDP=1 (t-udp-cert-refused.sh) the same over UDP
+# links (DTLS 1.2), and the certificate-less client is gnutls-cli --udp.
 #
-#   A (10.77.1.1) ---------> B (10.77.1.2) listen :5000
+#   A (10.77.1.1) ---------> B (10.77.1.2) $LISTEN :5000
 #   A's cert: other CA       -> unknown issuer
 #             expired        -> expired
 #             not yet valid  -> not yet valid
@@ -41,8 +42,12 @@ bad revoked
 cp "$OTHER/A.key" "$NET_TMP/bad/other-ca.key"
 cp "$OTHER/A.crt" "$NET_TMP/bad/other-ca.crt"
 
-cloud_start B "listen $IP_B 5000" "crl $CERTS/crl.pem"
+cloud_start B "$LISTEN $IP_B 5000" "crl $CERTS/crl.pem"
 wait_for 5 listening B 5000 || { cloud_check B; fail "B not listening"; }
+udp_tag=
+[ "$TRANSPORT" = tcp ] || udp_tag=' \(udp\)'
+wait_for 5 log_has B "listening on $IP_B:5000$udp_tag\$" ||
+	fail "B does not listen on $TRANSPORT"
 
 # refused_line REASON: B logged, since the mark, one line naming the
 # refusal, the reason and A's address.
@@ -57,7 +62,7 @@ no_links() {
 try() {
 	local c=$1 reason=$2
 	log_mark B
-	cloud_start A "connect $IP_B 5000" "conn_retry 500ms" \
+	cloud_start A "$CONNECT $IP_B 5000" "conn_retry 500ms" \
 		"key $NET_TMP/bad/$c.key" "cert $NET_TMP/bad/$c.crt"
 	wait_for 10 refused_line "$reason" ||
 		fail "$c: B did not log 'refused ... $reason ... $IP_A'"
@@ -83,10 +88,10 @@ refused_by_b() {
 back() {
 	local c=$1 reason=$2
 	log_mark B
-	cloud_start A "listen $IP_A 5000" \
+	cloud_start A "$LISTEN $IP_A 5000" \
 		"key $NET_TMP/bad/$c.key" "cert $NET_TMP/bad/$c.crt"
 	wait_for 5 listening A 5000 || fail "$c: A not listening"
-	cloud_start B "connect $IP_A 5000" "conn_retry 500ms" \
+	cloud_start B "$CONNECT $IP_A 5000" "conn_retry 500ms" \
 		"crl $CERTS/crl.pem"
 	wait_for 10 refused_by_b "$reason" ||
 		fail "$c (B connects): B did not log 'refused ... $reason'"
@@ -101,12 +106,14 @@ back other-ca 'unknown issuer'
 back expired 'expired'
 back not-yet-valid 'not yet valid'
 back revoked 'revoked'
-cloud_start B "listen $IP_B 5000" "crl $CERTS/crl.pem"
+cloud_start B "$LISTEN $IP_B 5000" "crl $CERTS/crl.pem"
 wait_for 5 listening B 5000 || fail "B not listening again"
 
-# A TLS client with no certificate at all.
+# A TLS (DTLS over UDP) client with no certificate at all.
 log_mark B
-sleep 2 | in_ns A timeout 5 gnutls-cli --insecure --port 5000 "$IP_B" \
+udp=()
+[ "$TRANSPORT" = tcp ] || udp=(--udp)
+sleep 2 | in_ns A timeout 5 gnutls-cli "${udp[@]}" --insecure --port 5000 "$IP_B" \
 	>"$NET_TMP/cli.log" 2>&1
 wait_for 10 refused_line 'no certificate' ||
 	fail "no certificate: B did not log 'refused ... no certificate'"

@@ -3,7 +3,7 @@
 # unanswered ping makes it look slower at each keepalive, so traffic takes
 # the other way round the triangle well before conn_timeout closes it (the
 # seqno request goes through C, which can still reach B). The time it took
-# is printed.
+# is printed. With LINK_UDP=1 (t-udp-silent.sh) every link is UDP.
 #
 #        A ====X==== B        A - B silently cut (nftables drop both ends)
 #         \         /
@@ -22,10 +22,11 @@ link A C; AC=$LB
 link C B; CB=$LB
 certs A B C
 mesh_start B
-mesh_start C "connect $CB 5000"
-mesh_start A "connect $AB 5000" "connect $AC 5000"
+mesh_start C "$CONNECT $CB 5000"
+mesh_start A "$CONNECT $AB 5000" "$CONNECT $AC 5000"
 for p in "A B" "A C" "C B"; do
 	wait_for 15 links_up $p || fail "link $p not up"
+	link_over $p || fail "link $p is not over $TRANSPORT"
 done
 cat_listen B b 1 0b
 wait_for 10 has_route A 1/0b/8 B || fail "A does not route 0b directly"
