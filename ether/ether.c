@@ -28,6 +28,7 @@
 #include "cloudgate.h"
 #include "conf.h"
 #include "gateproto.h"
+#include "gro.h"
 #include "log.h"
 #include "mac.h"
 #include "tap.h"
@@ -88,6 +89,7 @@ struct ether {
 	int tap;
 	unsigned tapflags;
 	int vnet;		/* TAP reads and writes carry a vnet header */
+	struct gro *gro;	/* with vnet: merges frames from the mesh */
 	char ifname[IFNAMSIZ];
 	int sigfd;
 	int cmd_up;		/* iface_up_cmd ran: iface_down_cmd will */
@@ -358,17 +360,36 @@ static void gate_reconnect(struct ether *e, uint64_t now)
 	e->connected = 1;
 }
 
-/* A frame from the mesh: write it whole to the TAP. An offloaded one
- * (vnet header + up to 64 KB) only comes if we asked for it. */
+/* One frame to the TAP; vnet is its header, NULL if the TAP takes none. */
+static void tap_write(struct ether *e, const uint8_t *vnet, const uint8_t *f,
+		      size_t len)
+{
+	struct iovec iov[2] = {
+		{ (void *)vnet, TAP_VNET_HDR },
+		{ (void *)f, len },
+	};
+	int skip = vnet == NULL;
+
+	if (writev(e->tap, iov + skip, 2 - skip) < 0) {
+		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO)
+			log_debug("TAP %s: write: %s", e->ifname,
+				  strerror(errno));
+		e->dropped++;
+	}
+}
+
+static void tap_emit(void *arg, const uint8_t *vnet, const uint8_t *f,
+		     size_t len)
+{
+	tap_write(arg, vnet, f, len);
+}
+
+/* A frame from the mesh: to the TAP, whole. An offloaded one (vnet header
+ * + up to 64 KB) only comes if we asked for it; with a vnet header on the
+ * TAP, runs of plain TCP segments go through GRO to be written as one. */
 static void frame_in(struct ether *e, const struct cg_packet *p)
 {
-	static const uint8_t plain[TAP_VNET_HDR];	/* no offload work */
 	size_t hl = p->flags & CG_PKT_OFFLOAD ? TAP_VNET_HDR : 0;
-	struct iovec iov[2] = {
-		{ (void *)plain, TAP_VNET_HDR },
-		{ (void *)p->data, p->len },
-	};
-	int skip = e->vnet && !hl ? 0 : 1;	/* a plain frame needs one */
 
 	if (p->instance != e->inst || p->len < hl + MAC_HDR_LEN ||
 	    p->len > hl + ETHER_FRAME_MAX || (hl && !e->vnet)) {
@@ -379,28 +400,32 @@ static void frame_in(struct ether *e, const struct cg_packet *p)
 	if (e->learned != NULL &&
 	    mac_forget(e->learned, p->data + hl + MAC_LEN))
 		e->dirty = 1;
-	if (writev(e->tap, iov + skip, 2 - skip) < 0) {
-		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO)
-			log_debug("TAP %s: write: %s", e->ifname,
-				  strerror(errno));
-		e->dropped++;
+	if (hl) {
+		gro_flush(e->gro);	/* what came before goes first */
+		tap_write(e, p->data, p->data + hl, p->len - hl);
+	} else if (e->vnet) {
+		gro_frame(e->gro, p->data, p->len);
+	} else {
+		tap_write(e, NULL, p->data, p->len);
 	}
 }
 
 static void gate_input(struct ether *e, uint64_t now)
 {
 	struct cg_packet p;
-	int i, r;
+	int i, r = 0;
 
 	for (i = 0; i < ETHER_BATCH; i++) {
 		r = cg_recv(e->gate, &p, 0);
-		if (r == 0)
+		if (r <= 0)
 			break;
-		if (r < 0) {
-			gate_lost(e, now);
-			return;
-		}
 		frame_in(e, &p);
+	}
+	if (e->gro != NULL)
+		gro_flush(e->gro);	/* a run never outlives its batch */
+	if (r < 0) {
+		gate_lost(e, now);
+		return;
 	}
 	gate_flush(e, now);	/* keepalive answers, if any */
 }
@@ -632,6 +657,14 @@ static int ether_tap(struct ether *e)
 		log_warn("gate %s: cannot declare offload", e->gate_path);
 		return -1;
 	}
+	if (e->vnet) {
+		e->gro = malloc(sizeof(*e->gro));
+		if (e->gro == NULL) {
+			log_warn("TAP %s: GRO buffer", e->ifname);
+			return -1;
+		}
+		gro_init(e->gro, tap_emit, e);
+	}
 	addrs = calloc(n + 1, sizeof(*addrs));
 	if (addrs == NULL) {
 		log_warn("TAP %s", e->ifname);
@@ -686,6 +719,7 @@ static void ether_stop(struct ether *e)
 	if (e->gate != NULL)
 		cg_close(e->gate);
 	mac_table_free(e->learned);
+	free(e->gro);
 	free(e->macs);
 	free(e->ann);
 	free(e->buf);
@@ -721,6 +755,9 @@ int main(int argc, char **argv)
 	r = ether_loop(&e);
 	if (e.dropped > 0)
 		log_info("%llu frame(s) dropped", e.dropped);
+	if (e.gro != NULL && e.gro->supers > 0)
+		log_info("%llu frame(s) from the mesh merged into %llu",
+			 e.gro->merged, e.gro->supers);
 	ether_stop(&e);
 	return r < 0 ? 1 : 0;
 }
