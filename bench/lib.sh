@@ -60,9 +60,17 @@ veth() {
 }
 
 # Random loss of PCT % on every underlay veth, inbound, in each namespace:
-# PCT % per hop and direction. Tunnel devices are not matched.
+# PCT % per hop and direction. Tunnel devices are not matched. A veth
+# passes GSO packets (TCP TSO, UDP GSO) whole, and a rule would drop a
+# whole batch of up to 64 packets at once: with gso_max_segs 1 they are
+# cut before the veth, so each packet is dropped on its own, as on a wire.
 loss_add() {
-	local ns pct=$1
+	local ns pct=$1 dev
+	for dev in "$NS_A cvbv-ab" "$NS_B cvbv-ba" "$NS_B cvbv-bc" "$NS_C cvbv-cb"; do
+		set -- $dev
+		nsx "$1" ip link set dev "$2" gso_max_segs 1 ||
+			die "cannot set gso_max_segs on $2"
+	done
 	for ns in "$NS_A" "$NS_B" "$NS_C"; do
 		nsx "$ns" nft -f - <<-EOF || die "nft loss rule in $ns"
 		table inet cvb_loss {

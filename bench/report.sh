@@ -76,7 +76,7 @@ $( [ "$QUICK" = 1 ] && echo "**Quick run** (--quick): 1 run per figure, 3 s iper
 Host: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r); the machine is shared,
 so figures carry noise from other load. Runs per figure: $RUNS; iperf3 TCP $SECS s per run;
 $PINGS idle pings at 0.1 s per run. Total time ${ELAPSED}s.
-Underlay loss: $( [ "$LOSS" = 0 ] && echo "none." || echo "$LOSS % per underlay hop and direction, emulated with an nftables rule \`numgen random mod 100 < $LOSS drop\` on each namespace's veth ingress (this kernel has no netem)." )
+Underlay loss: $( [ "$LOSS" = 0 ] && echo "none." || echo "$LOSS % per underlay hop and direction, emulated with an nftables rule \`numgen random mod 100 < $LOSS drop\` on each namespace's veth ingress (this kernel has no netem); the veths carry no GSO packets (gso_max_segs 1), so every packet is dropped on its own." )
 
 Topologies (network namespaces, veth underlay MTU 1500, overlay MTU 1400):
 pair = A - B, measured A -> B; line = A - B - C with no underlay route

@@ -42,6 +42,10 @@ enum dgram_type {
 #define UDP_HS_RETRANS_MS 400	/* first DTLS handshake retransmission */
 #define UDP_ROAM_TRIALS 64	/* trial decryptions per second, so records
 				 * from unknown addresses cost little CPU */
+#define UDP_ROAM_SEQ_BACK 1024	/* a roamed record's DTLS sequence number */
+#define UDP_ROAM_SEQ_AHEAD (1 << 20)	/* is this close to the last one */
+#define UDP_CONFIRM_NS (2000000000ull)	/* probe the current path MTU */
+#define UDP_CONFIRM_LOST_NS (7000000000ull)	/* none passed: it shrank */
 #define UDP_RESETS 64		/* "no session" replies per second at most */
 #define UDP_RESET_QUIET_NS (1000000000ull)	/* believed after this much
 						 * silence of the session */

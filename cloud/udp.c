@@ -67,6 +67,9 @@ struct ulink {
 	uint32_t frag_id;
 	uint64_t garbage;
 	uint64_t heard;			/* last authenticated record */
+	uint16_t rx_epoch;		/* DTLS epoch and sequence number of */
+	uint64_t rx_seq;		/* the last authenticated datagram */
+	uint64_t confirm_at, confirmed;	/* path MTU confirmation probes */
 };
 
 struct uep {				/* one UDP socket */
@@ -261,12 +264,35 @@ static void ul_arm(struct ulink *ul, uint64_t now)
 	}
 	if (ul->old && (!next || ul->old_until < next))
 		next = ul->old_until + 1;
+	if (ul->secured && !ul->ep->u->fixed_mtu && ul->pm.cur > UDP_MTU_BASE &&
+	    (!next || ul->confirm_at < next))
+		next = ul->confirm_at;
 
 	ev_timer_stop(loop, &ul->timer);
 	if (!next)
 		return;
 	ev_timer_set(&ul->timer, next > now ? (next - now) / 1e9 : 0., 0.);
 	ev_timer_start(loop, &ul->timer);
+}
+
+/* RFC 8899's black hole detection: a probe of the current size every
+ * UDP_CONFIRM_NS; if none gets through for UDP_CONFIRM_LOST_NS, the path
+ * shrank: fall back to the base size and search again. */
+static void ul_confirm(struct ulink *ul, uint64_t now)
+{
+	if (ul->ep->u->fixed_mtu || ul->pm.cur <= UDP_MTU_BASE)
+		return;
+	if (now - ul->confirmed > UDP_CONFIRM_LOST_NS) {
+		log_info("link %s: path MTU %zu no longer passes, probing again",
+			 link_io(ul->l)->addr, ul->pm.cur);
+		pmtu_too_big(&ul->pm, ul->pm.cur, now);
+		ul->confirmed = now;
+		return;
+	}
+	if (now >= ul->confirm_at) {
+		ul_send_probe(ul, ul->pm.cur);
+		ul->confirm_at = now + UDP_CONFIRM_NS;
+	}
 }
 
 static void ul_flush(struct link *l)
@@ -287,6 +313,7 @@ static void ul_flush(struct link *l)
 		ul_send_data(ul, &io->data);
 	if ((probe = pmtu_probe(&ul->pm, now)))
 		ul_send_probe(ul, probe);
+	ul_confirm(ul, now);
 	out_flush(ul->ep->u);
 	ul_arm(ul, now);
 }
@@ -336,6 +363,8 @@ static void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
 		ul_send_probe_ack(ul, d.size);
 		return;
 	case DG_PROBE_ACK:
+		if (d.size >= ul->pm.cur)
+			ul->confirmed = now_ns();
 		pmtu_ack(&ul->pm, d.size, now_ns());
 		link_mark(ul->l);
 		return;
@@ -407,7 +436,8 @@ static void ul_secured(struct ulink *ul)
 	size_t max = path_max(&ul->sa, ul->salen);
 
 	ul->secured = 1;
-	ul->heard = now_ns();
+	ul->heard = ul->confirmed = now_ns();
+	ul->confirm_at = ul->heard + UDP_CONFIRM_NS;
 	gnutls_dtls_set_mtu(ul->s, UDP_DGRAM_MAX);
 	ul->overhead = gnutls_record_overhead_size(ul->s);
 	pmtu_init(&ul->pm, max < UDP_MTU_BASE ? max : UDP_MTU_BASE, max,
@@ -493,15 +523,48 @@ static void rk_input(struct ulink *ul)
 		ul_records(ul, ul->fresh);
 }
 
+static uint64_t rec_seq(const uint8_t *p)
+{
+	return (uint64_t)get16(p + 5) << 32 | get32(p + 7);
+}
+
+/* Remember where the peer's record numbers are (for roaming). */
+static void ul_note(struct ulink *ul, const uint8_t *p, size_t len)
+{
+	if (len < REC_HDR)
+		return;
+	ul->rx_epoch = get16(p + 3);
+	ul->rx_seq = rec_seq(p);
+}
+
+/* Could this record be the peer's, from a new address? Its epoch and
+ * sequence number must continue what we last authenticated: random junk
+ * almost never does, so it cannot use up the trial decryptions. */
+static int ul_plausible(const struct ulink *ul, const uint8_t *p, size_t len)
+{
+	uint64_t seq;
+
+	if (len < REC_HDR || get16(p + 3) != ul->rx_epoch)
+		return 0;
+	seq = rec_seq(p);
+	return seq + UDP_ROAM_SEQ_BACK >= ul->rx_seq &&
+	       seq <= ul->rx_seq + UDP_ROAM_SEQ_AHEAD;
+}
+
 /* Application data: the current session, else the one before or after. */
 static void ul_app(struct ulink *ul, const uint8_t *p, size_t len)
 {
-	if (ul_records(ul, ul->s) != 0)
+	int r = ul_records(ul, ul->s);
+
+	if (r > 0)
+		ul_note(ul, p, len);
+	if (r != 0)
 		return;
 	ul->rx = p;
 	ul->rxlen = len;
 	if (ul->fresh && ul->fresh_done && ul_records(ul, ul->fresh) > 0) {
 		rk_promote(ul);
+		ul_note(ul, p, len);
 		return;
 	}
 	ul->rx = p;
@@ -834,7 +897,8 @@ static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
 		u->roam_tokens = UDP_ROAM_TRIALS;
 	}
 	for (ul = ep->links; ul; ul = ul->next) {
-		if (!ul->secured || link_doomed(ul->l) || !u->roam_tokens)
+		if (!ul->secured || link_doomed(ul->l) || !u->roam_tokens ||
+		    !ul_plausible(ul, p, len))
 			continue;
 		u->roam_tokens--;
 		ul->rx = p;
@@ -852,6 +916,7 @@ static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
 		log_info("link %s: moved from %s to %s", link_io(ul->l)->peer.name,
 			 was, link_io(ul->l)->addr);
 		link_heard(ul->l);
+		ul_note(ul, p, len);
 		ul_plain(ul, u->pt, (size_t)r, 1);
 		ul_records(ul, ul->s);	/* more records of the datagram */
 		return 0;
@@ -884,7 +949,9 @@ static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
 		link_fail(ul->l, "peer started a new session");
 		ul = fresh;
 	} else if (!ul && hello && ep->listening) {
-		ul = ep_hello(ep, sa, salen, p, len);
+		/* answered with a cookie, or a new link: not garbage */
+		if (!(ul = ep_hello(ep, sa, salen, p, len)))
+			return;
 	} else if (!ul && len >= REC_HDR && p[0] == REC_APPDATA) {
 		if (ep_roam(ep, sa, salen, p, len) == 0)
 			return;

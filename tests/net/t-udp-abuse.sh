@@ -169,6 +169,8 @@ say "flood: $SG garbage and $SH hellos sent; B counted garbage +$G, cookies_sent
 [ "$SG" -ge $((RATE * FLOOD_S / 2)) ] && [ "$SH" -ge $((RATE * FLOOD_S / 2)) ] ||
 	fail "the flood was too small to prove anything"
 [ "$G" -ge $((SG / READ_MIN)) ] || fail "B counted $G garbage datagrams of $SG"
+# hellos answered with a cookie are not garbage
+[ "$G" -le $((SG + 100)) ] || fail "B counted $G garbage datagrams, but only $SG were"
 [ "$C" -ge $((SH / READ_MIN)) ] || fail "B sent $C cookies for $SH hellos"
 grep -q "answered=$NSRC/$NSRC" "$NET_TMP/flood40.log" ||
 	fail "B did not answer every one of the $NSRC sources with a cookie"
