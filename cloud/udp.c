@@ -1,12 +1,9 @@
 /*
- * The UDP transport: DTLS 1.2 over UDP. One socket per `listen-udp`
- * address, shared by every link accepted on it and demultiplexed by the
- * peer's address; one socket per `connect-udp` link. A ClientHello from
- * an unknown address costs no state until it returns our cookie (DTLS
- * HelloVerifyRequest). Each datagram's plaintext starts with a type byte
- * (proto.h): a data frame, a segment of the reliable control channel
- * (rel.c), a fragment (frag.c) or a path MTU probe (pmtu.c). Datagrams go
- * out in batches (sendmmsg) and come in in batches (recvmmsg).
+ * The UDP transport: DTLS 1.2 over UDP, one session per link (sockets and
+ * strangers are udpsock.c's, rekeying udp_rekey.c's). Each datagram's
+ * plaintext starts with a type byte (proto.h): a data frame, a segment of
+ * the reliable control channel (rel.c), a fragment (frag.c), a path MTU
+ * probe (pmtu.c). Datagrams go out and come in in batches (uio.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,10 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admit.h"
 #include "bytes.h"
 #include "cloud.h"
-#include "conf.h"
 #include "frag.h"
 #include "link.h"
 #include "log.h"
@@ -27,81 +22,11 @@
 #include "rel.h"
 #include "tls_sess.h"
 #include "udp.h"
+#include "udp_int.h"
 #include "uio.h"
 #include "wire.h"
 
 #define IN_CAP (FRAME_HDR + FRAME_MAX + REL_WINDOW * REL_SEG_MAX)
-#define REKEY_GRACE_NS (2000000000ull)	/* the old session is still read */
-
-/* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
- * a handshake message starts with its u8 type (1: ClientHello) */
-enum { REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HDR = 13,
-       HS_CLIENT_HELLO = 1, ALERT_FATAL = 2, ALERT_UNEXPECTED = 10 };
-
-struct udp;
-struct uep;
-
-struct ulink {
-	struct ulink *next;		/* on its socket */
-	struct link *l;
-	struct uep *ep;
-	struct sockaddr_storage sa;	/* the peer, where we send */
-	socklen_t salen;
-	gnutls_session_t s;		/* what we send with */
-	struct tls_peer tp;
-	int secured;
-	/* rekeying: a fresh handshake beside the running session */
-	gnutls_session_t fresh;		/* the new session, NULL if none */
-	struct tls_peer ntp;
-	int fresh_done;			/* its handshake is complete */
-	gnutls_session_t old;		/* the session before, still read */
-	uint64_t old_until, hint_until;
-	size_t overhead;		/* DTLS bytes per record */
-	const uint8_t *rx;		/* the datagram GnuTLS may read */
-	size_t rxlen;
-	ev_timer timer;
-	struct rel rel;
-	struct reasm *ra;
-	struct pmtu pm;
-	struct queue in;		/* the control stream, in order */
-	uint32_t frag_id;
-	uint64_t garbage;
-	uint64_t heard;			/* last authenticated record */
-	uint16_t rx_epoch;		/* DTLS epoch and sequence number of */
-	uint64_t rx_seq;		/* the last authenticated datagram */
-	uint64_t confirm_at, confirmed;	/* path MTU confirmation probes */
-};
-
-struct uep {				/* one UDP socket */
-	struct uep *next;
-	struct udp *u;
-	int fd;
-	int listening;			/* strangers may start handshakes */
-	ev_io io;
-	struct ulink *links;
-	char addr[NET_ADDRSTRLEN];
-};
-
-struct udp {
-	struct cloud *c;
-	struct tls *tls;
-	gnutls_datum_t cookie_key;
-	size_t fixed_mtu;		/* udp_mtu, 0: probe */
-	struct uep *eps;
-	uint64_t garbage, cookies;
-	uint64_t roam_tokens, roam_at;	/* trial decryptions allowed */
-	uint64_t reset_tokens, reset_at; /* ep_reset replies allowed */
-	struct uio *io;			/* batched datagram I/O */
-	uint8_t pt[UDP_DGRAM_MAX];	/* one plaintext */
-};
-
-static void ul_flush(struct link *l);
-static void ep_close(struct uep *ep);
-static int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
-		  struct tls_peer *tp);
-static int ep_cookie_ok(struct uep *ep, const struct sockaddr_storage *sa,
-			socklen_t salen, const uint8_t *p, size_t len,
-			gnutls_dtls_prestate_st *ps);
 
 /* ---- output batch --------------------------------------------------------- */
 
@@ -113,7 +38,7 @@ static void too_big(void *tag, size_t len)
 		pmtu_too_big(&ul->pm, len, now_ns());
 }
 
-static void out_flush(struct udp *u)
+void ul_out_flush(struct udp *u)
 {
 	uio_flush(u->io, too_big);
 }
@@ -150,20 +75,6 @@ static int ul_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 	return ((struct ulink *)p)->rx ? 1 : 0;
 }
 
-struct raw_dest {
-	int fd;
-	const struct sockaddr_storage *sa;
-	socklen_t salen;
-};
-
-/* A HelloVerifyRequest goes straight out: there is no link. */
-static ssize_t raw_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
-{
-	struct raw_dest *d = p;
-
-	return sendto(d->fd, buf, n, 0, (const struct sockaddr *)d->sa,
-		      d->salen);
-}
 
 /* ---- plaintext out ---------------------------------------------------------- */
 
@@ -173,7 +84,7 @@ static size_t ul_plain_max(const struct ulink *ul)
 					       : 64;
 }
 
-static void ul_send(struct ulink *ul, const uint8_t *p, size_t n)
+void ul_send(struct ulink *ul, const uint8_t *p, size_t n)
 {
 	ssize_t r = gnutls_record_send(ul->s, p, n);
 
@@ -314,7 +225,7 @@ static void ul_flush(struct link *l)
 	if ((probe = pmtu_probe(&ul->pm, now)))
 		ul_send_probe(ul, probe);
 	ul_confirm(ul, now);
-	out_flush(ul->ep->u);
+	ul_out_flush(ul->ep->u);
 	ul_arm(ul, now);
 }
 
@@ -333,7 +244,7 @@ static void ctrl_deliver(void *arg, const uint8_t *p, size_t n)
 	queue_commit(&ul->in, n);
 }
 
-static void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
+void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
 {
 	struct wire_dgram d;
 	const uint8_t *m;
@@ -381,7 +292,7 @@ garbage:
 /* Every record session s finds in the datagram at ul->rx; the number of
  * plaintexts, or -1 if the link failed. A record that does not decrypt
  * is dropped by GnuTLS (DTLS), so trying another session is safe. */
-static int ul_records(struct ulink *ul, gnutls_session_t s)
+int ul_records(struct ulink *ul, gnutls_session_t s)
 {
 	uint8_t *b = ul->ep->u->pt;
 	int got = 0;
@@ -447,12 +358,12 @@ static void ul_secured(struct ulink *ul)
 	link_mark(ul->l);
 }
 
-static void ul_handshake(struct ulink *ul)
+void ul_handshake(struct ulink *ul)
 {
 	struct ev_loop *loop = ul->ep->u->c->loop;
 	int r = gnutls_handshake(ul->s);
 
-	out_flush(ul->ep->u);
+	ul_out_flush(ul->ep->u);
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
 	    (r < 0 && !gnutls_error_is_fatal(r))) {
 		ev_timer_stop(loop, &ul->timer);
@@ -472,64 +383,13 @@ static void ul_handshake(struct ulink *ul)
 		ul_records(ul, ul->s);
 }
 
-/* ---- rekeying ---------------------------------------------------------------------
- * The side that connected starts a fresh handshake on the same socket,
- * after a DG_REKEY hint, while data keeps flowing on the old session.
- * Handshake records go to the new session, application data to the old
- * one, then to the new (a record that does not decrypt is dropped by
- * GnuTLS, so trying both is safe). The initiator sends with the new keys
- * once its handshake is done; the responder once a record arrives under
- * them (so the initiator is surely done). The old session is still read
- * for a grace period: no packet in flight is lost. */
-
-static void rk_promote(struct ulink *ul)
-{
-	if (ul->old)
-		gnutls_deinit(ul->old);
-	ul->old = ul->s;
-	ul->old_until = now_ns() + REKEY_GRACE_NS;
-	ul->s = ul->fresh;
-	ul->tp = ul->ntp;
-	ul->fresh = NULL;
-	ul->fresh_done = 0;
-	gnutls_dtls_set_mtu(ul->s, UDP_DGRAM_MAX);
-	log_debug("link %s: new DTLS session in use", link_io(ul->l)->addr);
-}
-
-static void rk_step(struct ulink *ul)
-{
-	int r = gnutls_handshake(ul->fresh);
-
-	out_flush(ul->ep->u);
-	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
-	    (r < 0 && !gnutls_error_is_fatal(r)))
-		return;
-	if (r < 0 || !ul->ntp.verified ||
-	    memcmp(ul->ntp.id.b, ul->tp.id.b, NODE_ID_LEN)) {
-		tls_log_failure(link_io(ul->l)->addr, r, ul->fresh, &ul->ntp);
-		link_fail(ul->l, "rekey failed");
-		return;
-	}
-	ul->fresh_done = 1;
-	if (!ul->ntp.is_server)
-		rk_promote(ul);
-}
-
-static void rk_input(struct ulink *ul)
-{
-	if (!ul->fresh_done)
-		rk_step(ul);
-	else
-		ul_records(ul, ul->fresh);
-}
-
 static uint64_t rec_seq(const uint8_t *p)
 {
 	return (uint64_t)get16(p + 5) << 32 | get32(p + 7);
 }
 
 /* Remember where the peer's record numbers are (for roaming). */
-static void ul_note(struct ulink *ul, const uint8_t *p, size_t len)
+void ul_note(struct ulink *ul, const uint8_t *p, size_t len)
 {
 	if (len < REC_HDR)
 		return;
@@ -540,7 +400,7 @@ static void ul_note(struct ulink *ul, const uint8_t *p, size_t len)
 /* Could this record be the peer's, from a new address? Its epoch and
  * sequence number must continue what we last authenticated: random junk
  * almost never does, so it cannot use up the trial decryptions. */
-static int ul_plausible(const struct ulink *ul, const uint8_t *p, size_t len)
+int ul_plausible(const struct ulink *ul, const uint8_t *p, size_t len)
 {
 	uint64_t seq;
 
@@ -573,48 +433,6 @@ static void ul_app(struct ulink *ul, const uint8_t *p, size_t len)
 		ul->garbage++;
 }
 
-static void ul_rekey(struct link *l)
-{
-	struct ulink *ul = link_io(l)->x;
-	uint8_t hint = DG_REKEY;
-
-	if (!ul->secured || ul->tp.is_server)
-		return;
-	if (ul->fresh)
-		gnutls_deinit(ul->fresh);
-	ul->fresh = NULL;
-	ul->fresh_done = 0;
-	if (us_new(ul, 0, &ul->fresh, &ul->ntp) < 0)
-		return;
-	ul_send(ul, &hint, 1);
-	ul_send(ul, &hint, 1);	/* a lost hint costs the link */
-	rk_step(ul);
-	link_mark(l);
-}
-
-/* A ClientHello after the hint: verify its cookie like a stranger's,
- * then it starts the new session. */
-static void rk_accept(struct ulink *ul, const struct sockaddr_storage *sa,
-		      socklen_t salen, const uint8_t *p, size_t len)
-{
-	gnutls_dtls_prestate_st ps;
-
-	if (!ep_cookie_ok(ul->ep, sa, salen, p, len, &ps))
-		return;
-	if (ul->fresh)
-		gnutls_deinit(ul->fresh);
-	ul->fresh = NULL;
-	ul->fresh_done = 0;
-	if (us_new(ul, 1, &ul->fresh, &ul->ntp) < 0)
-		return;
-	gnutls_dtls_prestate_set(ul->fresh, &ps);
-	ul->hint_until = 0;
-	ul->rx = p;
-	ul->rxlen = len;
-	rk_step(ul);
-	ul->rx = NULL;
-}
-
 /* The peer says it has no session for us. Unauthenticated: believed only
  * when nothing authenticated came for UDP_RESET_QUIET_NS. */
 static void ul_reset_hint(struct ulink *ul)
@@ -626,7 +444,7 @@ static void ul_reset_hint(struct ulink *ul)
 	link_fail(ul->l, "peer lost our session (restarted?)");
 }
 
-static void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
+void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
 {
 	ul->rx = p;
 	ul->rxlen = len;
@@ -666,7 +484,7 @@ static void ul_free(struct link *l)
 	struct ulink *ul = link_io(l)->x, **pp;
 	struct uep *ep = ul->ep;
 
-	out_flush(ep->u);
+	ul_out_flush(ep->u);
 	ev_timer_stop(ep->u->c->loop, &ul->timer);
 	for (pp = &ep->links; *pp; pp = &(*pp)->next)
 		if (*pp == ul) {
@@ -691,7 +509,7 @@ static void ul_bye(struct link *l)
 
 	if (ul->secured)
 		gnutls_bye(ul->s, GNUTLS_SHUT_WR);
-	out_flush(ul->ep->u);
+	ul_out_flush(ul->ep->u);
 }
 
 static const char *ul_recheck(struct link *l)
@@ -731,7 +549,7 @@ static const struct xport_ops udp_ops = {
 };
 
 /* A DTLS session of ul, talking through ul's socket. */
-static int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
+int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
 		  struct tls_peer *tp)
 {
 	memset(tp, 0, sizeof(*tp));
@@ -748,7 +566,7 @@ static int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
 	return 0;
 }
 
-static struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
+struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
 			    socklen_t salen, int is_server)
 {
 	struct udp *u = ep->u;
@@ -785,313 +603,3 @@ fail:
 	return NULL;
 }
 
-/* ---- sockets -------------------------------------------------------------------- */
-
-static int same_addr(const struct sockaddr_storage *a,
-		     const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-	}
-	return 0;
-}
-
-static struct ulink *ep_find(struct uep *ep, const struct sockaddr_storage *sa)
-{
-	struct ulink *ul;
-
-	for (ul = ep->links; ul; ul = ul->next)
-		if (!link_doomed(ul->l) && same_addr(&ul->sa, sa))
-			return ul;
-	return NULL;
-}
-
-/* A ClientHello from an address with no link: only one that carries our
- * cookie gets a link; the others get a HelloVerifyRequest and cost no
- * state. Returns the new link, or NULL. */
-/* Does this ClientHello carry our cookie? If not, answer with a
- * HelloVerifyRequest, keeping no state. */
-static int ep_cookie_ok(struct uep *ep, const struct sockaddr_storage *sa,
-			socklen_t salen, const uint8_t *p, size_t len,
-			gnutls_dtls_prestate_st *ps)
-{
-	struct udp *u = ep->u;
-	struct raw_dest d = { ep->fd, sa, salen };
-
-	memset(ps, 0, sizeof(*ps));
-	if (gnutls_dtls_cookie_verify(&u->cookie_key, (void *)sa, salen,
-				      (void *)p, len, ps) >= 0)
-		return 1;
-	u->cookies++;
-	gnutls_dtls_cookie_send(&u->cookie_key, (void *)sa, salen, ps, &d,
-				raw_push);
-	return 0;
-}
-
-static struct ulink *ep_hello(struct uep *ep, const struct sockaddr_storage *sa,
-			      socklen_t salen, const uint8_t *p, size_t len)
-{
-	gnutls_dtls_prestate_st ps;
-	char addr[NET_ADDRSTRLEN];
-	struct ulink *ul;
-
-	if (!ep_cookie_ok(ep, sa, salen, p, len, &ps))
-		return NULL;
-	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
-	if (admit_link(ep->u->c, addr) < 0 || !(ul = ul_new(ep, sa, salen, 1)))
-		return NULL;
-	gnutls_dtls_prestate_set(ul->s, &ps);
-	return ul;
-}
-
-/* Application data for a session we do not have (we restarted): an
- * unencrypted epoch-0 alert tells the sender, so it reconnects now rather
- * than after conn_timeout. It is 15 bytes (no amplification), rate
- * limited, and only a hint: the sender acts on it only if its session has
- * also been silent for a while (ul_reset_hint). */
-static void ep_reset(struct uep *ep, const struct sockaddr_storage *sa,
-		     socklen_t salen)
-{
-	struct udp *u = ep->u;
-	uint8_t a[REC_HDR + 2] = { REC_ALERT, 0xfe, 0xfd };
-	uint64_t now = now_ns();
-
-	if (now - u->reset_at > 1000000000ull) {
-		u->reset_at = now;
-		u->reset_tokens = UDP_RESETS;
-	}
-	if (!u->reset_tokens)
-		return;
-	u->reset_tokens--;
-	put16(a + 11, 2);
-	a[REC_HDR] = ALERT_FATAL;
-	a[REC_HDR + 1] = ALERT_UNEXPECTED;
-	sendto(ep->fd, a, sizeof(a), 0, (const struct sockaddr *)sa, salen);
-}
-
-/* Authenticated records from a new address move the link there
- * (roaming, NAT rebinding); anything else is dropped. Trial decryption
- * is rate limited, so garbage cannot buy much CPU. */
-static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
-		   socklen_t salen, const uint8_t *p, size_t len)
-{
-	struct udp *u = ep->u;
-	uint64_t now = now_ns();
-	struct ulink *ul;
-	char was[NET_ADDRSTRLEN];
-	ssize_t r;
-
-	if (now - u->roam_at > 1000000000ull) {
-		u->roam_at = now;
-		u->roam_tokens = UDP_ROAM_TRIALS;
-	}
-	for (ul = ep->links; ul; ul = ul->next) {
-		if (!ul->secured || link_doomed(ul->l) || !u->roam_tokens ||
-		    !ul_plausible(ul, p, len))
-			continue;
-		u->roam_tokens--;
-		ul->rx = p;
-		ul->rxlen = len;
-		r = gnutls_record_recv(ul->s, u->pt, UDP_DGRAM_MAX);
-		if (r <= 0) {
-			ul->rx = NULL;
-			continue;
-		}
-		snprintf(was, sizeof(was), "%s", link_io(ul->l)->addr);
-		memcpy(&ul->sa, sa, salen);
-		ul->salen = salen;
-		net_fmt_addr((const struct sockaddr *)sa, link_io(ul->l)->addr,
-			     NET_ADDRSTRLEN);
-		log_info("link %s: moved from %s to %s", link_io(ul->l)->peer.name,
-			 was, link_io(ul->l)->addr);
-		link_heard(ul->l);
-		ul_note(ul, p, len);
-		ul_plain(ul, u->pt, (size_t)r, 1);
-		ul_records(ul, ul->s);	/* more records of the datagram */
-		return 0;
-	}
-	return -1;
-}
-
-/* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
- * a handshake message starts with its u8 type (1: ClientHello) */
-
-
-static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
-			socklen_t salen, const uint8_t *p, size_t len)
-{
-	struct ulink *ul = ep_find(ep, sa);
-	int hello = len > REC_HDR && p[0] == REC_HANDSHAKE && !p[3] && !p[4] &&
-		    p[REC_HDR] == HS_CLIENT_HELLO;
-
-	if (ul && hello && ul->secured && ul->hint_until > now_ns()) {
-		rk_accept(ul, sa, salen, p, len);
-		return;
-	}
-	if (ul && hello && ul->secured && ep->listening) {
-		/* the peer restarted: a new session replaces the old link
-		 * once the hello carries our cookie */
-		struct ulink *fresh = ep_hello(ep, sa, salen, p, len);
-
-		if (!fresh)
-			return;
-		link_fail(ul->l, "peer started a new session");
-		ul = fresh;
-	} else if (!ul && hello && ep->listening) {
-		/* answered with a cookie, or a new link: not garbage */
-		if (!(ul = ep_hello(ep, sa, salen, p, len)))
-			return;
-	} else if (!ul && len >= REC_HDR && p[0] == REC_APPDATA) {
-		if (ep_roam(ep, sa, salen, p, len) == 0)
-			return;
-		if (ep->listening)
-			ep_reset(ep, sa, salen);
-	}
-	if (ul)
-		ul_input(ul, p, len);
-	else
-		ep->u->garbage++;
-}
-
-static void ep_rx(void *arg, const struct sockaddr_storage *sa,
-		  socklen_t salen, const uint8_t *p, size_t len)
-{
-	ep_datagram(arg, sa, salen, p, len);
-}
-
-static void ep_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct uep *ep = w->data;
-	int round;
-
-	(void)loop;
-	(void)revents;
-	/* bounded: let the loop breathe */
-	for (round = 0; round < 8; round++)
-		if (uio_recv(ep->u->io, ep->fd, ep_rx, ep) <= 0)
-			break;
-	out_flush(ep->u);
-}
-
-static struct uep *ep_new(struct udp *u, int fd, const char *addr,
-			  int listening)
-{
-	struct uep *ep = calloc(1, sizeof(*ep));
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	if (!ep)
-		return NULL;
-	ep->u = u;
-	ep->fd = fd;
-	ep->listening = listening;
-	snprintf(ep->addr, sizeof(ep->addr), "%s", addr);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		uio_tune(fd, ss.ss_family);
-	ev_io_init(&ep->io, ep_io_cb, fd, EV_READ);
-	ep->io.data = ep;
-	ev_io_start(u->c->loop, &ep->io);
-	ep->next = u->eps;
-	u->eps = ep;
-	return ep;
-}
-
-static void ep_close(struct uep *ep)
-{
-	struct udp *u = ep->u;
-	struct uep **pp;
-
-	for (pp = &u->eps; *pp; pp = &(*pp)->next)
-		if (*pp == ep) {
-			*pp = ep->next;
-			break;
-		}
-	if (uio_pending(u->io, ep->fd))
-		out_flush(u);
-	ev_io_stop(u->c->loop, &ep->io);
-	close(ep->fd);
-	free(ep);
-}
-
-int udp_bound(struct cloud *c, int fd, const char *addr)
-{
-	if (!ep_new(links_udp(c), fd, addr, 1)) {
-		close(fd);
-		return -1;
-	}
-	return 0;
-}
-
-void udp_connected(struct cloud *c, struct connector *cn, int fd,
-		   const struct sockaddr *sa, socklen_t salen,
-		   const char *addr)
-{
-	struct sockaddr_storage ss;
-	struct uep *ep = ep_new(links_udp(c), fd, addr, 0);
-	struct ulink *ul;
-
-	if (!ep) {
-		close(fd);
-		net_link_down(cn, 0);
-		return;
-	}
-	memset(&ss, 0, sizeof(ss));
-	memcpy(&ss, sa, salen);
-	uio_tune(fd, sa->sa_family);
-	if (!(ul = ul_new(ep, &ss, salen, 0))) {
-		ep_close(ep);
-		net_link_down(cn, 0);
-		return;
-	}
-	link_set_connector(ul->l, cn);
-	ul_handshake(ul);
-}
-
-/* ---- setup ------------------------------------------------------------------------ */
-
-struct udp *udp_new(struct cloud *c, struct tls *tls)
-{
-	struct udp *u = calloc(1, sizeof(*u));
-
-	if (!u)
-		return NULL;
-	u->c = c;
-	u->tls = tls;
-	u->fixed_mtu = (size_t)conf_int(c->conf, "udp_mtu");
-	if (u->fixed_mtu && u->fixed_mtu < UDP_MTU_MIN)
-		u->fixed_mtu = UDP_MTU_MIN;
-	if (!(u->io = uio_new()) ||
-	    gnutls_key_generate(&u->cookie_key, GNUTLS_COOKIE_KEY_SIZE) < 0) {
-		udp_free(u);
-		return NULL;
-	}
-	return u;
-}
-
-void udp_free(struct udp *u)
-{
-	if (!u)
-		return;
-	while (u->eps)
-		ep_close(u->eps);
-	gnutls_free(u->cookie_key.data);
-	uio_free(u->io);
-	free(u);
-}
-
-void udp_status(const struct udp *u, FILE *f)
-{
-	fprintf(f, "udp garbage=%llu cookies_sent=%llu\n",
-		(unsigned long long)u->garbage, (unsigned long long)u->cookies);
-}
