@@ -63,19 +63,22 @@ void rk_input(struct ulink *ul)
 		ul_records(ul, ul->fresh);
 }
 
+/* A new session in the making, replacing any earlier attempt. */
+static int rk_fresh(struct ulink *ul, int is_server)
+{
+	if (ul->fresh)
+		gnutls_deinit(ul->fresh);
+	ul->fresh = NULL;
+	ul->fresh_done = 0;
+	return us_new(ul, is_server, &ul->fresh, &ul->ntp);
+}
 
 void ul_rekey(struct link *l)
 {
 	struct ulink *ul = link_io(l)->x;
 	uint8_t hint = DG_REKEY;
 
-	if (!ul->secured || ul->tp.is_server)
-		return;
-	if (ul->fresh)
-		gnutls_deinit(ul->fresh);
-	ul->fresh = NULL;
-	ul->fresh_done = 0;
-	if (us_new(ul, 0, &ul->fresh, &ul->ntp) < 0)
+	if (!ul->secured || ul->tp.is_server || rk_fresh(ul, 0) < 0)
 		return;
 	ul_send(ul, &hint, 1);
 	ul_send(ul, &hint, 1);	/* a lost hint costs the link */
@@ -86,17 +89,11 @@ void ul_rekey(struct link *l)
 /* A ClientHello after the hint: verify its cookie like a stranger's,
  * then it starts the new session. */
 void rk_accept(struct ulink *ul, const struct sockaddr_storage *sa,
-		      socklen_t salen, const uint8_t *p, size_t len)
+	       socklen_t salen, const uint8_t *p, size_t len)
 {
 	gnutls_dtls_prestate_st ps;
 
-	if (!ep_cookie_ok(ul->ep, sa, salen, p, len, &ps))
-		return;
-	if (ul->fresh)
-		gnutls_deinit(ul->fresh);
-	ul->fresh = NULL;
-	ul->fresh_done = 0;
-	if (us_new(ul, 1, &ul->fresh, &ul->ntp) < 0)
+	if (!ep_cookie_ok(ul->ep, sa, salen, p, len, &ps) || rk_fresh(ul, 1) < 0)
 		return;
 	gnutls_dtls_prestate_set(ul->fresh, &ps);
 	ul->hint_until = 0;
