@@ -43,11 +43,11 @@ cell() {
 	fi
 }
 
-# ratio VPN TOPO METRIC: cloudvpn median / VPN median
+# ratio BASE VPN TOPO METRIC: BASE median / VPN median
 ratio() {
 	local c p
-	c=$(summ cloudvpn "$2" "$3")
-	p=$(summ "$1" "$2" "$3")
+	c=$(summ "$1" "$3" "$4")
+	p=$(summ "$2" "$3" "$4")
 	[ -n "$c" ] && [ -n "$p" ] || { echo "-"; return; }
 	awk -v c="${c#* }" -v p="${p#* }" 'BEGIN {
 		split(c, x, " "); split(p, y, " ")
@@ -64,6 +64,34 @@ fmt_of() {
 }
 
 measured() { grep -q "^$1	" "$RAW/summary.tsv"; }
+
+# ratios BASE: the table of BASE / every other VPN measured
+ratios() {
+	local base=$1 v topo m row
+	echo "## $base / peer (ratio of medians)"
+	echo
+	if ! measured "$base"; then
+		echo "$base was not measured in this run (see notes), so no ratios."
+		echo
+		return
+	fi
+	echo "Throughput: > 1 means $base is faster. RTT, CPU, RSS: < 1 means $base uses less."
+	echo
+	echo "| peer | topology | TCP 1 | TCP 4 | RTT | CPU/GB | RSS |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+	for v in $ONLY; do
+		[ "$v" = "$base" ] && continue
+		measured "$v" || continue
+		for topo in pair line; do
+			row="| $v | $topo"
+			for m in tput1 tput4 rtt cpu rss; do
+				row="$row | $(ratio "$base" "$v" "$topo" "$m")"
+			done
+			echo "$row |"
+		done
+	done
+	echo
+}
 
 report_md() {
 	local v topo m row cpu
@@ -113,28 +141,8 @@ EOF
 			printf "| %s | %s | %s | %.1f |\n", f[1], f[2], f[3], m[k] } }' \
 		"$RAW/samples.tsv" | sort
 	echo
-	echo "## cloudvpn / peer (ratio of medians)"
-	echo
-	if ! measured cloudvpn; then
-		echo "cloudvpn was not measured in this run (see notes), so no ratios."
-	else
-		echo "Throughput: > 1 means cloudvpn is faster. RTT, CPU, RSS: < 1 means cloudvpn uses less."
-		echo
-		echo "| peer | topology | TCP 1 | TCP 4 | RTT | CPU/GB | RSS |"
-		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-		for v in $ONLY; do
-			[ "$v" = cloudvpn ] && continue
-			measured "$v" || continue
-			for topo in pair line; do
-				row="| $v | $topo"
-				for m in tput1 tput4 rtt cpu rss; do
-					row="$row | $(ratio "$v" "$topo" "$m")"
-				done
-				echo "$row |"
-			done
-		done
-	fi
-	echo
+	ratios cloudvpn
+	measured cloudvpn-udp && ratios cloudvpn-udp
 	echo "## Configurations"
 	echo
 	awk -F '\t' '{ printf "- **%s** (%s): %s\n", $1, $2, $3 }' \
