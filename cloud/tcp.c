@@ -33,6 +33,7 @@ struct tcp {
 	size_t pend;
 	struct queue *cur_q;		/* queue whose frame is half sent */
 	size_t cur_left;
+	int rekey;			/* a KeyUpdate is due */
 };
 
 static void tcp_want(struct tcp *t, int events)
@@ -110,12 +111,34 @@ static int tcp_send_one(struct tcp *t)
 	return 1;
 }
 
+/* TLS 1.3 KeyUpdate, asking the peer to update its keys too; never in
+ * the middle of a record GnuTLS holds: 1 done, 0 would block, -1 failed */
+static int tcp_key_update(struct tcp *t)
+{
+	int r;
+
+	if (!t->rekey || t->pend)
+		return 1;
+	r = gnutls_session_key_update(t->s, GNUTLS_KU_PEER);
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+		tcp_want(t, EV_READ | EV_WRITE);
+		return 0;
+	}
+	t->rekey = 0;
+	if (r < 0) {
+		link_fail(t->l, gnutls_strerror(r));
+		return -1;
+	}
+	log_debug("link %s: keys updated", link_io(t->l)->addr);
+	return 1;
+}
+
 static void tcp_flush(struct link *l)
 {
 	struct tcp *t = link_io(l)->x;
 	int r;
 
-	if (!t->secured)
+	if (!t->secured || tcp_key_update(t) <= 0)
 		return;
 	while ((r = tcp_send_one(t)) > 0)
 		;
@@ -213,19 +236,13 @@ static const char *tcp_recheck(struct link *l)
 	return tls_recheck(t->s, &t->tp);
 }
 
-/* TLS 1.3 KeyUpdate, asking the peer to update its keys too. */
 static void tcp_rekey(struct link *l)
 {
 	struct tcp *t = link_io(l)->x;
-	int r;
 
 	if (gnutls_protocol_get_version(t->s) != GNUTLS_TLS1_3)
 		return;
-	r = gnutls_session_key_update(t->s, GNUTLS_KU_PEER);
-	if (r < 0 && r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
-		link_fail(l, gnutls_strerror(r));
-	else
-		log_debug("link %s: keys updated", link_io(l)->addr);
+	t->rekey = 1;		/* done by the next flush */
 	link_mark(l);
 }
 
