@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "link.h"
 #include "log.h"
+#include "xport.h"
 
 struct admit {
 	unsigned max_conn;
@@ -44,17 +45,29 @@ static struct link *oldest_unverified(struct cloud *c)
 	return old;
 }
 
+static unsigned live_links(struct cloud *c)
+{
+	struct link *l;
+	unsigned n = 0;
+
+	for (l = links_first(c); l; l = link_next(l))
+		n += !link_doomed(l);
+	return n;
+}
+
+/* The evicted link is doomed, not freed: a caller up the stack may still
+ * hold it. It closes before the loop sleeps. */
 int admit_link(struct cloud *c, const char *addr)
 {
 	struct link *old;
 
-	if (links_count(c) < c->admit->max_conn)
+	if (live_links(c) < c->admit->max_conn)
 		return 0;
 	if (!(old = oldest_unverified(c))) {
 		log_warnx("link %s: refused: max_connections (%u) reached",
 			  addr, c->admit->max_conn);
 		return -1;
 	}
-	link_close_now(old, "evicted: connection limit reached");
+	link_fail(old, "evicted: connection limit reached");
 	return 0;
 }

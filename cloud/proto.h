@@ -40,10 +40,11 @@ enum dgram_type {
 #define UDP_MTU_BASE 1200	/* path MTU assumed until probes say more */
 #define UDP_MTU_MIN 576		/* udp_mtu below this is raised to it */
 #define UDP_HS_RETRANS_MS 400	/* first DTLS handshake retransmission */
-#define UDP_ROAM_TRIALS 64	/* trial decryptions per second, so records
-				 * from unknown addresses cost little CPU */
+#define UDP_ROAM_TRIALS 20000	/* trial decryptions per second at most:
+				 * each costs less than receiving a datagram,
+				 * so a flood that drains this is a flood */
 #define UDP_ROAM_SEQ_BACK 1024	/* a roamed record's DTLS sequence number */
-#define UDP_ROAM_SEQ_AHEAD (1 << 20)	/* is this close to the last one */
+#define UDP_ROAM_SEQ_AHEAD 65536	/* is this close to the last one */
 #define UDP_CONFIRM_NS (2000000000ull)	/* probe the current path MTU */
 #define UDP_CONFIRM_LOST_NS (7000000000ull)	/* none passed: it shrank */
 #define UDP_RESETS 64		/* "no session" replies per second at most */

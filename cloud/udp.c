@@ -94,7 +94,7 @@ void ul_send(struct ulink *ul, const uint8_t *p, size_t n)
 
 static void ul_send_frag(struct ulink *ul, const uint8_t *msg, size_t len)
 {
-	uint8_t *b = ul->ep->u->pt;
+	uint8_t *b = ul->ep->u->fpt;	/* msg may be in pt */
 	size_t room = ul_plain_max(ul) - 1;
 	size_t cnt = frag_count(len, room), i;
 
@@ -137,7 +137,10 @@ static void ul_send_ctrl(struct ulink *ul, struct queue *q, uint64_t now)
 		queue_consume(q, n);
 	while ((n = rel_output(&ul->rel, now, b + 1, UDP_DGRAM_MAX - 1))) {
 		b[0] = DG_REL;
-		ul_send(ul, b, 1 + n);
+		if (1 + n <= ul_plain_max(ul))
+			ul_send(ul, b, 1 + n);
+		else	/* written before the path shrank */
+			ul_send_frag(ul, b, 1 + n);
 	}
 }
 
@@ -178,6 +181,8 @@ static void ul_arm(struct ulink *ul, uint64_t now)
 	if (ul->secured && !ul->ep->u->fixed_mtu && ul->pm.cur > UDP_MTU_BASE &&
 	    (!next || ul->confirm_at < next))
 		next = ul->confirm_at;
+	if (ul->doubt && (!next || ul->doubt + UDP_RESET_QUIET_NS < next))
+		next = ul->doubt + UDP_RESET_QUIET_NS;
 
 	ev_timer_stop(loop, &ul->timer);
 	if (!next)
@@ -215,6 +220,11 @@ static void ul_flush(struct link *l)
 
 	if (!ul->secured)
 		return;
+	if (ul->doubt && now - ul->doubt >= UDP_RESET_QUIET_NS &&
+	    !ul->tp.is_server) {
+		link_fail(l, "peer lost our session (restarted?)");
+		return;
+	}
 	if (ul->old && now > ul->old_until) {
 		gnutls_deinit(ul->old);
 		ul->old = NULL;
@@ -303,6 +313,7 @@ int ul_records(struct ulink *ul, gnutls_session_t s)
 		if (r > 0) {
 			got++;
 			ul->heard = now_ns();
+			ul->doubt = 0;
 			link_heard(ul->l);
 			ul_plain(ul, b, (size_t)r, 1);
 			continue;
@@ -435,13 +446,28 @@ static void ul_app(struct ulink *ul, const uint8_t *p, size_t len)
 
 /* The peer says it has no session for us. Unauthenticated: believed only
  * when nothing authenticated came for UDP_RESET_QUIET_NS. */
+/* Does the peer still have our session? Unauthenticated signs say no (a
+ * "no session" hint, a new ClientHello from its address); they are
+ * believed only if a probe that the old session must answer goes
+ * unanswered for UDP_RESET_QUIET_NS. 1 once believed, else 0. */
+int ul_doubt(struct ulink *ul)
+{
+	uint64_t now = now_ns();
+
+	if (!ul->doubt) {
+		ul->doubt = now;
+		ul_send_probe(ul, 0);	/* answered by PROBE_ACK, authenticated */
+		ul_out_flush(ul->ep->u);
+		ul_arm(ul, now);
+		return 0;
+	}
+	return now - ul->doubt >= UDP_RESET_QUIET_NS;
+}
+
 static void ul_reset_hint(struct ulink *ul)
 {
-	if (now_ns() - ul->heard < UDP_RESET_QUIET_NS) {
-		ul->garbage++;
-		return;
-	}
-	link_fail(ul->l, "peer lost our session (restarted?)");
+	if (ul_doubt(ul))
+		link_fail(ul->l, "peer lost our session (restarted?)");
 }
 
 void ul_input(struct ulink *ul, const uint8_t *p, size_t len)

@@ -50,6 +50,8 @@ struct ulink {
 	uint32_t frag_id;
 	uint64_t garbage;
 	uint64_t heard;			/* last authenticated record */
+	uint64_t doubt;			/* since when we ask whether the peer
+					 * still has our session, 0 if not */
 	uint16_t rx_epoch;		/* DTLS epoch and sequence number of */
 	uint64_t rx_seq;		/* the last authenticated datagram */
 	uint64_t confirm_at, confirmed;	/* path MTU confirmation probes */
@@ -76,6 +78,7 @@ struct udp {
 	uint64_t reset_tokens, reset_at; /* ep_reset replies allowed */
 	struct uio *io;			/* batched datagram I/O */
 	uint8_t pt[UDP_DGRAM_MAX];	/* one plaintext */
+	uint8_t fpt[UDP_DGRAM_MAX];	/* one fragment's plaintext */
 };
 
 /* udp.c: links, their datagrams and handshakes */
@@ -90,6 +93,7 @@ struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
 int us_new(struct ulink *ul, int is_server, gnutls_session_t *s,
 	   struct tls_peer *tp);
 void ul_note(struct ulink *ul, const uint8_t *p, size_t len);
+int ul_doubt(struct ulink *ul);
 int ul_plausible(const struct ulink *ul, const uint8_t *p, size_t len);
 
 /* udp_rekey.c: a fresh session beside the running one */

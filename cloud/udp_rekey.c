@@ -101,5 +101,6 @@ void rk_accept(struct ulink *ul, const struct sockaddr_storage *sa,
 	ul->rxlen = len;
 	rk_step(ul);
 	ul->rx = NULL;
+	link_mark(ul->l);	/* arms the handshake's timer */
 }
 

@@ -189,19 +189,26 @@ static void ep_datagram(struct uep *ep, const struct sockaddr_storage *sa,
 	int hello = len > REC_HDR && p[0] == REC_HANDSHAKE && !p[3] && !p[4] &&
 		    p[REC_HDR] == HS_CLIENT_HELLO;
 
+	if (ul && hello && ul->secured && ul->fresh) {
+		ul_input(ul, p, len);	/* a rekey's hello, sent again */
+		return;
+	}
 	if (ul && hello && ul->secured && ul->hint_until > now_ns()) {
 		rk_accept(ul, sa, salen, p, len);
 		return;
 	}
 	if (ul && hello && ul->secured && ep->listening) {
-		/* the peer restarted: a new session replaces the old link
-		 * once the hello carries our cookie */
-		struct ulink *fresh = ep_hello(ep, sa, salen, p, len);
+		gnutls_dtls_prestate_st ps;
 
-		if (!fresh)
+		/* Has the peer restarted? Only if the hello carries our
+		 * cookie and the old session stays silent when asked: a
+		 * replayed or duplicated hello cannot end a live link. The
+		 * peer sends its hello again meanwhile. */
+		if (!ep_cookie_ok(ep, sa, salen, p, len, &ps) || !ul_doubt(ul))
 			return;
 		link_fail(ul->l, "peer started a new session");
-		ul = fresh;
+		if (!(ul = ep_hello(ep, sa, salen, p, len)))
+			return;
 	} else if (!ul && hello && ep->listening) {
 		/* answered with a cookie, or a new link: not garbage */
 		if (!(ul = ep_hello(ep, sa, salen, p, len)))

@@ -29,7 +29,7 @@
 #define UIO_RSLOT 65536		/* a GRO slot holds up to 64 KB */
 
 typedef union {
-	char buf[CMSG_SPACE(sizeof(uint16_t))];
+	char buf[CMSG_SPACE(sizeof(int))];
 	struct cmsghdr align;
 } cbuf;
 
@@ -125,6 +125,29 @@ static void set_gso(struct uio *o, unsigned i)
 	memcpy(CMSG_DATA(c), &o->seg[i], sizeof(uint16_t));
 }
 
+/* A GSO run the kernel refused (a segment too big for the device after
+ * an MTU change, no GSO on it): its datagrams one by one, so each too big
+ * one is reported. Only a device without GSO turns GSO off. */
+static void send_apart(struct uio *o, unsigned i, int err,
+		       void (*too_big)(void *tag, size_t len))
+{
+	const struct msghdr *m = &o->out[i].msg_hdr;
+	const uint8_t *p = o->oiov[i].iov_base;
+	size_t left = o->oiov[i].iov_len;
+
+	if (err == EIO || err == EOPNOTSUPP)
+		o->gso = 0;
+	while (left > 0) {
+		size_t n = left < o->seg[i] ? left : o->seg[i];
+
+		if (sendto(o->fd, p, n, 0, m->msg_name, m->msg_namelen) < 0 &&
+		    errno == EMSGSIZE && too_big)
+			too_big(o->tag[i], n);
+		p += n;
+		left -= n;
+	}
+}
+
 void uio_flush(struct uio *o, void (*too_big)(void *tag, size_t len))
 {
 	unsigned i = 0;
@@ -141,10 +164,10 @@ void uio_flush(struct uio *o, void (*too_big)(void *tag, size_t len))
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno == EMSGSIZE && too_big && o->nseg[i] == 1)
+		if (o->nseg[i] > 1)
+			send_apart(o, i, errno, too_big);
+		else if (errno == EMSGSIZE && too_big)
 			too_big(o->tag[i], o->oiov[i].iov_len);
-		if (o->nseg[i] > 1 && (errno == EINVAL || errno == EIO))
-			o->gso = 0;	/* no UDP GSO here: not again */
 		i++;	/* UDP: a datagram the kernel refuses is lost */
 	}
 	o->n = 0;
@@ -211,12 +234,12 @@ int uio_pending(const struct uio *o, int fd)
 static size_t gro_size(struct msghdr *m)
 {
 	struct cmsghdr *c;
-	uint16_t sz;
+	int sz;			/* the kernel writes an int */
 
 	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
 		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
 			memcpy(&sz, CMSG_DATA(c), sizeof(sz));
-			return sz;
+			return sz > 0 ? (size_t)sz : 0;
 		}
 	return 0;
 }
