@@ -111,15 +111,17 @@ static int tcp_send_one(struct tcp *t)
 	return 1;
 }
 
-/* TLS 1.3 KeyUpdate, asking the peer to update its keys too; never in
- * the middle of a record GnuTLS holds: 1 done, 0 would block, -1 failed */
+/* TLS 1.3 KeyUpdate of our sending keys (each side renews its own on its
+ * timer: asking the peer to answer makes GnuTLS send from inside a read,
+ * which under load broke links, "illegal parameter"); never in the middle
+ * of a record GnuTLS holds: 1 done, 0 would block, -1 failed */
 static int tcp_key_update(struct tcp *t)
 {
 	int r;
 
 	if (!t->rekey || t->pend)
 		return 1;
-	r = gnutls_session_key_update(t->s, GNUTLS_KU_PEER);
+	r = gnutls_session_key_update(t->s, 0);
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 		tcp_want(t, EV_READ | EV_WRITE);
 		return 0;

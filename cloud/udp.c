@@ -498,8 +498,10 @@ static void ul_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (!ul->secured)
 		ul_handshake(ul);
-	else if (ul->fresh && !ul->fresh_done)
+	else if (ul->fresh && !ul->fresh_done) {
+		rk_hint(ul);
 		rk_step(ul);
+	}
 	link_mark(ul->l);
 }
 

@@ -99,6 +99,7 @@ int ul_plausible(const struct ulink *ul, const uint8_t *p, size_t len);
 /* udp_rekey.c: a fresh session beside the running one */
 void rk_promote(struct ulink *ul);
 void rk_step(struct ulink *ul);
+void rk_hint(struct ulink *ul);
 void rk_input(struct ulink *ul);
 void ul_rekey(struct link *l);
 void rk_accept(struct ulink *ul, const struct sockaddr_storage *sa,

@@ -44,10 +44,18 @@ void rk_step(struct ulink *ul)
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
 	    (r < 0 && !gnutls_error_is_fatal(r)))
 		return;
-	if (r < 0 || !ul->ntp.verified ||
+	if (r >= 0 && ul->ntp.verified &&
 	    memcmp(ul->ntp.id.b, ul->tp.id.b, NODE_ID_LEN)) {
+		link_fail(ul->l, "rekey: the new session is another node's");
+		return;
+	}
+	if (r < 0 || !ul->ntp.verified) {
+		/* the running session is still good: keep it, try later */
 		tls_log_failure(link_io(ul->l)->addr, r, ul->fresh, &ul->ntp);
-		link_fail(ul->l, "rekey failed");
+		log_warnx("link %s: rekey failed, keeping the current keys",
+			  link_io(ul->l)->addr);
+		gnutls_deinit(ul->fresh);
+		ul->fresh = NULL;
 		return;
 	}
 	ul->fresh_done = 1;
@@ -73,15 +81,23 @@ static int rk_fresh(struct ulink *ul, int is_server)
 	return us_new(ul, is_server, &ul->fresh, &ul->ntp);
 }
 
+/* The REKEY hint goes before every ClientHello of the new session, so
+ * that losing it costs one more retransmission, not the link. */
+void rk_hint(struct ulink *ul)
+{
+	uint8_t hint = DG_REKEY;
+
+	if (!ul->tp.is_server)
+		ul_send(ul, &hint, 1);
+}
+
 void ul_rekey(struct link *l)
 {
 	struct ulink *ul = link_io(l)->x;
-	uint8_t hint = DG_REKEY;
 
 	if (!ul->secured || ul->tp.is_server || rk_fresh(ul, 0) < 0)
 		return;
-	ul_send(ul, &hint, 1);
-	ul_send(ul, &hint, 1);	/* a lost hint costs the link */
+	rk_hint(ul);
 	rk_step(ul);
 	link_mark(l);
 }
