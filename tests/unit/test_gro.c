@@ -24,6 +24,7 @@
 
 #include "gro.h"
 #include "gso.h"
+#include "ref.h"
 
 #define VNET		GSO_VNET_HDR_LEN
 #define MAXF		2048
@@ -38,68 +39,6 @@
 #define TCP_CWR		0x80
 
 /* ---- reference helpers, deliberately naive ---- */
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void wbe16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wbe32(uint8_t *p, uint32_t v)
-{
-	wbe16(p, (uint16_t)(v >> 16));
-	wbe16(p + 2, (uint16_t)v);
-}
-
-static void wle16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint32_t ref_fold(uint32_t s)
-{
-	while (s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-static uint32_t ref_sum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s = ref_fold(s + (i % 2 ? p[i] : (uint32_t)p[i] << 8));
-	return s;
-}
-
-/* The TCP pseudo-header's sum for tcplen bytes of TCP. */
-static uint32_t ref_pseudo(const uint8_t *ip, int v6, size_t tcplen)
-{
-	uint8_t ph[40] = { 0 };
-
-	if (v6) {
-		memcpy(ph, ip + 8, 32);
-		wbe32(ph + 32, (uint32_t)tcplen);
-		ph[39] = 6;
-		return ref_sum(ph, 40);
-	}
-	memcpy(ph, ip + 12, 8);
-	ph[9] = 6;
-	wbe16(ph + 10, (uint16_t)tcplen);
-	return ref_sum(ph, 12);
-}
 
 /* Offsets of an untagged frame's IP and TCP headers and its payload. */
 static int is_v6(const uint8_t *f)
