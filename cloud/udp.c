@@ -296,7 +296,7 @@ void ul_plain(struct ulink *ul, const uint8_t *p, size_t n, int whole)
 		return;
 	}
 garbage:
-	ul->garbage++;
+	ul->ep->u->garbage++;
 }
 
 /* Every record session s finds in the datagram at ul->rx; the number of
@@ -441,7 +441,7 @@ static void ul_app(struct ulink *ul, const uint8_t *p, size_t len)
 	ul->rx = p;
 	ul->rxlen = len;
 	if (ul->old && ul_records(ul, ul->old) == 0)
-		ul->garbage++;
+		ul->ep->u->garbage++;
 }
 
 /* The peer says it has no session for us. Unauthenticated: believed only
@@ -562,7 +562,6 @@ static void ul_figures(const struct link *l, struct xport_fig *f)
 	f->name = "udp";
 	f->mtu = ul->secured ? ul->pm.cur : 0;
 	f->retransmits = ul->rel.retransmits;
-	f->garbage = ul->garbage;
 }
 
 static const struct xport_ops udp_ops = {

@@ -17,7 +17,8 @@ int udp_bound(struct cloud *c, int fd, const char *addr);
 void udp_connected(struct cloud *c, struct connector *cn, int fd,
 		   const struct sockaddr *sa, socklen_t salen,
 		   const char *addr);
-/* One status line: datagrams dropped unread, cookies sent. */
+/* One status line: datagrams dropped (unread or meaningless),
+ * cookies sent. */
 void udp_status(const struct udp *u, FILE *f);
 
 #endif

@@ -16,6 +16,11 @@
 
 struct connector;
 
+/* At most n events per second (a window that restarts each second). */
+struct rate {
+	uint64_t at, left;
+};
+
 /* DTLS record header: u8 type, u16 version, u16 epoch, u48 seq, u16 len;
  * a handshake message starts with its u8 type (1: ClientHello) */
 enum { REC_ALERT = 21, REC_HANDSHAKE = 22, REC_APPDATA = 23, REC_HDR = 13,
@@ -48,7 +53,6 @@ struct ulink {
 	struct pmtu pm;
 	struct queue in;		/* the control stream, in order */
 	uint32_t frag_id;
-	uint64_t garbage;
 	uint64_t heard;			/* last authenticated record */
 	uint64_t doubt;			/* since when we ask whether the peer
 					 * still has our session, 0 if not */
@@ -74,8 +78,8 @@ struct udp {
 	size_t fixed_mtu;		/* udp_mtu, 0: probe */
 	struct uep *eps;
 	uint64_t garbage, cookies;
-	uint64_t roam_tokens, roam_at;	/* trial decryptions allowed */
-	uint64_t reset_tokens, reset_at; /* ep_reset replies allowed */
+	struct rate roam;		/* trial decryptions */
+	struct rate reset;		/* ep_reset replies */
 	struct uio *io;			/* batched datagram I/O */
 	uint8_t pt[UDP_DGRAM_MAX];	/* one plaintext */
 	uint8_t fpt[UDP_DGRAM_MAX];	/* one fragment's plaintext */

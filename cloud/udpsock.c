@@ -109,6 +109,18 @@ static struct ulink *ep_hello(struct uep *ep, const struct sockaddr_storage *sa,
 	return ul;
 }
 
+static int rate_take(struct rate *r, uint64_t per_s, uint64_t now)
+{
+	if (now - r->at > 1000000000ull) {
+		r->at = now;
+		r->left = per_s;
+	}
+	if (!r->left)
+		return 0;
+	r->left--;
+	return 1;
+}
+
 /* Application data for a session we do not have (we restarted): an
  * unencrypted epoch-0 alert tells the sender, so it reconnects now rather
  * than after conn_timeout. It is 15 bytes (no amplification), rate
@@ -119,15 +131,9 @@ static void ep_reset(struct uep *ep, const struct sockaddr_storage *sa,
 {
 	struct udp *u = ep->u;
 	uint8_t a[REC_HDR + 2] = { REC_ALERT, 0xfe, 0xfd };
-	uint64_t now = now_ns();
 
-	if (now - u->reset_at > 1000000000ull) {
-		u->reset_at = now;
-		u->reset_tokens = UDP_RESETS;
-	}
-	if (!u->reset_tokens)
+	if (!rate_take(&u->reset, UDP_RESETS, now_ns()))
 		return;
-	u->reset_tokens--;
 	put16(a + 11, 2);
 	a[REC_HDR] = ALERT_FATAL;
 	a[REC_HDR + 1] = ALERT_UNEXPECTED;
@@ -146,15 +152,11 @@ static int ep_roam(struct uep *ep, const struct sockaddr_storage *sa,
 	char was[NET_ADDRSTRLEN];
 	ssize_t r;
 
-	if (now - u->roam_at > 1000000000ull) {
-		u->roam_at = now;
-		u->roam_tokens = UDP_ROAM_TRIALS;
-	}
 	for (ul = ep->links; ul; ul = ul->next) {
-		if (!ul->secured || link_doomed(ul->l) || !u->roam_tokens ||
-		    !ul_plausible(ul, p, len))
+		if (!ul->secured || link_doomed(ul->l) ||
+		    !ul_plausible(ul, p, len) ||
+		    !rate_take(&u->roam, UDP_ROAM_TRIALS, now))
 			continue;
-		u->roam_tokens--;
 		ul->rx = p;
 		ul->rxlen = len;
 		r = gnutls_record_recv(ul->s, u->pt, UDP_DGRAM_MAX);

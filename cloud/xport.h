@@ -43,7 +43,6 @@ struct xport_fig {
 	const char *name;		/* "tcp", "udp" */
 	size_t mtu;			/* path MTU (UDP payload bytes), 0: n/a */
 	uint64_t retransmits;		/* control retransmissions */
-	uint64_t garbage;		/* datagrams dropped unread */
 };
 
 struct xport_ops {
