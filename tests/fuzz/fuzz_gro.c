@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../../ether/gro.c"
+#include "fz_csum.h"
 
 #define FZ_MAXIN	8192
 #define FZ_SEG_MAX	1600
@@ -53,17 +54,6 @@ static struct fz z;
 static uint16_t fz_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t fz_sum(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s += i % 2 ? p[i] : (uint32_t)p[i] << 8;
-	while (s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
 }
 
 /* An untagged IPv4/IPv6 frame's TCP header offset; 0 if it has none. */

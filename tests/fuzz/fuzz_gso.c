@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../lib/gso.c"
+#include "fz_csum.h"
 
 struct fz {
 	const uint8_t	*in, *scratch;
@@ -20,17 +21,6 @@ struct fz {
 	int		count, tso;
 	size_t		hlen, mss, off;	/* a TSO split's headers, payload */
 };
-
-static uint32_t fz_sum(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		s += i % 2 ? p[i] : (uint32_t)p[i] << 8;
-	while (s > 0xffff)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
 
 /* An emitted TCP segment: IPv4 header and TCP checksums verify. */
 static void fz_check_tcp(const uint8_t *f, size_t n)
