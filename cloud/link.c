@@ -271,7 +271,7 @@ void link_close_now(struct link *l, const char *why)
 
 /* ---- output ------------------------------------------------------------- */
 
-uint8_t *link_ctrl_frame(struct link *l, uint8_t type, size_t plen)
+uint8_t *link_ctrl_frame(struct link *l, size_t plen)
 {
 	uint8_t *p;
 
@@ -281,8 +281,7 @@ uint8_t *link_ctrl_frame(struct link *l, uint8_t type, size_t plen)
 		link_fail(l, "control queue overflow (peer too slow)");
 		return NULL;
 	}
-	wire_put_hdr(p, type, plen);
-	link_mark(l);
+	link_mark(l);	/* the header is written by link_ctrl_commit */
 	return p + FRAME_HDR;
 }
 
@@ -296,7 +295,7 @@ void link_ctrl_commit(struct link *l, uint8_t type, size_t plen)
 
 static void send_ping(struct link *l, uint8_t type, uint64_t stamp)
 {
-	uint8_t *p = link_ctrl_frame(l, type, 8);
+	uint8_t *p = link_ctrl_frame(l, 8);
 
 	if (!p)
 		return;
@@ -308,7 +307,7 @@ static void send_hello(struct link *l)
 {
 	struct cloud *c = l->ls->c;
 	struct wire_hello h = { .version = PROTO_VERSION, .caps = 0 };
-	uint8_t *p = link_ctrl_frame(l, FR_HELLO, WIRE_HELLO_MAX);
+	uint8_t *p = link_ctrl_frame(l, WIRE_HELLO_MAX);
 
 	if (!p)
 		return;
@@ -678,7 +677,7 @@ void links_shutdown(struct cloud *c)
 	for (l = ls->list; l; l = l->next) {
 		if (l->st == LS_UP && !l->doomed) {
 			/* best effort: one try, we do not wait for slow peers */
-			if (link_ctrl_frame(l, FR_BYE, 0))
+			if (link_ctrl_frame(l, 0))
 				link_ctrl_commit(l, FR_BYE, 0);
 			l->xo->flush(l);
 			l->xo->bye(l);

@@ -46,9 +46,10 @@ void link_set_connector(struct link *l, struct connector *cn);
 /* Close and free at once (only from the top of a callback). */
 void link_close_now(struct link *l, const char *why);
 
-/* A control frame of at most plen payload bytes: write it at the returned
- * pointer, then commit the length used. NULL if the link cannot take it. */
-uint8_t *link_ctrl_frame(struct link *l, uint8_t type, size_t plen);
+/* Room for a control frame of at most plen payload bytes: write the
+ * payload at the returned pointer, then commit its type and the length
+ * used. NULL if the link cannot take it. */
+uint8_t *link_ctrl_frame(struct link *l, size_t plen);
 void link_ctrl_commit(struct link *l, uint8_t type, size_t plen);
 
 /* Walk every link. */

@@ -15,7 +15,7 @@ static void send_updates(void *ctx, uint32_t peer,
 	struct link *l = links_by_peer(ctx, peer);
 
 	while (l && n > 0) {
-		uint8_t *p = link_ctrl_frame(l, FR_ROUTE, ROUTE_FRAME);
+		uint8_t *p = link_ctrl_frame(l, ROUTE_FRAME);
 		size_t used = 0, len;
 
 		if (!p)
@@ -37,7 +37,7 @@ static void send_seqreq(void *ctx, uint32_t peer,
 	struct link *l = links_by_peer(ctx, peer);
 	uint8_t *p;
 
-	if (!l || !(p = link_ctrl_frame(l, FR_SEQREQ, SEQREQ_MAX)))
+	if (!l || !(p = link_ctrl_frame(l, SEQREQ_MAX)))
 		return;
 	link_ctrl_commit(l, FR_SEQREQ,
 			 route_seqreq_encode(r, p, SEQREQ_MAX));

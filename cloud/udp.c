@@ -312,7 +312,6 @@ int ul_records(struct ulink *ul, gnutls_session_t s)
 
 		if (r > 0) {
 			got++;
-			ul->heard = now_ns();
 			ul->doubt = 0;
 			link_heard(ul->l);
 			ul_plain(ul, b, (size_t)r, 1);
@@ -358,8 +357,8 @@ static void ul_secured(struct ulink *ul)
 	size_t max = path_max(&ul->sa, ul->salen);
 
 	ul->secured = 1;
-	ul->heard = ul->confirmed = now_ns();
-	ul->confirm_at = ul->heard + UDP_CONFIRM_NS;
+	ul->confirmed = now_ns();
+	ul->confirm_at = ul->confirmed + UDP_CONFIRM_NS;
 	gnutls_dtls_set_mtu(ul->s, UDP_DGRAM_MAX);
 	ul->overhead = gnutls_record_overhead_size(ul->s);
 	pmtu_init(&ul->pm, max < UDP_MTU_BASE ? max : UDP_MTU_BASE, max,

@@ -53,7 +53,6 @@ struct ulink {
 	struct pmtu pm;
 	struct queue in;		/* the control stream, in order */
 	uint32_t frag_id;
-	uint64_t heard;			/* last authenticated record */
 	uint64_t doubt;			/* since when we ask whether the peer
 					 * still has our session, 0 if not */
 	uint16_t rx_epoch;		/* DTLS epoch and sequence number of */
