@@ -27,7 +27,8 @@ pings() {
 
 # xfer FROM TO ADDR BYTES: send BYTES random bytes over TCP from namespace
 # FROM to a sink at ADDR:7000 in namespace TO; fails unless all arrive
-# with the same SHA-256. Sets XFER_MS.
+# with the same SHA-256. Sets XFER_MS. The sender has 30 s in all (a
+# socket timeout bounds the whole sendall, not each send).
 xfer() {
 	local from=$1 to=$2 addr=$3 bytes=$4 want n got t0 sink
 	head -c "$bytes" /dev/urandom >"$NET_TMP/blob"
