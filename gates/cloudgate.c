@@ -21,6 +21,7 @@
 
 _Static_assert(CG_PAYLOAD_MAX == GP_PAYLOAD_MAX, "payload limits differ");
 _Static_assert(CG_ADDR_MAX == GP_ADDR_MAX, "address limits differ");
+_Static_assert(CG_NODE_ID == GP_ID_LEN, "node ID sizes differ");
 
 #define CG_OUTBUF (1024 * 1024)
 /* After compaction less than one message is left, so one always fits. */
@@ -37,6 +38,9 @@ struct cloudgate {
 	char path[CG_PATH_MAX];
 	char name[GP_NAME_MAX + 1];
 	char daemon[GP_NAME_MAX + 1];
+	uint8_t node[GP_ID_LEN];	/* the daemon's node ID (NODE) */
+	void (*on_link)(void *arg, const struct cg_link_event *ev);
+	void *on_link_arg;
 	struct addr *ann;	/* the remembered announced set */
 	size_t nann;
 	uint8_t *out;		/* queued bytes are out[ohead..otail) */
@@ -217,6 +221,27 @@ static int cg_next_msg(struct cloudgate *g, uint8_t *type,
 	return 1;
 }
 
+/* A LINK goes to the application's callback; a NODE (normally read by
+ * cg_open) replaces the daemon's ID. -1 if malformed. */
+static int cg_on_event(struct cloudgate *g, uint8_t type, const uint8_t *pl,
+		       size_t plen)
+{
+	struct cg_link_event ev;
+	struct gp_link l;
+
+	if (type == GP_NODE)
+		return gp_node_decode(pl, plen, g->node);
+	if (gp_link_decode(pl, plen, &l) < 0)
+		return -1;
+	if (g->on_link == NULL)
+		return 0;
+	memcpy(ev.id, l.id, sizeof(ev.id));
+	ev.up = l.up;
+	ev.why = l.why;
+	g->on_link(g->on_link_arg, &ev);
+	return 0;
+}
+
 /* Parse buffered messages until a packet: 1, 0 (none buffered), -1. */
 static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
 {
@@ -230,6 +255,11 @@ static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
 		if (type == GP_KEEPALIVE) {
 			if (cg_queue_keepalive(g) < 0 && errno != EAGAIN)
 				return -1;
+			continue;
+		}
+		if (type == GP_LINK || type == GP_NODE) {
+			if (cg_on_event(g, type, pl, plen) < 0)
+				return cg_garbage(g);
 			continue;
 		}
 		if ((type != GP_PACKET && type != GP_OFFLOAD) ||
@@ -301,13 +331,70 @@ static int cg_check_hello(struct cloudgate *g, const uint8_t *pl,
 	return 0;
 }
 
+/* The next message before deadline: 1 (and its type and payload), 0 if
+ * none came in time, -1 with err set. */
+static int cg_await(struct cloudgate *g, uint64_t deadline, uint8_t *type,
+		    const uint8_t **pl, size_t *plen, char *err,
+		    size_t errsize)
+{
+	long got;
+	int r;
+
+	for (;;) {
+		r = cg_next_msg(g, type, pl, plen);
+		if (r < 0)
+			cg_seterr(err, errsize, "%s: daemon sent garbage "
+				  "during the hello", g->path);
+		if (r != 0)
+			return r;
+		got = cg_fill(g);
+		if (got < 0) {
+			cg_seterr(err, errsize, "%s: daemon closed the "
+				  "connection during the hello", g->path);
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (got > 0)
+			continue;
+		if (cg_now_ms() >= deadline)
+			return 0;
+		if (cg_wait(g, deadline, err, errsize) < 0)
+			return -1;
+	}
+}
+
+/* The daemon's NODE follows its HELLO. A daemon (or a test hub) without
+ * NODE gets GP_NODE_WAIT_MS; another message is left for cg_recv. */
+static int cg_take_node(struct cloudgate *g, char *err, size_t errsize)
+{
+	const uint8_t *pl;
+	size_t plen;
+	uint8_t type;
+	int r;
+
+	r = cg_await(g, cg_now_ms() + GP_NODE_WAIT_MS, &type, &pl, &plen,
+		     err, errsize);
+	if (r <= 0)
+		return r;
+	if (type != GP_NODE) {
+		g->ihead -= GP_HDR + plen;
+		return 0;
+	}
+	if (gp_node_decode(pl, plen, g->node) < 0) {
+		cg_seterr(err, errsize, "%s: malformed node ID from the "
+			  "daemon", g->path);
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
 static int cg_handshake(struct cloudgate *g, char *err, size_t errsize)
 {
 	uint64_t deadline = cg_now_ms() + GP_HELLO_TIMEOUT_MS;
 	const uint8_t *pl;
 	size_t plen;
 	uint8_t type;
-	long got;
 	int r;
 
 	g->otail += gp_hello_encode(g->out, CG_OUTBUF, GP_VERSION, g->name);
@@ -316,26 +403,23 @@ static int cg_handshake(struct cloudgate *g, char *err, size_t errsize)
 			  strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		r = cg_next_msg(g, &type, &pl, &plen);
-		if (r == 1 && type == GP_HELLO)
-			return cg_check_hello(g, pl, plen, err, errsize);
-		if (r != 0) {
+	r = cg_await(g, deadline, &type, &pl, &plen, err, errsize);
+	if (r == 0) {
+		cg_seterr(err, errsize, "%s: no hello from the daemon",
+			  g->path);
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (r < 0 || type != GP_HELLO) {
+		if (r > 0)
 			cg_seterr(err, errsize, "%s: daemon sent garbage "
 				  "instead of a hello", g->path);
-			errno = EPROTO;
-			return -1;
-		}
-		got = cg_fill(g);
-		if (got < 0) {
-			cg_seterr(err, errsize, "%s: daemon closed the "
-				  "connection during the hello", g->path);
-			errno = ECONNRESET;
-			return -1;
-		}
-		if (got == 0 && cg_wait(g, deadline, err, errsize) < 0)
-			return -1;
+		errno = r < 0 ? errno : EPROTO;
+		return -1;
 	}
+	if (cg_check_hello(g, pl, plen, err, errsize) < 0)
+		return -1;
+	return cg_take_node(g, err, errsize);
 }
 
 static void cg_reset(struct cloudgate *g)
@@ -638,6 +722,111 @@ int cg_reconnect(struct cloudgate *g)
 	if (g->caps && cg_queue_caps(g) < 0)
 		return -1;
 	return 0;
+}
+
+const char *cg_node_name(const struct cloudgate *g)
+{
+	return g->daemon;
+}
+
+const uint8_t *cg_node_id(const struct cloudgate *g)
+{
+	return g->node;
+}
+
+void cg_on_link(struct cloudgate *g,
+		void (*cb)(void *arg, const struct cg_link_event *ev),
+		void *arg)
+{
+	g->on_link = cb;
+	g->on_link_arg = arg;
+}
+
+/* One sendmsg carries the whole SOCKET message and the descriptor on its
+ * first byte; what a short write leaves goes through the queue. */
+static int cg_send_socket(struct cloudgate *g, int fd, const uint8_t *msg,
+			  size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(g->fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1;
+	if (n < 0) {
+		g->broken = 1;
+		errno = EPIPE;
+		return -1;
+	}
+	g->last_tx = cg_now_ms();
+	memcpy(g->out, msg + n, len - (size_t)n);	/* the queue is empty */
+	g->ohead = 0;
+	g->otail = len - (size_t)n;
+	g->blocked = g->otail > 0;
+	return 0;
+}
+
+int cg_hand_socket(struct cloudgate *g, int fd, const uint8_t id[CG_NODE_ID])
+{
+	uint8_t msg[GP_HDR + GP_ID_LEN];
+	int r;
+
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	r = cg_write_out(g);
+	if (r != 0) {
+		errno = r > 0 ? EAGAIN : EPIPE;
+		return -1;
+	}
+	return cg_send_socket(g, fd, msg,
+			      gp_socket_encode(msg, sizeof(msg), id));
+}
+
+int cg_note(struct cloudgate *g, const uint8_t id[CG_NODE_ID],
+	    const char *name, const char *text)
+{
+	size_t nlen = strlen(name), tlen = strlen(text);
+	struct gp_note n;
+
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (!gp_name_valid(name, nlen) ||
+	    !gp_text_valid(text, tlen, GP_TEXT_MAX)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(n.id, id, GP_ID_LEN);
+	memcpy(n.name, name, nlen + 1);
+	memcpy(n.text, text, tlen + 1);
+	if (cg_room(g, GP_HDR + GP_ID_LEN + 2 + nlen + tlen) < 0)
+		return -1;
+	g->otail += gp_note_encode(g->out + g->otail, CG_OUTBUF - g->otail,
+				   &n);
+	return cg_kick(g);
 }
 
 /* Same forms as addr_parse_hex: "01:02:ff" (two digits a group, chosen

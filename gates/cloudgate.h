@@ -58,6 +58,43 @@ int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms);
 int cg_set_offload(struct cloudgate *g, int on);
 /* Reconnect to the same path and re-announce; 0 or -1. */
 int cg_reconnect(struct cloudgate *g);
+/* ---- the daemon's node, and links made from handed sockets ------------ */
+
+#define CG_NODE_ID 32		/* a node ID: SHA-256 of its key */
+
+/* The daemon's node name and node ID, as its hello said them (the ID is
+ * all zero until the daemon's NODE message has been read by cg_open). */
+const char *cg_node_name(const struct cloudgate *g);
+const uint8_t *cg_node_id(const struct cloudgate *g);
+
+/* Hand the daemon a connected UDP socket (SCM_RIGHTS) to run a DTLS link
+ * on, to the node whose ID is id: the link is refused unless the peer's
+ * certificate has that ID. The lower node ID is the DTLS client. The
+ * daemon gets its own copy: the caller still owns fd (the daemon sets
+ * O_NONBLOCK, a flag both copies share). 0, or -1 with errno (EAGAIN:
+ * packets are still queued; cg_flush and try again). LINK events come
+ * through cg_on_link. */
+int cg_hand_socket(struct cloudgate *g, int fd, const uint8_t id[CG_NODE_ID]);
+
+/* What became of the link on a handed socket. */
+struct cg_link_event {
+	uint8_t id[CG_NODE_ID];	/* the node ID the socket was handed for */
+	int up;			/* 1: up and verified; 0: ended or refused */
+	const char *why;	/* NUL-terminated; "" when up */
+};
+
+/* cb runs inside cg_recv for each link event (NULL: ignore them). */
+void cg_on_link(struct cloudgate *g,
+		void (*cb)(void *arg, const struct cg_link_event *ev),
+		void *arg);
+
+/* Tell the daemon how this gate sees a remote node (name: its certificate
+ * CN), e.g. "direct" or "relayed: symmetric NAT on both sides"; shown by
+ * the status file and cloudctl until replaced or the gate detaches. An
+ * empty text forgets the node. 0 or -1. */
+int cg_note(struct cloudgate *g, const uint8_t id[CG_NODE_ID],
+	    const char *name, const char *text);
+
 /* "01:02:ff" / "0102ff" / "" -> bytes; length or -1. */
 int cg_parse_hex(const char *s, uint8_t *out, size_t cap);
 

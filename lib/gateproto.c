@@ -18,6 +18,13 @@ static size_t gp_type_max(uint8_t type)
 		return 0;
 	case GP_CAPS:
 		return 4;
+	case GP_NODE:
+	case GP_SOCKET:
+		return GP_ID_LEN;
+	case GP_LINK:
+		return GP_LINK_BYTES;
+	case GP_NOTE:
+		return GP_NOTE_BYTES;
 	default:
 		return (size_t)-1;	/* unknown */
 	}
@@ -52,16 +59,22 @@ static void gp_hdr(uint8_t *buf, uint8_t type, size_t plen)
 	put24(buf + 1, (uint32_t)plen);
 }
 
-int gp_name_valid(const char *name, size_t len)
+/* At most max bytes, each in lo..0x7e. */
+static int gp_chars_valid(const char *s, size_t len, size_t max, char lo)
 {
 	size_t i;
 
-	if (len > GP_NAME_MAX)
+	if (len > max)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (name[i] < 0x21 || name[i] > 0x7e)
+		if (s[i] < lo || s[i] > 0x7e)
 			return 0;
 	return 1;
+}
+
+int gp_name_valid(const char *name, size_t len)
+{
+	return gp_chars_valid(name, len, GP_NAME_MAX, 0x21);
 }
 
 size_t gp_hello_encode(uint8_t *buf, size_t cap, uint16_t version,
@@ -239,5 +252,140 @@ int gp_caps_decode(const uint8_t *buf, size_t len, uint32_t *caps)
 	if (len != 4)
 		return -1;
 	*caps = get32(buf);
+	return 0;
+}
+
+static size_t gp_id_encode(uint8_t *buf, size_t cap, uint8_t type,
+			   const uint8_t *id)
+{
+	if (cap < GP_HDR + GP_ID_LEN)
+		return 0;
+	gp_hdr(buf, type, GP_ID_LEN);
+	memcpy(buf + GP_HDR, id, GP_ID_LEN);
+	return GP_HDR + GP_ID_LEN;
+}
+
+static int gp_id_decode(const uint8_t *buf, size_t len, uint8_t *id)
+{
+	if (len != GP_ID_LEN)
+		return -1;
+	memcpy(id, buf, GP_ID_LEN);
+	return 0;
+}
+
+size_t gp_node_encode(uint8_t *buf, size_t cap, const uint8_t *id)
+{
+	return gp_id_encode(buf, cap, GP_NODE, id);
+}
+
+int gp_node_decode(const uint8_t *buf, size_t len, uint8_t *id)
+{
+	return gp_id_decode(buf, len, id);
+}
+
+size_t gp_socket_encode(uint8_t *buf, size_t cap, const uint8_t *id)
+{
+	return gp_id_encode(buf, cap, GP_SOCKET, id);
+}
+
+int gp_socket_decode(const uint8_t *buf, size_t len, uint8_t *id)
+{
+	return gp_id_decode(buf, len, id);
+}
+
+int gp_text_valid(const char *s, size_t len, size_t max)
+{
+	return gp_chars_valid(s, len, max, 0x20);
+}
+
+/* u8 length, then the bytes; off moves past them. -1 unless they fit
+ * len and the check passes. out gets a NUL-terminated copy. */
+static int gp_get_str(const uint8_t *buf, size_t len, size_t *off,
+		      char *out, int (*ok)(const char *, size_t))
+{
+	size_t n;
+
+	if (len - *off < 1)
+		return -1;
+	n = buf[(*off)++];
+	if (len - *off < n || !ok((const char *)buf + *off, n))
+		return -1;
+	memcpy(out, buf + *off, n);
+	out[n] = '\0';
+	*off += n;
+	return 0;
+}
+
+static uint8_t *gp_put_str(uint8_t *p, const char *s, size_t n)
+{
+	*p++ = (uint8_t)n;
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static int gp_why_ok(const char *s, size_t n)
+{
+	return gp_text_valid(s, n, GP_WHY_MAX);
+}
+
+static int gp_note_text_ok(const char *s, size_t n)
+{
+	return gp_text_valid(s, n, GP_TEXT_MAX);
+}
+
+size_t gp_link_encode(uint8_t *buf, size_t cap, const struct gp_link *l)
+{
+	size_t wlen = strnlen(l->why, sizeof(l->why));
+	size_t plen = 1 + GP_ID_LEN + 1 + wlen;
+
+	if ((l->up != 0 && l->up != 1) || !gp_why_ok(l->why, wlen) ||
+	    cap < GP_HDR + plen)
+		return 0;
+	gp_hdr(buf, GP_LINK, plen);
+	buf[GP_HDR] = (uint8_t)l->up;
+	memcpy(buf + GP_HDR + 1, l->id, GP_ID_LEN);
+	gp_put_str(buf + GP_HDR + 1 + GP_ID_LEN, l->why, wlen);
+	return GP_HDR + plen;
+}
+
+int gp_link_decode(const uint8_t *buf, size_t len, struct gp_link *l)
+{
+	size_t off = 1 + GP_ID_LEN;
+
+	if (len < off || buf[0] > 1 ||
+	    gp_get_str(buf, len, &off, l->why, gp_why_ok) < 0 || off != len)
+		return -1;
+	l->up = buf[0];
+	memcpy(l->id, buf + 1, GP_ID_LEN);
+	return 0;
+}
+
+size_t gp_note_encode(uint8_t *buf, size_t cap, const struct gp_note *n)
+{
+	size_t nlen = strnlen(n->name, sizeof(n->name));
+	size_t tlen = strnlen(n->text, sizeof(n->text));
+	size_t plen = GP_ID_LEN + 1 + nlen + 1 + tlen;
+	uint8_t *p = buf + GP_HDR + GP_ID_LEN;
+
+	if (!gp_name_valid(n->name, nlen) || !gp_note_text_ok(n->text, tlen) ||
+	    cap < GP_HDR + plen)
+		return 0;
+	gp_hdr(buf, GP_NOTE, plen);
+	memcpy(buf + GP_HDR, n->id, GP_ID_LEN);
+	p = gp_put_str(p, n->name, nlen);
+	gp_put_str(p, n->text, tlen);
+	return GP_HDR + plen;
+}
+
+int gp_note_decode(const uint8_t *buf, size_t len, struct gp_note *n)
+{
+	size_t off = GP_ID_LEN;
+
+	if (len < off ||
+	    gp_get_str(buf, len, &off, n->name, gp_name_valid) < 0 ||
+	    gp_get_str(buf, len, &off, n->text, gp_note_text_ok) < 0 ||
+	    off != len)
+		return -1;
+	memcpy(n->id, buf, GP_ID_LEN);
 	return 0;
 }

@@ -30,6 +30,11 @@
 	(2 + GP_ANNOUNCE_MAX * (GP_ANNOUNCE_ENTRY + GP_ADDR_MAX))
 #define GP_PACKET_FIXED (4 + 1 + 1)
 #define GP_PACKET_BYTES (GP_PACKET_FIXED + 2 * GP_ADDR_MAX + GP_PAYLOAD_MAX)
+#define GP_ID_LEN 32		/* a node ID (SHA-256 of its key) */
+#define GP_WHY_MAX 128		/* LINK: why a link ended, bytes */
+#define GP_TEXT_MAX 128		/* NOTE: the text, bytes */
+#define GP_LINK_BYTES (1 + GP_ID_LEN + 1 + GP_WHY_MAX)
+#define GP_NOTE_BYTES (GP_ID_LEN + 1 + GP_NAME_MAX + 1 + GP_TEXT_MAX)
 /* The largest whole message: a read buffer this big always progresses. */
 #define GP_MSG_MAX (GP_HDR + GP_PACKET_BYTES)
 
@@ -38,6 +43,10 @@
 #define GP_KEEPALIVE_MS 10000
 #define GP_DEAD_MS 30000
 #define GP_HELLO_TIMEOUT_MS 10000
+/* The daemon writes NODE with its HELLO; a gate that has the HELLO waits
+ * this long for the NODE before it goes on without (a daemon or test hub
+ * that predates NODE). */
+#define GP_NODE_WAIT_MS 250
 
 enum gp_type {
 	GP_HELLO = 1,		/* u16 version, u8 namelen, name */
@@ -47,6 +56,13 @@ enum gp_type {
 	GP_CAPS = 5,		/* gate -> daemon: u32 capabilities */
 	GP_OFFLOAD = 6,		/* a PACKET whose payload starts with a
 				 * virtio_net_hdr (segmentation offload) */
+	GP_NODE = 7,		/* daemon -> gate, after HELLO: id[32] */
+	GP_SOCKET = 8,		/* gate -> daemon: id[32] expected; one fd
+				 * rides on its first byte (SCM_RIGHTS) */
+	GP_LINK = 9,		/* daemon -> gate: u8 up, id[32], u8 whylen,
+				 * why */
+	GP_NOTE = 10,		/* gate -> daemon: id[32], u8 namelen, name,
+				 * u8 textlen, text (0: forget the node) */
 };
 
 /* GP_CAPS bits */
@@ -96,5 +112,33 @@ size_t gp_keepalive_encode(uint8_t *buf, size_t cap);
 
 size_t gp_caps_encode(uint8_t *buf, size_t cap, uint32_t caps);
 int gp_caps_decode(const uint8_t *buf, size_t len, uint32_t *caps);
+
+/* NODE and SOCKET carry one node ID and nothing else. */
+size_t gp_node_encode(uint8_t *buf, size_t cap, const uint8_t *id);
+int gp_node_decode(const uint8_t *buf, size_t len, uint8_t *id);
+size_t gp_socket_encode(uint8_t *buf, size_t cap, const uint8_t *id);
+int gp_socket_decode(const uint8_t *buf, size_t len, uint8_t *id);
+
+/* Printable ASCII, spaces allowed, at most max bytes (LINK's why, NOTE's
+ * text). */
+int gp_text_valid(const char *s, size_t len, size_t max);
+
+struct gp_link {
+	int up;				/* 1 up, 0 down or refused */
+	uint8_t id[GP_ID_LEN];
+	char why[GP_WHY_MAX + 1];	/* NUL-terminated */
+};
+
+size_t gp_link_encode(uint8_t *buf, size_t cap, const struct gp_link *l);
+int gp_link_decode(const uint8_t *buf, size_t len, struct gp_link *l);
+
+struct gp_note {
+	uint8_t id[GP_ID_LEN];
+	char name[GP_NAME_MAX + 1];	/* as gp_name_valid; NUL-terminated */
+	char text[GP_TEXT_MAX + 1];	/* "" forgets the node */
+};
+
+size_t gp_note_encode(uint8_t *buf, size_t cap, const struct gp_note *n);
+int gp_note_decode(const uint8_t *buf, size_t len, struct gp_note *n);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -291,7 +292,7 @@ static void test_deframer(void **state)
 	/* unknown types are refused at the first byte */
 	hdr[0] = 0;
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
-	hdr[0] = 7;	/* past GP_OFFLOAD */
+	hdr[0] = 11;	/* past GP_NOTE */
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
 	/* GP_CAPS is exactly 4 bytes; GP_OFFLOAD is a packet */
 	m = gp_caps_encode(buf, sizeof(buf), GP_CAP_OFFLOAD);
@@ -335,6 +336,166 @@ static void test_deframer(void **state)
 	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
 	put24(hdr + 1, GP_PACKET_BYTES);
 	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
+	/* the limits table of doc/PROTOCOL.md section 3 */
+	hdr[0] = GP_NODE;
+	put24(hdr + 1, 33);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	hdr[0] = GP_SOCKET;
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	hdr[0] = GP_LINK;
+	put24(hdr + 1, 163);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	put24(hdr + 1, 162);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
+	hdr[0] = GP_NOTE;
+	put24(hdr + 1, 227);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	put24(hdr + 1, 226);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
+}
+
+static void fill_id(uint8_t *id, uint8_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < GP_ID_LEN; i++)
+		id[i] = (uint8_t)(seed + i);
+}
+
+/* NODE and SOCKET: exactly one node ID. */
+static void test_node_socket(void **state)
+{
+	uint8_t buf[64], id[GP_ID_LEN], got[GP_ID_LEN];
+	const uint8_t *pl;
+	size_t n, plen;
+	uint8_t type;
+
+	(void)state;
+	fill_id(id, 0x10);
+	n = gp_node_encode(buf, sizeof(buf), id);
+	assert_int_equal(n, GP_HDR + GP_ID_LEN);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_NODE);
+	assert_int_equal(gp_node_decode(pl, plen, got), 0);
+	assert_memory_equal(got, id, GP_ID_LEN);
+	assert_int_equal(gp_node_decode(pl, plen - 1, got), -1);
+	assert_int_equal(gp_node_encode(buf, n - 1, id), 0);
+
+	n = gp_socket_encode(buf, sizeof(buf), id);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_SOCKET);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(gp_socket_decode(pl, plen, got), 0);
+	assert_memory_equal(got, id, GP_ID_LEN);
+	assert_int_equal(gp_socket_decode(pl, 0, got), -1);
+	assert_int_equal(gp_socket_decode(pl, plen + 1, got), -1);
+}
+
+static void test_link_msg(void **state)
+{
+	struct gp_link l = { .up = 0 }, got;
+	uint8_t buf[GP_HDR + GP_LINK_BYTES + 8];
+	const uint8_t *pl;
+	size_t n, plen;
+	uint8_t type;
+
+	(void)state;
+	fill_id(l.id, 0x80);
+	strcpy(l.why, "not a connected UDP socket");
+	n = gp_link_encode(buf, sizeof(buf), &l);
+	assert_int_equal(n, GP_HDR + 1 + GP_ID_LEN + 1 + strlen(l.why));
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_LINK);
+	assert_int_equal(gp_link_decode(pl, plen, &got), 0);
+	assert_int_equal(got.up, 0);
+	assert_memory_equal(got.id, l.id, GP_ID_LEN);
+	assert_string_equal(got.why, "not a connected UDP socket");
+	/* one byte short, one byte over, a why longer than it says */
+	assert_int_equal(gp_link_decode(pl, plen - 1, &got), -1);
+	assert_int_equal(gp_link_decode(pl, GP_ID_LEN + 1, &got), -1);
+	buf[GP_HDR + 1 + GP_ID_LEN] = (uint8_t)(strlen(l.why) - 1);
+	assert_int_equal(gp_link_decode(pl, plen, &got), -1);
+
+	/* up, empty why; a state other than 0 or 1 is malformed */
+	l.up = 1;
+	l.why[0] = '\0';
+	n = gp_link_encode(buf, sizeof(buf), &l);
+	assert_int_equal(n, GP_HDR + 2 + GP_ID_LEN);
+	assert_int_equal(gp_link_decode(buf + GP_HDR, n - GP_HDR, &got), 0);
+	assert_int_equal(got.up, 1);
+	assert_string_equal(got.why, "");
+	buf[GP_HDR] = 2;
+	assert_int_equal(gp_link_decode(buf + GP_HDR, n - GP_HDR, &got), -1);
+
+	/* the longest why fits the limit; control bytes never pass */
+	memset(l.why, 'w', GP_WHY_MAX);
+	l.why[GP_WHY_MAX] = '\0';
+	n = gp_link_encode(buf, sizeof(buf), &l);
+	assert_int_equal(n, GP_HDR + GP_LINK_BYTES);
+	assert_int_equal(gp_link_decode(buf + GP_HDR, n - GP_HDR, &got), 0);
+	l.why[3] = '\n';
+	assert_int_equal(gp_link_encode(buf, sizeof(buf), &l), 0);
+	buf[GP_HDR + 2 + GP_ID_LEN + 3] = 0x7f;
+	assert_int_equal(gp_link_decode(buf + GP_HDR, n - GP_HDR, &got), -1);
+	l.up = 3;
+	strcpy(l.why, "x");
+	assert_int_equal(gp_link_encode(buf, sizeof(buf), &l), 0);
+}
+
+static void test_note_msg(void **state)
+{
+	struct gp_note nt, got;
+	uint8_t buf[GP_HDR + GP_NOTE_BYTES + 8];
+	const uint8_t *pl;
+	size_t n, plen, off;
+	uint8_t type;
+
+	(void)state;
+	fill_id(nt.id, 0x33);
+	strcpy(nt.name, "B");
+	strcpy(nt.text, "relayed: symmetric NAT on both sides");
+	n = gp_note_encode(buf, sizeof(buf), &nt);
+	assert_int_equal(n, GP_HDR + GP_ID_LEN + 2 + 1 + strlen(nt.text));
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_NOTE);
+	assert_int_equal(gp_note_decode(pl, plen, &got), 0);
+	assert_memory_equal(got.id, nt.id, GP_ID_LEN);
+	assert_string_equal(got.name, "B");
+	assert_string_equal(got.text, nt.text);
+	assert_int_equal(gp_note_decode(pl, plen - 1, &got), -1);
+	assert_int_equal(gp_note_decode(pl, GP_ID_LEN, &got), -1);
+
+	/* an empty text (forget) and an empty name are well formed */
+	nt.text[0] = '\0';
+	nt.name[0] = '\0';
+	n = gp_note_encode(buf, sizeof(buf), &nt);
+	assert_int_equal(n, GP_HDR + GP_ID_LEN + 2);
+	assert_int_equal(gp_note_decode(buf + GP_HDR, n - GP_HDR, &got), 0);
+	assert_string_equal(got.text, "");
+
+	/* the largest note; a name with a space, or text with a tab, is not */
+	memset(nt.name, 'n', GP_NAME_MAX);
+	nt.name[GP_NAME_MAX] = '\0';
+	memset(nt.text, 't', GP_TEXT_MAX);
+	nt.text[GP_TEXT_MAX] = '\0';
+	n = gp_note_encode(buf, sizeof(buf), &nt);
+	assert_int_equal(n, GP_HDR + GP_NOTE_BYTES);
+	assert_int_equal(gp_note_decode(buf + GP_HDR, n - GP_HDR, &got), 0);
+	assert_int_equal(strlen(got.text), GP_TEXT_MAX);
+	off = GP_HDR + GP_ID_LEN + 1;
+	buf[off] = ' ';
+	assert_int_equal(gp_note_decode(buf + GP_HDR, n - GP_HDR, &got), -1);
+	buf[off] = 'n';
+	buf[off + GP_NAME_MAX + 1] = '\t';
+	assert_int_equal(gp_note_decode(buf + GP_HDR, n - GP_HDR, &got), -1);
+	strcpy(nt.name, "B C");
+	assert_int_equal(gp_note_encode(buf, sizeof(buf), &nt), 0);
+	strcpy(nt.name, "B");
+	/* a text length past the payload */
+	strcpy(nt.text, "ok");
+	n = gp_note_encode(buf, sizeof(buf), &nt);
+	buf[GP_HDR + GP_ID_LEN + 2 + 1] = 3;
+	assert_int_equal(gp_note_decode(buf + GP_HDR, n - GP_HDR, &got), -1);
 }
 
 static void test_parse_hex(void **state)
@@ -400,11 +561,16 @@ static void fake_write(struct fake *f, const uint8_t *b, size_t n)
 	assert_int_equal(write(f->fd, b, n), (ssize_t)n);
 }
 
+static uint8_t fake_node_id[GP_ID_LEN] = { 0xaa, 0xbb, 0xcc };
+
+/* The hello, and the NODE the daemon sends with it. */
 static void fake_hello(struct fake *f, uint16_t version)
 {
-	uint8_t b[GP_HDR + 3 + GP_NAME_MAX];
+	uint8_t b[GP_HDR + 3 + GP_NAME_MAX + GP_HDR + GP_ID_LEN];
+	size_t n = gp_hello_encode(b, sizeof(b), version, "nodeA");
 
-	fake_write(f, b, gp_hello_encode(b, sizeof(b), version, "nodeA"));
+	n += gp_node_encode(b + n, sizeof(b) - n, fake_node_id);
+	fake_write(f, b, n);
 }
 
 static void fake_expect(struct fake *f, uint8_t want)
@@ -465,6 +631,8 @@ static void test_cg_hello_announce_packets(void **state)
 	g = pair_gate(f, GP_VERSION, err, sizeof(err));
 	assert_non_null(g);
 	assert_string_equal(g->daemon, "nodeA");
+	assert_string_equal(cg_node_name(g), "nodeA");
+	assert_memory_equal(cg_node_id(g), fake_node_id, GP_ID_LEN);
 	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
 	assert_int_equal(type, GP_HELLO);
 	assert_int_equal(gp_hello_decode(pl, plen, &v, name), 0);
@@ -610,6 +778,221 @@ static void test_cg_queue_full(void **state)
 	free(f);
 }
 
+/* Read what is there with recvmsg into the fake's buffer: the descriptor
+ * that came with it, or -1. */
+static int fake_read_fd(struct fake *f)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = f->buf + f->tail,
+			     .iov_len = sizeof(f->buf) - f->tail };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
+	struct cmsghdr *c;
+	ssize_t r;
+	int fd = -1;
+
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	r = recvmsg(f->fd, &mh, MSG_CMSG_CLOEXEC);
+	assert_true(r > 0);
+	f->tail += (size_t)r;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			assert_int_equal(c->cmsg_len, CMSG_LEN(sizeof(int)));
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		}
+	}
+	return fd;
+}
+
+struct link_log {
+	int n;
+	int up[4];
+	char why[4][GP_WHY_MAX + 1];
+	uint8_t id[CG_NODE_ID];
+};
+
+static void on_link(void *arg, const struct cg_link_event *ev)
+{
+	struct link_log *ll = arg;
+
+	assert_true(ll->n < 4);
+	ll->up[ll->n] = ev->up;
+	snprintf(ll->why[ll->n], sizeof(ll->why[0]), "%s", ev->why);
+	memcpy(ll->id, ev->id, CG_NODE_ID);
+	ll->n++;
+}
+
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*   gate --SOCKET+fd--> fake --LINK up, LINK down, PACKET--> gate
+ *   gate --NOTE, NOTE(forget)--> fake */
+static void test_cg_hand_socket_link_note(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct link_log ll = { 0 };
+	struct gp_link lk = { .up = 1 };
+	struct gp_packet gp = { .inst = 4, .data = (const uint8_t *)"after",
+				.len = 5 };
+	struct gp_note nt;
+	struct cloudgate *g;
+	struct cg_packet cp;
+	uint8_t id[CG_NODE_ID], got[GP_ID_LEN], b[512], *q = b;
+	const uint8_t *pl;
+	char err[128];
+	size_t plen;
+	uint8_t type;
+	int us, fd;
+
+	(void)state;
+	g = pair_gate(f, GP_VERSION, err, sizeof(err));
+	assert_non_null(g);
+	fake_expect(f, GP_HELLO);
+	cg_on_link(g, on_link, &ll);
+	fill_id(id, 0x40);
+	us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(us >= 0);
+	assert_int_equal(cg_hand_socket(g, -1, id), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(cg_hand_socket(g, us, id), 0);
+	fd = fake_read_fd(f);
+	assert_true(fd >= 0);
+	assert_true(same_file(fd, us));
+	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+	assert_int_equal(type, GP_SOCKET);
+	assert_int_equal(gp_socket_decode(pl, plen, got), 0);
+	assert_memory_equal(got, id, GP_ID_LEN);
+	close(fd);
+	close(us);
+
+	/* LINK events run the callback inside cg_recv, in order */
+	memcpy(lk.id, id, GP_ID_LEN);
+	q += gp_link_encode(q, sizeof(b), &lk);
+	lk.up = 0;
+	strcpy(lk.why, "timed out (no data from peer)");
+	q += gp_link_encode(q, sizeof(b) - (size_t)(q - b), &lk);
+	q += gp_packet_encode(q, sizeof(b) - (size_t)(q - b), &gp);
+	fake_write(f, b, (size_t)(q - b));
+	assert_int_equal(cg_recv(g, &cp, 1000), 1);
+	assert_memory_equal(cp.data, "after", 5);
+	assert_int_equal(ll.n, 2);
+	assert_int_equal(ll.up[0], 1);
+	assert_string_equal(ll.why[0], "");
+	assert_int_equal(ll.up[1], 0);
+	assert_string_equal(ll.why[1], "timed out (no data from peer)");
+	assert_memory_equal(ll.id, id, CG_NODE_ID);
+
+	/* notes: set, forget; bad names and texts never leave */
+	assert_int_equal(cg_note(g, id, "B", "direct"), 0);
+	assert_int_equal(cg_note(g, id, "B", ""), 0);
+	assert_int_equal(cg_note(g, id, "B C", "x"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(cg_note(g, id, "B", "tab\there"), -1);
+	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+	assert_int_equal(type, GP_NOTE);
+	assert_int_equal(gp_note_decode(pl, plen, &nt), 0);
+	assert_string_equal(nt.name, "B");
+	assert_string_equal(nt.text, "direct");
+	assert_memory_equal(nt.id, id, GP_ID_LEN);
+	assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+	assert_int_equal(gp_note_decode(pl, plen, &nt), 0);
+	assert_string_equal(nt.text, "");
+
+	/* a malformed LINK is garbage like any other */
+	b[0] = GP_LINK;
+	put24(b + 1, 2);
+	b[4] = 1;
+	b[5] = 0;
+	fake_write(f, b, 6);
+	assert_int_equal(cg_recv(g, &cp, 1000), -1);
+	assert_int_equal(errno, EPROTO);
+	assert_int_equal(cg_hand_socket(g, 0, id), -1);
+	assert_int_equal(errno, ENOTCONN);
+	cg_close(g);
+	close(f->fd);
+	free(f);
+}
+
+/* While packets wait in the queue, no socket is handed (EAGAIN); once
+ * they are written, it is. */
+static void test_cg_hand_socket_queued(void **state)
+{
+	static uint8_t data[CG_PAYLOAD_MAX];
+	struct fake *f = calloc(1, sizeof(*f));
+	struct cg_packet cp = { .instance = 1, .data = data,
+				.len = sizeof(data) };
+	uint8_t id[CG_NODE_ID] = { 1 };
+	struct cloudgate *g;
+	const uint8_t *pl;
+	char err[128];
+	size_t plen, sent = 0;
+	uint8_t type;
+	int fd = -1;
+
+	(void)state;
+	g = pair_gate(f, GP_VERSION, err, sizeof(err));
+	assert_non_null(g);
+	fake_expect(f, GP_HELLO);
+	while (cg_send(g, &cp) == 0)
+		sent++;
+	assert_int_equal(cg_hand_socket(g, f->fd, id), -1);
+	assert_int_equal(errno, EAGAIN);
+	while (sent > 0) {
+		assert_int_equal(fake_msg(f, &type, &pl, &plen), 0);
+		assert_int_equal(type, GP_PACKET);
+		sent--;
+		assert_true(cg_flush(g) >= 0);
+	}
+	assert_int_equal(cg_hand_socket(g, f->fd, id), 0);
+	fd = fake_read_fd(f);
+	assert_true(fd >= 0);
+	assert_true(same_file(fd, f->fd));
+	fake_expect(f, GP_SOCKET);
+	close(fd);
+	cg_close(g);
+	close(f->fd);
+	free(f);
+}
+
+/* A daemon that sends no NODE: cg_open goes on after GP_NODE_WAIT_MS
+ * with an all-zero ID, and the packet after the hello is kept. */
+static void test_cg_no_node(void **state)
+{
+	struct gp_packet gp = { .inst = 2, .data = (const uint8_t *)"p",
+				.len = 1 };
+	static const uint8_t zero[CG_NODE_ID];
+	struct cloudgate *g;
+	struct cg_packet cp;
+	char err[128];
+	uint8_t b[128];
+	size_t n;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	n = gp_hello_encode(b, sizeof(b), GP_VERSION, "old");
+	n += gp_packet_encode(b + n, sizeof(b) - n, &gp);
+	assert_int_equal(write(sv[1], b, n), (ssize_t)n);
+	g = cg_new("socketpair", "tester", err, sizeof(err));
+	assert_non_null(g);
+	assert_int_equal(cg_attach(g, sv[0], err, sizeof(err)), 0);
+	assert_memory_equal(cg_node_id(g), zero, CG_NODE_ID);
+	assert_int_equal(cg_recv(g, &cp, 1000), 1);
+	assert_int_equal(cp.instance, 2);
+	cg_close(g);
+	close(sv[1]);
+}
+
 static void test_cg_open_unreachable(void **state)
 {
 	char err[200];
@@ -705,11 +1088,17 @@ int main(void)
 		cmocka_unit_test(test_packet_roundtrip),
 		cmocka_unit_test(test_packet_malformed),
 		cmocka_unit_test(test_deframer),
+		cmocka_unit_test(test_node_socket),
+		cmocka_unit_test(test_link_msg),
+		cmocka_unit_test(test_note_msg),
 		cmocka_unit_test(test_parse_hex),
 		cmocka_unit_test(test_cg_hello_announce_packets),
 		cmocka_unit_test(test_cg_garbage_and_eof),
 		cmocka_unit_test(test_cg_version_mismatch),
 		cmocka_unit_test(test_cg_queue_full),
+		cmocka_unit_test(test_cg_hand_socket_link_note),
+		cmocka_unit_test(test_cg_hand_socket_queued),
+		cmocka_unit_test(test_cg_no_node),
 		cmocka_unit_test(test_cg_open_unreachable),
 		cmocka_unit_test(test_cg_reconnect),
 	};
