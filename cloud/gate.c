@@ -5,11 +5,17 @@
  * libcloudgate.
  *
  * A gate is freed only from its own top-level callbacks (read, write,
- * timer) or at shutdown; gate_deliver only queues, so forwarding a packet
- * from one gate to another can never free a gate under its caller.
+ * timer) or at shutdown; gate_deliver and gate_link_event only queue, so
+ * forwarding a packet from one gate to another, or a link's end, can never
+ * free a gate under its caller.
+ *
+ * A gate may hand over connected UDP sockets (SOCKET, SCM_RIGHTS) for
+ * links to a given node (udp_handed); the links outlive the gate, whose
+ * LINK events are sent by gate ID while it stays attached.
  */
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +29,13 @@
 #include "conf.h"
 #include "fwd.h"
 #include "gate.h"
+#include "gatenote.h"
 #include "gateproto.h"
 #include "gso.h"
+#include "link.h"
 #include "log.h"
 #include "route.h"
+#include "udp.h"
 
 #define GATE_INBUF (2 * GP_MSG_MAX)	/* a whole message always fits */
 #define GATE_OUTBUF (512 * 1024)	/* per gate; full means drop */
@@ -36,6 +45,16 @@
 #define GATE_DEF_MAX 64
 #define GATE_DEF_MODE 0660
 #define GATE_TICK (GP_KEEPALIVE_MS / 2000.0)	/* seconds */
+#define GATE_FDS_MAX 2			/* descriptors received, not taken */
+#define GATE_HANDED_MAX 32		/* live links a gate handed over */
+
+/* A descriptor, and the stream bytes [from, to) of the read that carried
+ * it: the kernel ends a read with the part that carries descriptors, so
+ * the SOCKET message it rides on starts in that range. */
+struct gate_fd {
+	int fd;
+	uint64_t from, to;
+};
 
 struct gate {
 	struct gate *next;
@@ -55,6 +74,11 @@ struct gate {
 	size_t naddrs;
 	uint8_t *in;		/* unparsed: in[ihead..itail) */
 	size_t ihead, itail;
+	uint64_t rxpos;		/* stream offset of in[ihead] */
+	struct gate_fd fds[GATE_FDS_MAX];
+	size_t nfds;
+	struct gnotes notes;	/* what it said about remote nodes */
+	int notes_full;		/* dropped notes were logged */
 	uint8_t *out;		/* queued: out[ohead..otail) */
 	size_t ohead, otail;
 	uint64_t pkts_in, pkts_out, drops;
@@ -104,6 +128,9 @@ static void gate_close(struct gate *g)
 		}
 	}
 	gs->count--;
+	while (g->nfds > 0)
+		close(g->fds[--g->nfds].fd);
+	gnotes_free(&g->notes);
 	free(g->addrs);
 	free(g->in);
 	free(g->out);
@@ -148,6 +175,9 @@ static void gate_send_hello(struct gate *g)
 		n = gp_hello_encode(b, GP_HDR + 3 + GP_NAME_MAX, GP_VERSION,
 				    "cloud");
 	gate_queued(g, n);
+	/* the node ID goes with the hello, in the same write */
+	b = gate_room(g, GP_HDR + GP_ID_LEN);
+	gate_queued(g, gp_node_encode(b, GP_HDR + GP_ID_LEN, g->c->self.b));
 }
 
 static void gate_send_keepalive(struct gate *g)
@@ -252,8 +282,102 @@ static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
 	return 0;
 }
 
+/* The descriptor that came with the message at stream offset at. */
+static int gate_take_fd(struct gate *g, uint64_t at)
+{
+	int fd;
+
+	if (g->nfds == 0 || g->fds[0].from > at)
+		return -1;
+	fd = g->fds[0].fd;
+	g->nfds--;
+	memmove(g->fds, g->fds + 1, g->nfds * sizeof(g->fds[0]));
+	return fd;
+}
+
+/* A connected UDP socket of IPv4 or IPv6, and its peer; else -1. */
+static int gate_udp_peer(int fd, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	static const int opt[3] = { SO_TYPE, SO_PROTOCOL, SO_DOMAIN };
+	int v[3] = { 0 }, i;
+	socklen_t l;
+
+	for (i = 0; i < 3; i++) {
+		l = sizeof(v[i]);
+		if (getsockopt(fd, SOL_SOCKET, opt[i], &v[i], &l) < 0)
+			return -1;
+	}
+	if (v[0] != SOCK_DGRAM || v[1] != IPPROTO_UDP ||
+	    (v[2] != AF_INET && v[2] != AF_INET6))
+		return -1;
+	memset(ss, 0, sizeof(*ss));
+	*sl = sizeof(*ss);
+	return getpeername(fd, (struct sockaddr *)ss, sl);
+}
+
+/* Start a link on a handed socket: NULL, or why not (fd is closed). */
+static const char *gate_hand(struct gate *g, int fd,
+			     const struct node_id *want)
+{
+	struct sockaddr_storage ss;
+	const char *why = NULL;
+	socklen_t sl;
+
+	if (gate_udp_peer(fd, &ss, &sl) < 0)
+		why = "not a connected UDP socket";
+	else if (!memcmp(want->b, g->c->self.b, NODE_ID_LEN))
+		why = "the expected node is this node";
+	else if (links_handed(g->c, g->id) >= GATE_HANDED_MAX)
+		why = "too many";
+	if (why != NULL) {
+		close(fd);
+		log_warnx("gate %u (%s): handed socket refused: %s",
+			  (unsigned)g->id, g->name, why);
+		return why;
+	}
+	log_info("gate %u (%s): handed a socket", (unsigned)g->id, g->name);
+	if (udp_handed(g->c, fd, &ss, sl, want, g->id) < 0)
+		return "cannot start a link";
+	return NULL;
+}
+
+static int gate_on_socket(struct gate *g, const uint8_t *pl, size_t plen,
+			  uint64_t at)
+{
+	struct node_id want;
+	const char *why;
+	int fd = gate_take_fd(g, at);
+
+	if (fd < 0)
+		return gate_bad(g, "socket message without a descriptor");
+	if (gp_socket_decode(pl, plen, want.b) < 0) {
+		close(fd);
+		return gate_bad(g, "malformed socket message");
+	}
+	why = gate_hand(g, fd, &want);
+	if (why != NULL)
+		gate_link_event(g->c, g->id, 0, &want, why);
+	return 0;
+}
+
+static int gate_on_note(struct gate *g, const uint8_t *pl, size_t plen)
+{
+	struct gp_note n;
+	int r;
+
+	if (gp_note_decode(pl, plen, &n) < 0)
+		return gate_bad(g, "malformed note");
+	r = gnotes_set(&g->notes, &n);
+	if (r < 0)
+		log_warn("gate %u (%s): note", (unsigned)g->id, g->name);
+	if (r > 0 && !g->notes_full++)
+		log_warnx("gate %u (%s): notes on more than %d nodes are "
+			  "dropped", (unsigned)g->id, g->name, GATE_NOTES_MAX);
+	return 0;
+}
+
 static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
-			 size_t plen)
+			 size_t plen, uint64_t at)
 {
 	if (type == GP_HELLO)
 		return gate_on_hello(g, pl, plen);
@@ -271,6 +395,10 @@ static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
 		return 0;
 	case GP_KEEPALIVE:
 		return 0;
+	case GP_SOCKET:
+		return gate_on_socket(g, pl, plen, at);
+	case GP_NOTE:
+		return gate_on_note(g, pl, plen);
 	default:
 		return gate_bad(g, "unexpected message");
 	}
@@ -281,20 +409,72 @@ static int gate_parse(struct gate *g)
 {
 	const uint8_t *pl;
 	size_t plen;
+	uint64_t at;
 	uint8_t type;
 	long n;
 
 	for (;;) {
+		/* its read is behind us: it came with another message */
+		if (g->nfds > 0 && g->fds[0].to <= g->rxpos)
+			return gate_bad(g, "descriptor with a non-socket "
+				       "message");
 		n = gp_frame(g->in + g->ihead, g->itail - g->ihead, &type, &pl,
 			     &plen);
 		if (n < 0)
 			return gate_bad(g, "bad message type or length");
 		if (n == 0)
 			return 0;
+		at = g->rxpos;
 		g->ihead += (size_t)n;
-		if (gate_dispatch(g, type, pl, plen) < 0)
+		g->rxpos += (uint64_t)n;
+		if (gate_dispatch(g, type, pl, plen, at) < 0)
 			return -1;
 	}
+}
+
+/* Queue the descriptors of one read; -1 (logged) if there are too many
+ * or the kernel cut some off. */
+static int gate_take_fds(struct gate *g, struct msghdr *mh, uint64_t from,
+			 uint64_t to)
+{
+	struct cmsghdr *c;
+	size_t i, k;
+	int fd, bad = (mh->msg_flags & MSG_CTRUNC) != 0;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (g->nfds == GATE_FDS_MAX) {
+				close(fd);
+				bad = 1;
+				continue;
+			}
+			g->fds[g->nfds++] = (struct gate_fd){ fd, from, to };
+		}
+	}
+	return bad ? gate_bad(g, "too many descriptors") : 0;
+}
+
+/* read(), but descriptors passed along are queued. -2: close the gate. */
+static ssize_t gate_recv(struct gate *g, size_t room)
+{
+	union {
+		char buf[CMSG_SPACE(GATE_FDS_MAX * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = g->in + g->itail, .iov_len = room };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	uint64_t from = g->rxpos + (g->itail - g->ihead);
+	ssize_t n = recvmsg(g->fd, &mh, MSG_CMSG_CLOEXEC);
+
+	if (n < 0 || mh.msg_controllen == 0)
+		return n;
+	return gate_take_fds(g, &mh, from, from + (uint64_t)n) < 0 ? -2 : n;
 }
 
 static void gate_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -312,7 +492,11 @@ static void gate_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			g->ihead = 0;
 		}
 		room = GATE_INBUF - g->itail;
-		n = read(g->fd, g->in + g->itail, room);
+		n = gate_recv(g, room);
+		if (n == -2) {
+			gate_close(g);
+			return;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -760,4 +944,32 @@ void gate_status(struct cloud *c, FILE *f)
 			g->naddrs, (unsigned long long)g->pkts_in,
 			(unsigned long long)g->pkts_out,
 			(unsigned long long)g->drops);
+	for (g = c->gates->list; g != NULL; g = g->next)
+		gnotes_status(c, &g->notes, f);
+}
+
+void gate_link_event(struct cloud *c, uint32_t gate, int up,
+		     const struct node_id *id, const char *why)
+{
+	struct gp_link lk = { .up = up };
+	struct gate *g;
+	uint8_t *b;
+	size_t i, n;
+
+	if (c->gates == NULL)
+		return;
+	for (g = c->gates->list; g != NULL && g->id != gate; g = g->next)
+		;
+	if (g == NULL || !g->hello)
+		return;
+	memcpy(lk.id, id->b, GP_ID_LEN);
+	for (i = 0; why[i] != '\0' && i < GP_WHY_MAX; i++)
+		lk.why[i] = why[i] >= 0x20 && why[i] <= 0x7e ? why[i] : '?';
+	lk.why[i] = '\0';
+	b = gate_room(g, GP_HDR + GP_LINK_BYTES);
+	if (b == NULL || !(n = gp_link_encode(b, GP_HDR + GP_LINK_BYTES, &lk)))
+		return;
+	gate_queued(g, n);
+	/* a link may end after this loop turn's flush: write when we can */
+	ev_io_start(c->loop, &g->wio);
 }

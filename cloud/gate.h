@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "pkt.h"
+#include "proto.h"
 
 struct cloud;
 
@@ -15,7 +16,12 @@ void gate_shutdown(struct cloud *c);
 /* Deliver to every local gate whose addresses match p (or, for a
  * broadcast, every gate of p->inst). Drops when a gate's queue is full. */
 void gate_deliver(struct cloud *c, const struct pkt *p);
-/* One line per gate for the status file. */
+/* One line per gate, then one per note the gates left (gatenote.h), for
+ * the status file. */
 void gate_status(struct cloud *c, FILE *f);
+/* Tell the gate that handed a link's socket (if it is still attached)
+ * that the link is up, or ended or was refused and why. */
+void gate_link_event(struct cloud *c, uint32_t gate, int up,
+		     const struct node_id *id, const char *why);
 
 #endif

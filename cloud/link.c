@@ -14,6 +14,7 @@
 #include "cloud.h"
 #include "conf.h"
 #include "fwd.h"
+#include "gate.h"
 #include "gso.h"
 #include "link.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 #define RED_MIN (DATA_CAP / 2)		/* random early drop from here */
 #define ROUTES_PER_FRAME (FRAME_MAX / 47)	/* smallest entry: 47 bytes */
 #define SEG_MIN_PAYLOAD 536		/* smaller segments: fragment instead */
+#define LINK_REASON_MAX 192
 
 enum link_state { LS_HANDSHAKE, LS_HELLO, LS_UP };
 
@@ -52,6 +54,9 @@ struct link {
 	uint64_t ping_sent;		/* the ping in flight, 0 if none */
 	int late;			/* srtt raised by an unanswered ping */
 	uint64_t pkts_in, pkts_out, drops;
+	uint32_t gate;			/* handed by this gate, 0 if not */
+	struct node_id want;		/* handed: the node it must lead to */
+	char reason[LINK_REASON_MAX];	/* a refusal's words (l->doomed) */
 };
 
 struct links {
@@ -226,6 +231,23 @@ void link_set_connector(struct link *l, struct connector *cn)
 	l->conn = cn;
 }
 
+void link_set_handed(struct link *l, const struct node_id *want,
+		     uint32_t gate)
+{
+	l->want = *want;
+	l->gate = gate;
+}
+
+unsigned links_handed(struct cloud *c, uint32_t gate)
+{
+	struct link *l;
+	unsigned n = 0;
+
+	for (l = c->links->list; l; l = l->next)
+		n += l->gate == gate && !l->doomed;
+	return n;
+}
+
 static void link_unlist(struct link *l)
 {
 	struct links *ls = l->ls;
@@ -264,6 +286,8 @@ void link_close_now(struct link *l, const char *why)
 		l->xo->free(l);
 	if (l->conn)
 		net_link_down(l->conn, was_up);
+	if (l->gate)
+		gate_link_event(ls->c, l->gate, 0, &l->want, why);
 	queue_free(&l->io.ctrl);
 	queue_free(&l->io.data);
 	free(l);
@@ -426,6 +450,8 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	l->ping_sent = now_ns();
 	send_ping(l, FR_PING, l->ping_sent);
 	route_peer_up(c->rt, l->id, link_cost(l));
+	if (l->gate)
+		gate_link_event(c, l->gate, 1, &l->want, "");
 	return 0;
 }
 
@@ -529,8 +555,36 @@ int link_rx_stream(struct link *l, struct queue *in)
 	}
 }
 
+static void hex8(const uint8_t *b, char *out)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* A handed socket leads where the gate said, or nowhere. */
+static int link_unexpected(struct link *l)
+{
+	char got[17], want[17];
+
+	if (!l->gate || !memcmp(l->io.peer.id.b, l->want.b, NODE_ID_LEN))
+		return 0;
+	hex8(l->io.peer.id.b, got);
+	hex8(l->want.b, want);
+	snprintf(l->reason, sizeof(l->reason),
+		 "node %s (id %s) is not the expected node %s",
+		 l->io.peer.name, got, want);
+	log_warnx("link %s: refused: %s", l->io.addr, l->reason);
+	l->xo->bye(l);	/* the peer hears it now, not at its timeout */
+	link_fail(l, l->reason);
+	return 1;
+}
+
 void link_secured(struct link *l)
 {
+	if (link_unexpected(l))
+		return;
 	l->st = LS_HELLO;
 	l->last_rx = now_ns();
 	log_debug("link %s: %s up with %s", l->io.addr, l->xo->name,
@@ -705,6 +759,7 @@ void link_info(const struct link *l, struct link_info *i)
 	i->verified = l->st >= LS_HELLO;
 	i->state = state_name[l->st];
 	i->peer = &l->io.peer;
+	i->handed = l->gate != 0;
 	i->addr = l->io.addr;
 	i->t_start = l->t_start;
 	i->doomed = l->doomed != NULL;

@@ -43,6 +43,12 @@ unsigned links_count(struct cloud *c);
 struct link *link_new(struct cloud *c, const char *addr, int is_server);
 /* An outbound link: its connector retries when the link ends. */
 void link_set_connector(struct link *l, struct connector *cn);
+/* A link on a socket a gate handed over: it must lead to want, and the
+ * gate (by ID) hears when it is up and when it ends (gate_link_event). */
+void link_set_handed(struct link *l, const struct node_id *want,
+		     uint32_t gate);
+/* How many live links that gate handed over. */
+unsigned links_handed(struct cloud *c, uint32_t gate);
 /* Close and free at once (only from the top of a callback). */
 void link_close_now(struct link *l, const char *why);
 
@@ -59,6 +65,7 @@ struct link *link_next(const struct link *l);
 /* A link as status lines and admission see it. */
 struct link_info {
 	int up, verified, doomed;
+	int handed;			/* on a socket a gate handed over */
 	const char *state;		/* handshake, hello, up */
 	const struct link_peer *peer;	/* valid if verified */
 	const char *addr;

@@ -75,7 +75,8 @@ static void link_line(FILE *f, const struct link *l)
 	hex8(i.peer->id.b, id);
 	fprintf(f, "link peer=%s id=%s addr=%s dir=%s state=%s transport=%s ",
 		i.verified ? i.peer->name : "-", i.verified ? id : "-", i.addr,
-		i.peer->is_server ? "in" : "out", i.state, i.fig.name);
+		i.handed ? "handed" : i.peer->is_server ? "in" : "out", i.state,
+		i.fig.name);
 	if (i.fig.mtu)
 		fprintf(f, "mtu=%zu ", i.fig.mtu);
 	else

@@ -2,8 +2,11 @@
 #ifndef CV_UDP_H
 #define CV_UDP_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+
+#include "proto.h"
 
 struct cloud;
 struct connector;
@@ -17,6 +20,12 @@ int udp_bound(struct cloud *c, int fd, const char *addr);
 void udp_connected(struct cloud *c, struct connector *cn, int fd,
 		   const struct sockaddr *sa, socklen_t salen,
 		   const char *addr);
+/* A connected UDP socket a gate handed over (gate ID gate) for a link to
+ * the node want: the lower node ID is the DTLS client, the other the
+ * server; the link never reconnects. The callee owns fd. 0, or -1 if no
+ * link was started. */
+int udp_handed(struct cloud *c, int fd, const struct sockaddr_storage *sa,
+	       socklen_t salen, const struct node_id *want, uint32_t gate);
 /* One status line: datagrams dropped (unread or meaningless),
  * cookies sent. */
 void udp_status(const struct udp *u, FILE *f);

@@ -6,6 +6,7 @@
  * answered with a "no session" hint; anything else is counted and dropped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,42 @@ void udp_connected(struct cloud *c, struct connector *cn, int fd,
 	}
 	link_set_connector(ul->l, cn);
 	ul_handshake(ul);
+}
+
+/* A connected socket from a gate. It is not listening: a connected socket
+ * hears only its peer, whose ClientHello the server side takes without a
+ * cookie (nothing spoofed can reach it). Its end closes the socket
+ * (ul_free) and nothing reconnects. */
+int udp_handed(struct cloud *c, int fd, const struct sockaddr_storage *sa,
+	       socklen_t salen, const struct node_id *want, uint32_t gate)
+{
+	int client = memcmp(c->self.b, want->b, NODE_ID_LEN) < 0;
+	char addr[NET_ADDRSTRLEN];
+	struct ulink *ul;
+	struct uep *ep;
+	int fl;
+
+	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_warn("link %s: handed socket", addr);
+		close(fd);
+		return -1;
+	}
+	if (admit_link(c, addr) < 0 || !(ep = ep_new(links_udp(c), fd, addr, 0))) {
+		close(fd);
+		return -1;
+	}
+	if (!(ul = ul_new(ep, sa, salen, !client))) {
+		ep_close(ep);
+		return -1;
+	}
+	link_set_handed(ul->l, want, gate);
+	log_info("link %s: handed socket, DTLS %s", addr,
+		 client ? "client" : "server");
+	if (client)
+		ul_handshake(ul);
+	return 0;
 }
 
 /* ---- setup ------------------------------------------------------------------------ */

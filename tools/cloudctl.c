@@ -2,7 +2,10 @@
  * cloudctl: show a node's links, routes and gates, from its status file or
  * live from its control socket, as aligned text or as JSON.
  *
- *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] [-json] [links|routes|gates|all]
+ *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] [-json]
+ *            [links|routes|gates|nodes|all]
+ *
+ * Every value is one word, but a note: key="text", with \" and \\ inside.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +19,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] "
-		   "[-json] [links|routes|gates|all]\n"
+		   "[-json] [links|routes|gates|nodes|all]\n"
 		   "  reads the file written by cloud's status-file option\n"
 		   "  (default /run/cloudvpn/status), or asks the daemon\n"
 		   "  itself through its control socket\n");
@@ -40,17 +43,44 @@ static void json_str(const char *s, size_t n)
 	putchar('"');
 }
 
+/* The next token of a status line: a word, or key="quoted text" (the
+ * quotes dropped and the escapes undone, in place). NULL at the end. */
+static char *next_tok(char **p)
+{
+	char *s = *p + strspn(*p, " "), *eq, *r, *w;
+
+	if (!*s)
+		return NULL;
+	eq = s + strcspn(s, "= ");
+	if (*eq != '=' || eq[1] != '"') {
+		*p = s + strcspn(s, " ");
+		if (**p)
+			*(*p)++ = '\0';
+		return s;
+	}
+	w = eq + 1;		/* over the opening quote */
+	r = eq + 2;
+	while (*r && *r != '"') {
+		if (*r == '\\' && r[1])
+			r++;
+		*w++ = *r++;
+	}
+	*p = *r ? r + 1 : r;
+	*w = '\0';
+	return s;
+}
+
 /* "kind k=v k=v" -> {"kind":"link","k":"v",...} */
 static void print_json(char *line, int *first)
 {
-	char *tok, *save = NULL;
+	char *tok, *p = line;
 
 	printf("%s\n  {", *first ? "" : ",");
 	*first = 0;
-	tok = strtok_r(line, " ", &save);
+	tok = next_tok(&p);
 	printf("\"kind\":");
 	json_str(tok, strlen(tok));
-	while ((tok = strtok_r(NULL, " ", &save))) {
+	while ((tok = next_tok(&p))) {
 		char *eq = strchr(tok, '=');
 
 		if (!eq)
@@ -63,15 +93,12 @@ static void print_json(char *line, int *first)
 	putchar('}');
 }
 
-static void print_text(char *line)
+/* The kind in a column, the rest as it is (a note keeps its spaces). */
+static void print_text(const char *line)
 {
-	char *tok, *save = NULL;
+	int n = (int)strcspn(line, " ");
 
-	tok = strtok_r(line, " ", &save);
-	printf("%-6s", tok);
-	while ((tok = strtok_r(NULL, " ", &save)))
-		printf(" %s", tok);
-	putchar('\n');
+	printf("%-6.*s%s\n", n, line, line + n);
 }
 
 /* The daemon answers each connection with one snapshot, then closes. */
@@ -134,7 +161,8 @@ int main(int argc, char **argv)
 			return usage(stderr), 2;
 	}
 	if (strcmp(what, "all") && strcmp(what, "links") &&
-	    strcmp(what, "routes") && strcmp(what, "gates"))
+	    strcmp(what, "routes") && strcmp(what, "gates") &&
+	    strcmp(what, "nodes"))
 		return usage(stderr), 2;
 	f = sock ? open_socket(path) : fopen(path, "r");
 	if (!f) {
