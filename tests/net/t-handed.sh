@@ -77,6 +77,22 @@ cat_send A 1 0a 0b "over the handed link" >/dev/null || fail "cloudcat A"
 wait_for 10 out_has b "over the handed link" || fail "nothing crossed the handed link"
 say "a packet crossed it"
 
+# ---- 1b. a second link to the same node: both stay ----------------------
+# Parallel links to one node are allowed (as a TCP and a UDP link may be):
+# each is a peer of its own to routing, which picks the cheaper. Neither
+# is closed and nothing flaps.
+hand A hsa5 4030 "$IP_B" 4031 "$ID_B"
+hand B hsb5 4031 "$IP_A" 4030 "$ID_A"
+wait_for 30 said hsa5 '^up$' || fail "A's second handed link never came up"
+wait_for 10 said hsb5 '^up$' || fail "B's second handed link never came up"
+two_links() { [ "$(grep -c '^link peer=B .*dir=handed state=up' "$NET_TMP/A.status")" -eq 2 ]; }
+wait_for 10 two_links || fail "A does not show two handed links to B"
+cat_send A 1 0a 0b "with two links" >/dev/null || fail "cloudcat A"
+wait_for 10 out_has b "with two links" || fail "nothing crossed with two links"
+grep -q '^down' "$NET_TMP/hsa.log" "$NET_TMP/hsa5.log" "$NET_TMP/hsb.log" \
+	"$NET_TMP/hsb5.log" && fail "a link went down beside a parallel one"
+say "two handed links to one node: both up"
+
 # ---- 2. B expects another node: refused -------------------------------
 # The wrong ID is on the same side of B's ID as A's, so both sides still
 # agree on who is the DTLS client and the handshake completes.
@@ -111,6 +127,7 @@ cloud_check A B
 log_mark A
 cloud_stop B KILL
 wait_for 15 said hsa '^down: ' || fail "A's handsock did not hear the link end"
+wait_for 5 said hsa5 '^down: ' || fail "A's second handsock did not hear its link end"
 no_link() { ! grep -q '^link peer=B ' "$NET_TMP/A.status"; }
 wait_for 5 no_link || fail "A still shows a link to B"
 say "after B's death A's handsock printed: $(grep '^down' "$NET_TMP/hsa.log")"
