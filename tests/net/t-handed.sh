@@ -123,6 +123,46 @@ wait_for 5 three_gates || fail "B shows $(gates_b) handsock gates, not 3"
 handed_up A B || fail "the first handed link did not survive the refusals"
 cloud_check A B
 
+# ---- 3b. descriptors that break the protocol close that gate only ------
+command -v python3 >/dev/null || skip "no python3"
+cat >"$NET_TMP/fds.py" <<'PY'
+import socket, sys
+path, kind = sys.argv[1], sys.argv[2]
+def msg(t, p):
+    return bytes([t]) + len(p).to_bytes(3, "big") + p
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+s.sendall(msg(1, b"\x00\x01\x05fdbad"))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if kind == "nonsocket":	# a descriptor on a KEEPALIVE
+    socket.send_fds(s, [msg(4, b"")], [u.fileno()])
+elif kind == "nofd":		# a SOCKET with no descriptor
+    s.sendall(msg(8, b"\x01" * 32))
+else:				# three descriptors on one SOCKET
+    socket.send_fds(s, [msg(8, b"\x01" * 32)], [u.fileno()] * 3)
+s.settimeout(5)
+try:
+    while s.recv(4096):
+        pass
+    print("closed")
+except OSError:
+    print("closed")
+PY
+for kind in nonsocket nofd three; do
+	out=$(in_ns B timeout 10 python3 "$NET_TMP/fds.py" "$NET_TMP/B.gate" $kind 2>&1)
+	[ "$out" = closed ] || fail "fds.py $kind: $out"
+done
+log_has B 'gate [0-9]+ \(fdbad\): descriptor with a non-socket message, closing' ||
+	fail "B did not close the gate that sent a descriptor with a keepalive"
+log_has B 'gate [0-9]+ \(fdbad\): socket message without a descriptor, closing' ||
+	fail "B did not close the gate that sent a SOCKET without a descriptor"
+log_has B 'gate [0-9]+ \(fdbad\): too many descriptors, closing' ||
+	fail "B did not close the gate that sent three descriptors"
+alive "$PID_hsb3" || fail "another gate of B was closed too"
+handed_up A B || fail "the handed link did not survive the bad gates"
+cloud_check B
+say "bad descriptors: the offending gates closed, the rest untouched"
+
 # ---- 4. B dies: A's link ends and is not retried -----------------------
 log_mark A
 cloud_stop B KILL
