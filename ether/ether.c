@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +30,7 @@
 #include "gro.h"
 #include "log.h"
 #include "mac.h"
+#include "sig.h"
 #include "tap.h"
 
 #define ETHER_FRAME_MAX (65535 + 18)	/* largest MTU, header, VLAN tag */
@@ -554,20 +554,6 @@ static int poll_timeout(const struct ether *e, uint64_t now)
 	return next > now ? (int)(next - now) : 0;
 }
 
-static int signalled(struct ether *e)
-{
-	struct signalfd_siginfo si;
-
-	if (read(e->sigfd, &si, sizeof(si)) != sizeof(si))
-		return 0;
-	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP: nothing to reload");
-		return 0;
-	}
-	log_info("%s: shutting down", strsignal((int)si.ssi_signo));
-	return 1;
-}
-
 static int ether_loop(struct ether *e)
 {
 	struct pollfd pfd[3];
@@ -591,7 +577,7 @@ static int ether_loop(struct ether *e)
 			return -1;
 		}
 		now = now_ms();
-		if ((pfd[0].revents & POLLIN) && signalled(e))
+		if ((pfd[0].revents & POLLIN) && sig_quit(e->sigfd))
 			return 0;
 		if (e->connected && (pfd[2].revents & POLLOUT))
 			gate_flush(e, now);
@@ -605,21 +591,6 @@ static int ether_loop(struct ether *e)
 }
 
 /* ---- setup ---------------------------------------------------------- */
-
-static int ether_signals(struct ether *e)
-{
-	sigset_t set;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	e->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return e->sigfd < 0 ? -1 : 0;
-}
 
 static int ether_alloc(struct ether *e)
 {
@@ -688,7 +659,8 @@ static int ether_start(struct ether *e)
 {
 	char err[256], mac[18];
 
-	if (ether_conf(e) < 0 || ether_alloc(e) < 0 || ether_signals(e) < 0)
+	if (ether_conf(e) < 0 || ether_alloc(e) < 0 ||
+	    (e->sigfd = sig_open()) < 0)
 		return -1;
 	e->gate = cg_open(e->gate_path, "ether", err, sizeof(err));
 	if (e->gate == NULL) {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every option that `cloud -h` and `ether -h` list (the option tables the
+# Every option that `cloud -h`, `ether -h` and `stunproxy -h` list (the option tables the
 # parsers use) has an entry in its man page, so the two cannot drift apart.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -22,4 +22,5 @@ check() {
 }
 check "$top_builddir/cloud/cloud" "$top_srcdir/doc/cloud.8"
 check "$top_builddir/ether/ether" "$top_srcdir/doc/ether.8"
+check "$top_builddir/stunproxy/stunproxy" "$top_srcdir/doc/stunproxy.8"
 exit $rc
