@@ -4,7 +4,7 @@
  * from its punching socket, which tells it its public mapping; signalling
  * messages go through the server sealed with a key the server does not
  * know, addressed by node name inside the seal:
- *   sealed body = u8 name length (0: everyone), name, signalling message
+ * (sp_env_encode: the target's name, then the signalling message).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,15 +76,12 @@ void rdv_send(struct sp *sp, const char *to, const uint8_t *msg, size_t len)
 {
 	struct rdv *r = sp->rdv;
 	uint8_t plain[SP_MSG_MAX], sealed[SP_MSG_MAX];
-	size_t tl = to ? strlen(to) : 0, n;
 	struct sp_rv m = { .type = SP_RV_SEND };
+	size_t n;
 
-	if (!r || !r->registered || 1 + tl + len > sizeof(plain))
-		return;
-	plain[0] = (uint8_t)tl;
-	memcpy(plain + 1, to ? to : "", tl);
-	memcpy(plain + 1 + tl, msg, len);
-	if (!(n = sp_seal(sealed, sizeof(sealed), plain, 1 + tl + len, r->key)))
+	if (!r || !r->registered ||
+	    !(n = sp_env_encode(plain, sizeof(plain), to, msg, len)) ||
+	    !(n = sp_seal(sealed, sizeof(sealed), plain, n, r->key)))
 		return;
 	memcpy(m.group, r->group, SP_GROUP);
 	m.body = sealed;
@@ -94,20 +91,19 @@ void rdv_send(struct sp *sp, const char *to, const uint8_t *msg, size_t len)
 
 static void on_fwd(struct sp *sp, const struct sp_rv *m)
 {
+	char to[SP_NAME_MAX + 1];
+	const uint8_t *msg;
 	struct sp_sig s;
-	size_t len, tl;
-	const uint8_t *b = m->body;
+	size_t len;
 
-	if (sp_unseal(b, m->body_len, sp->rdv->key, &len) < 0 || len < 1) {
+	if (sp_unseal(m->body, m->body_len, sp->rdv->key, &len) < 0 ||
+	    sp_env_decode(m->body, len, to, &msg, &len) < 0) {
 		log_debug("rendezvous: a message not sealed with our key");
 		return;
 	}
-	tl = b[0];
-	if (1 + tl > len || (tl && (tl != strlen(sp->name) ||
-				    memcmp(b + 1, sp->name, tl))))
+	if (to[0] && strcmp(to, sp->name))
 		return;		/* for another node of the group */
-	if (sp_sig_decode(b + 1 + tl, len - 1 - tl, &s) < 0 ||
-	    !memcmp(s.id, sp->id, SP_ID))
+	if (sp_sig_decode(msg, len, &s) < 0 || !memcmp(s.id, sp->id, SP_ID))
 		return;
 	punch_signal(sp, &s);
 }

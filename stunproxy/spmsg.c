@@ -546,3 +546,34 @@ int sp_rv_decode(const uint8_t *buf, size_t len, struct sp_rv *m)
 	}
 	return r.left == 0 && rv_valid(m) ? 0 : -1;
 }
+
+/* ---- the rendezvous envelope --------------------------------------------- */
+
+size_t sp_env_encode(uint8_t *buf, size_t cap, const char *to,
+		     const uint8_t *msg, size_t len)
+{
+	size_t tl = to ? strlen(to) : 0;
+
+	if (tl > SP_NAME_MAX || (tl && !text_ok(to, tl, 0x21)) || len == 0 ||
+	    cap < 1 + tl + len)
+		return 0;
+	buf[0] = (uint8_t)tl;
+	memcpy(buf + 1, to ? to : "", tl);
+	memmove(buf + 1 + tl, msg, len);
+	return 1 + tl + len;
+}
+
+int sp_env_decode(const uint8_t *buf, size_t len, char to[SP_NAME_MAX + 1],
+		  const uint8_t **msg, size_t *msg_len)
+{
+	size_t tl;
+
+	if (len < 2 || (tl = buf[0]) > SP_NAME_MAX || len < 2 + tl ||
+	    !text_ok((const char *)buf + 1, tl, 0x21))
+		return -1;
+	memcpy(to, buf + 1, tl);
+	to[tl] = 0;
+	*msg = buf + 1 + tl;
+	*msg_len = len - 1 - tl;
+	return 0;
+}

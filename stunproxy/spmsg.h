@@ -142,6 +142,14 @@ int sp_rv_is(const uint8_t *buf, size_t len);
 size_t sp_rv_encode(uint8_t *buf, size_t cap, const struct sp_rv *m);
 int sp_rv_decode(const uint8_t *buf, size_t len, struct sp_rv *m);
 
+/* What a rendezvous SEND seals: u8 name length N (0: every member of the
+ * group), N bytes of the target node's name, a signalling message (at
+ * least 1 byte). sp_env_decode NUL-terminates the name into to. */
+size_t sp_env_encode(uint8_t *buf, size_t cap, const char *to,
+		     const uint8_t *msg, size_t len);
+int sp_env_decode(const uint8_t *buf, size_t len, char to[SP_NAME_MAX + 1],
+		  const uint8_t **msg, size_t *msg_len);
+
 /* msg || HMAC-SHA256(key, msg)[0..SP_TAG); sp_unseal checks the tag in
  * constant time and sets *msg_len. */
 size_t sp_seal(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len,

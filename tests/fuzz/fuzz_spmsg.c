@@ -67,6 +67,21 @@ static void fz_rv(const uint8_t *buf, size_t len)
 		SP_MSG_MAX);
 }
 
+static void fz_env(const uint8_t *buf, size_t len)
+{
+	char to[SP_NAME_MAX + 1];
+	const uint8_t *msg;
+	size_t n;
+
+	if (sp_env_decode(buf, len, to, &msg, &n) != 0)
+		return;
+	if (msg + n != buf + len)
+		abort();
+	fz_same(buf, len, sp_env_encode(fz_out, sizeof(fz_out), to, msg, n),
+		sizeof(fz_out));
+	fz_sig(msg, n);		/* a signalling message */
+}
+
 static void fz_unseal(const uint8_t *buf, size_t len)
 {
 	size_t n;
@@ -75,13 +90,13 @@ static void fz_unseal(const uint8_t *buf, size_t len)
 		return;
 	fz_same(buf, len, sp_seal(fz_out, sizeof(fz_out), buf, n, fz_key),
 		sizeof(fz_out));
-	fz_sig(buf, n);		/* a signalling message, as in a FWD */
+	fz_env(buf, n);		/* an envelope, as in a FWD */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const dec[])(const uint8_t *, size_t) = {
-		fz_sig, fz_probe, fz_rv, fz_unseal,
+		fz_sig, fz_probe, fz_rv, fz_unseal, fz_env,
 	};
 	size_t len, pick;
 	uint8_t *c;

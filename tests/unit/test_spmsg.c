@@ -781,6 +781,43 @@ static void test_seal(void **state)
 	assert_int_equal(sp_unseal(buf, SP_TAG, pkey, &len), -1);
 }
 
+static void test_env(void **state)
+{
+	static const uint8_t want[] = { 2, 'B', 'x', 0xaa, 0xbb };
+	uint8_t buf[SP_MSG_MAX], bad[sizeof(want)];
+	char to[SP_NAME_MAX + 1], name[SP_NAME_MAX + 2];
+	const uint8_t *msg;
+	size_t n, len;
+
+	(void)state;
+	n = sp_env_encode(buf, sizeof(buf), "Bx", want + 3, 2);
+	assert_int_equal(n, sizeof(want));
+	assert_memory_equal(buf, want, n);
+	assert_int_equal(sp_env_decode(buf, n, to, &msg, &len), 0);
+	assert_string_equal(to, "Bx");
+	assert_ptr_equal(msg, buf + 3);
+	assert_int_equal(len, 2);
+	/* to everyone */
+	n = sp_env_encode(buf, sizeof(buf), NULL, want + 3, 2);
+	assert_int_equal(n, 3);
+	assert_int_equal(sp_env_decode(buf, n, to, &msg, &len), 0);
+	assert_string_equal(to, "");
+	/* no message, a name that runs past the end, a space, too long */
+	assert_int_equal(sp_env_decode(want, 3, to, &msg, &len), -1);
+	memcpy(bad, want, sizeof(bad));
+	bad[0] = 5;
+	assert_int_equal(sp_env_decode(bad, sizeof(bad), to, &msg, &len), -1);
+	bad[0] = 1;
+	bad[1] = ' ';
+	assert_int_equal(sp_env_decode(bad, sizeof(bad), to, &msg, &len), -1);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	assert_int_equal(sp_env_encode(buf, sizeof(buf), name, want, 1), 0);
+	assert_int_equal(sp_env_encode(buf, sizeof(buf), "a b", want, 1), 0);
+	assert_int_equal(sp_env_encode(buf, sizeof(buf), "B", want, 0), 0);
+	assert_int_equal(sp_env_encode(buf, 3, "B", want, 2), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_rv_roundtrip),
 		cmocka_unit_test(test_rv_malformed),
 		cmocka_unit_test(test_seal),
+		cmocka_unit_test(test_env),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
