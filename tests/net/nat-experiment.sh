@@ -15,7 +15,8 @@
 # later both probe each other every 20 ms for 1.5 s. With clone=1, A then
 # binds a second socket to port 5300 (SO_REUSEADDR on both), connects it
 # to B, and counts which socket B's packets reach; then closes it,
-# connects the first socket instead and does the same.
+# connects the first socket instead and does the same. Last, coturn
+# (nat_coturn) is asked by tests/net/stun_probe.py from both sides.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/nat.sh"
@@ -309,6 +310,7 @@ show_ct() {
 }
 clone_detail() {
 	[ -n "$RUN" ] || return 0
+	echo "clone detail (last run):"
 	python3 -c 'import json, sys
 print(json.dumps(json.load(open(sys.argv[1]))["clone"], indent=1))' "$RUN/A.json"
 }
@@ -319,9 +321,9 @@ NAT_INPUT=drop case_runs q1-plain-wanfw easy easy "" ""
 show_ct q1-plain-wanfw
 case_runs q2-ttl easy easy "ttl=3" "ttl=3"
 case_runs q3-clone easy easy "ttl=3 clone=a" "ttl=3 clone=b"
-echo "clone detail (last run):"; clone_detail
+clone_detail
 case_runs q3-clone-gap easy easy "ttl=3 clone=a gap=0.3" "ttl=3 clone=b gap=0.3"
-echo "clone detail (last run):"; clone_detail
+clone_detail
 case_runs q4-hard hard hard "ttl=3 learn=1" "ttl=3 learn=1"
 show_ct q4-hard
 case_runs q5-easy-hard easy hard "ttl=3 learn=1" "ttl=3 learn=1"
@@ -329,4 +331,20 @@ case_runs q5-fwd-hard fwd hard "ttl=3 learn=1" "ttl=3 learn=1"
 show_ct q5-fwd-hard
 case_runs q5-fwd-hard-nottl fwd hard "learn=1" "learn=1"
 proc_stop "$PID_echo" TERM 1 || true
+
+# coturn (STUN only) answers RFC 5389 Binding requests of stun_probe.py
+if [[ coturn == ${CASES:-*} ]] && command -v turnserver >/dev/null; then
+	echo "### coturn (A easy, B hard): stun_probe.py from port 5300"
+	nat_kind N1 easy
+	nat_kind N2 hard
+	nat_coturn S 3480
+	nat_coturn S 3481
+	for h in A B; do
+		for p in 3480 3481; do
+			echo "$h -> coturn :$p: $(in_ns $h python3 \
+				"$top_srcdir/tests/net/stun_probe.py" -r -b 0.0.0.0:$PORT \
+				"$NAT_S_IP" $p 2>&1)"
+		done
+	done
+fi
 exit 0

@@ -31,6 +31,11 @@
 #                      cvtnat) and flush its conntrack table
 #   nat_ct NS          NS's UDP conntrack entries (conntrack -L or /proc)
 #   nat_ct_flush NS... forget every conntrack entry (needs conntrack(8))
+#   nat_coturn NS PORT [ADDR]  coturn as a STUN-only server (Binding
+#                      requests, no relay, no auth) on ADDR:PORT in NS
+#                      (ADDR defaults to $NAT_S_IP); waits until it
+#                      listens; sets PID_coturn; log $NET_TMP/coturn.log
+# tests/net/stun_probe.py is a STUN Binding client to ask it with.
 # Addresses: NAT_A_IP NAT_B_IP NAT_S_IP, NAT1_IN NAT1_PUB, NAT2_IN
 # NAT2_PUB, NAT_I1 NAT_I2 NAT_IS (I's address on each public net).
 
@@ -124,4 +129,22 @@ nat_ct_flush() {
 		in_ns "$n" conntrack -F >/dev/null 2>&1
 	done
 	return 0
+}
+
+nat_coturn() {
+	local n=$1 port=$2 addr=${3:-$NAT_S_IP}
+	command -v turnserver >/dev/null || skip "no turnserver (coturn)"
+	# -n: no config file; its own pid file and (unused) user db so that
+	# nothing is shared with another instance or the system's coturn
+	run_in "$n" coturn turnserver -n --stun-only --no-cli \
+		--listening-ip "$addr" --listening-port "$port" \
+		--no-tls --no-dtls --no-rfc5780 \
+		--log-file stdout --simple-log \
+		--pidfile "$NET_TMP/coturn-$n-$port.pid" \
+		--userdb "$NET_TMP/coturn-$n-$port.db"
+	PID_coturn=$LAST_PID
+	wait_for 5 sh -c "ip netns exec '$PFX$n' ss -Hlun 'sport = :$port' |
+		grep -q ." || { alive "$PID_coturn" ||
+		hard_error "turnserver died (see coturn.log)"
+		hard_error "turnserver not listening on $addr:$port"; }
 }
