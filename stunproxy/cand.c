@@ -149,6 +149,9 @@ static void cands_update(struct sp *sp)
 	for (i = 0; i < q->nhost; i++)
 		add_cand(c, SP_CAND_HOST, &q->host[i].sa);
 	c->nat = nat_kind(q, &c->answered);
+	/* A node that answers STUN for others is reachable: not behind NAT. */
+	if (c->nat == SP_NAT_UNKNOWN && conf_count(sp->conf, "stun_listen"))
+		c->nat = SP_NAT_NONE;
 	if (c->answered >= c->want)
 		c->ready = 1;
 	if (c->nat != old && c->answered > 0)

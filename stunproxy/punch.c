@@ -218,11 +218,11 @@ static uint64_t backoff_ms(unsigned fails)
 }
 
 /* The session ended without a direct link: say why once, tell the peer
- * (unless it told us), and try again later if we want this node. */
-static void fail(struct sp *sp, struct peer *p, const char *why, int tell)
+ * (unless it told us), and try again after wait ms if we want this node. */
+static void fail_wait(struct sp *sp, struct peer *p, const char *why,
+		      int tell, uint64_t wait)
 {
 	struct sp_sig s;
-	uint64_t wait = backoff_ms(p->fails);
 	char text[300];
 
 	if (tell && p->sid) {
@@ -241,6 +241,11 @@ static void fail(struct sp *sp, struct peer *p, const char *why, int tell)
 	note(sp, p, text);
 	p->sid = 0;
 	set_state(sp, p, p->wanted ? P_WAIT : P_IDLE, p->wanted ? wait : 0);
+}
+
+static void fail(struct sp *sp, struct peer *p, const char *why, int tell)
+{
+	fail_wait(sp, p, why, tell, backoff_ms(p->fails));
 }
 
 /* ---- candidates and keys ------------------------------------------------- */
@@ -280,7 +285,9 @@ static void put_cands(const struct sp *sp, const struct peer *p,
 }
 
 /* Open our own NAT toward every remote candidate with packets that die
- * before they reach the far NAT. */
+ * before they reach the far NAT. A node with no NAT has nothing to open,
+ * and its opening packets, with no NAT of its own to pass, might well
+ * reach the far NAT and spoil the far side's mapping. */
 static void open_nat(struct sp *sp, struct peer *p)
 {
 	struct sp_probe pr = { .type = SP_OPEN, .sid = p->sid };
@@ -288,6 +295,8 @@ static void open_nat(struct sp *sp, struct peer *p)
 	int ttl = (int)conf_int(sp->conf, "open_ttl");
 	size_t i, len = sp_probe_encode(buf, sizeof(buf), &pr, p->key);
 
+	if (sp->cands.nat == SP_NAT_NONE)
+		return;
 	for (i = 0; i < p->nrem && len > 0; i++)
 		sp_sendto(sp, buf, len, &p->rem[i].sa, ttl);
 }
@@ -716,7 +725,11 @@ void punch_link(struct sp *sp, const uint8_t id[SP_ID], int up,
 		return;
 	snprintf(text, sizeof(text), "the direct link ended: %s", why);
 	p->sid = 0;		/* nothing to tell the peer */
-	fail(sp, p, text, 0);
+	/* A path that worked may work again (a NAT that forgot us): soon. */
+	if (p->st == P_DIRECT)
+		p->fails = 0;
+	fail_wait(sp, p, text, 0, p->st == P_DIRECT ? SP_RELINK_MS :
+		  backoff_ms(p->fails));
 	p->retry_on_here = 1;
 }
 

@@ -46,6 +46,7 @@ struct serve;
 #define SP_OPEN_WAIT_MS 150	/* after opening, before probing */
 #define SP_RETRY_MIN_MS 15000	/* backoff after a failure, doubling ... */
 #define SP_RETRY_MAX_MS 600000	/* ... up to 10 minutes */
+#define SP_RELINK_MS 3000	/* after a direct link ended: try again soon */
 #define SP_GATE_RETRY_MS 1000
 #define SP_LISTEN_MAX 4		/* -stun_listen sockets */
 #define SP_STUN_MAX 4		/* -stun servers */

@@ -3,7 +3,9 @@
 # masquerade NATs and connect only to the public node S; stunproxy runs on
 # all three, S answering STUN on two ports. Within 15 s A and B hold a
 # direct UDP link, A's route to B's MAC goes straight to B, cloudctl says
-# "reach=direct", and A pings B after S's daemon is killed.
+# "reach=direct"; when the direct path breaks traffic goes through S again
+# and the direct link comes back with the path; A pings B after S's daemon
+# is killed.
 #
 #   A --NAT1--+            +--NAT2-- B
 #             I (internet)
@@ -37,6 +39,28 @@ wait_for 5 reach A B direct || fail "A's status does not say B is reached direct
 "$CLOUDCTL" -f "$NET_TMP/A.status" | grep -q "reach=direct" ||
 	fail "cloudctl does not show reach=direct"
 pings A 10.88.0.2 || fail "ping A -> B over the direct link failed"
+
+# The direct path breaks (N1 drops UDP to and from B's NAT): A's route to
+# B goes back through S at once, and stunproxy punches again once the path
+# is back.
+in_ns N1 nft -f - <<NFT || hard_error "nft cut"
+table ip cvtcut {
+	chain cut {
+		type filter hook forward priority 0;
+		meta l4proto udp ip daddr $NAT2_PUB drop
+		meta l4proto udp ip saddr $NAT2_PUB drop
+	}
+}
+NFT
+wait_for 10 eval '! link_up A B' || fail "the direct link outlived its path"
+wait_for 3 has_route A $ROUTE_B S || fail "A's route to B did not fall back to S"
+pings A 10.88.0.2 || fail "the relayed ping failed after the direct path broke"
+say "direct path cut: relayed through S again"
+in_ns N1 nft delete table ip cvtcut
+t0=$(now_ms)
+wait_for 20 direct A B || fail "no direct link again once the path was back"
+log_has sp-a "B: relayed: the direct link ended" || fail "A did not say why it lost B"
+say "direct again $(($(now_ms) - t0)) ms after the path came back"
 
 cloud_stop S KILL
 say "S's daemon killed"
