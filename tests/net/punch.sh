@@ -43,3 +43,6 @@ direct() { cloud_check "$1" "$2"; link_up "$1" "$2" && link_up "$2" "$1"; }
 # (direct, relayed or none), as stunproxy's note made it show up.
 reach() { grep "^node name=$2 " "$NET_TMP/$1.status" 2>/dev/null |
 	grep -q " reach=$3"; }
+
+# udp_listening NAME PORT: something in NAME has UDP PORT open.
+udp_listening() { in_ns "$1" ss -Hlun "sport = :$2" 2>/dev/null | grep -q .; }
