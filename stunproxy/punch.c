@@ -621,7 +621,11 @@ static void no_answer(struct sp *sp, struct peer *p)
 {
 	char why[256];
 
-	if (sp->cands.nat == SP_NAT_EDM && p->their_nat == SP_NAT_EDM)
+	if (sp->cands.asked > 0 && sp->cands.answered == 0)
+		snprintf(why, sizeof(why), "no probe answered in %d s, and no "
+			 "STUN server answers this node: is UDP blocked here?",
+			 SP_PUNCH_MS / 1000);
+	else if (sp->cands.nat == SP_NAT_EDM && p->their_nat == SP_NAT_EDM)
 		snprintf(why, sizeof(why), "no probe answered in %d s: "
 			 "symmetric NAT on both sides (a new port for each "
 			 "destination), which punching cannot beat",

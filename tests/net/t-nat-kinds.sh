@@ -9,6 +9,7 @@
 #  - fwd/hard: A's punching port is forwarded on its NAT; B's probes reach
 #    A from B's per-destination port, A answers that peer-reflexive
 #    address, and the direct link comes up.
+#  - UDP blocked at A's NAT: A says so, and B stays reachable through S.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/mesh.sh"
@@ -66,5 +67,21 @@ wait_for 15 direct A B || fail "fwd/hard: no direct link within 15 s"
 say "fwd/hard: direct link up in $(($(now_ms) - t0)) ms"
 wait_for 5 has_route A $ROUTE_B B || fail "fwd/hard: A's route to B is not direct"
 pings A 10.88.0.2 || fail "fwd/hard: ping over the direct link failed"
+
+# UDP blocked at A's NAT: no STUN answer, no probe; A says so.
+in_ns N1 nft -f - <<NFT || hard_error "nft block"
+table ip cvtblock {
+	chain block {
+		type filter hook forward priority 0;
+		meta l4proto udp drop
+	}
+}
+NFT
+MARK=$(wc -l <"$NET_TMP/sp-a.log")
+punch_pair
+wait_for 20 since_has sp-a "B: relayed:.*is UDP blocked here" ||
+	fail "blocked: A did not say that UDP seems blocked"
+say "UDP blocked: $(tail -n +$((MARK + 1)) "$NET_TMP/sp-a.log" | grep -m1 'B: relayed' | sed 's/^stunproxy: info: //')"
+pings A 10.88.0.2 || fail "blocked: the relayed ping failed"
 cloud_check A B S
 say "ok"
