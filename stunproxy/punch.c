@@ -145,6 +145,14 @@ static int controlling(const struct sp *sp, const struct peer *p)
 	return memcmp(sp->id, p->id, SP_ID) < 0;
 }
 
+/* What this side can tell of its own trouble, or NULL. */
+static const char *own_trouble(const struct sp *sp)
+{
+	if (sp->cands.asked > 0 && sp->cands.answered == 0)
+		return "no STUN server answers this node: is UDP blocked here?";
+	return NULL;
+}
+
 /* ---- state changes ------------------------------------------------------- */
 
 static void set_state(struct sp *sp, struct peer *p, enum pst st,
@@ -464,10 +472,11 @@ void punch_signal(struct sp *sp, const struct sp_sig *s)
 		break;
 	case SP_FAIL:
 		if (s->sid == p->sid && p->st >= P_OFFERED && p->st <= P_PROBING) {
-			char why[SP_NAME_MAX + SP_WHY_MAX + 16];
+			char why[SP_NAME_MAX + SP_WHY_MAX + 96];
 
-			snprintf(why, sizeof(why), "%s gave up: %s", p->name,
-				 s->why);
+			snprintf(why, sizeof(why), "%s gave up: %s%s%s", p->name,
+				 s->why, own_trouble(sp) ? "; here, " : "",
+				 own_trouble(sp) ? own_trouble(sp) : "");
 			fail(sp, p, why, 0);
 		}
 		break;
@@ -621,10 +630,9 @@ static void no_answer(struct sp *sp, struct peer *p)
 {
 	char why[256];
 
-	if (sp->cands.asked > 0 && sp->cands.answered == 0)
-		snprintf(why, sizeof(why), "no probe answered in %d s, and no "
-			 "STUN server answers this node: is UDP blocked here?",
-			 SP_PUNCH_MS / 1000);
+	if (own_trouble(sp))
+		snprintf(why, sizeof(why), "no probe answered in %d s, and %s",
+			 SP_PUNCH_MS / 1000, own_trouble(sp));
 	else if (sp->cands.nat == SP_NAT_EDM && p->their_nat == SP_NAT_EDM)
 		snprintf(why, sizeof(why), "no probe answered in %d s: "
 			 "symmetric NAT on both sides (a new port for each "
