@@ -95,6 +95,55 @@ void cg_on_link(struct cloudgate *g,
 int cg_note(struct cloudgate *g, const uint8_t id[CG_NODE_ID],
 	    const char *name, const char *text);
 
+/* ---- prefixes the daemon knows ------------------------------------------ */
+
+/* One route of a subscribed instance (IP gates install kernel routes from
+ * these): reachable (new or changed) or gone. */
+struct cg_prefix {
+	struct cg_addr addr;
+	int up;			/* 1 reachable, 0 gone */
+	int local;		/* owned by a gate of this node */
+	uint32_t metric;
+};
+
+/* Ask for the prefixes of instance: the daemon sends the whole set, then
+ * each change; the subscription is renewed after a reconnect (the set
+ * arrives whole again). They reach the gate through cg_handlers.prefix. */
+int cg_subscribe(struct cloudgate *g, uint32_t instance);
+
+/* ---- the runtime: what every gate's loop needs, for any event loop ------ */
+
+/* What a gate gives cg_start; any callback may be NULL. They run inside
+ * cg_run, never elsewhere. */
+struct cg_handlers {
+	void (*packet)(void *arg, const struct cg_packet *p);
+	void (*link)(void *arg, const struct cg_link_event *ev);
+	/* full: the first of a whole set for its instance; forget the rest */
+	void (*prefix)(void *arg, const struct cg_prefix *p, int full);
+	/* 0: the daemon is gone (cg_run reconnects every second); 1: it is
+	 * back, addresses, capabilities and subscriptions already re-sent */
+	void (*attached)(void *arg, int up);
+};
+
+/* cg_open, with handlers: the gate's runtime. A daemon that cannot be
+ * reached at start is an error (NULL, err says why); one lost later is
+ * reconnected by cg_run every second, forever, the set re-announced. */
+struct cloudgate *cg_start(const char *path, const char *name,
+			   const struct cg_handlers *h, void *arg, char *err,
+			   size_t errsize);
+/* For poll(): the socket (-1 while the daemon is gone), the events to
+ * wait for (POLLIN, and POLLOUT while output is queued), and how long at
+ * most to wait, in ms, before cg_run has timers to run. */
+int cg_poll_fd(const struct cloudgate *g);
+short cg_poll_events(const struct cloudgate *g);
+int cg_poll_timeout(const struct cloudgate *g);
+/* Do what is due: read and dispatch up to max packets, write what is
+ * queued, keepalives, reconnecting. revents: what poll() said of
+ * cg_poll_fd (0 if nothing). The number of packets dispatched. */
+int cg_run(struct cloudgate *g, short revents, int max);
+/* 1 while the daemon is attached. */
+int cg_attached(const struct cloudgate *g);
+
 /* "01:02:ff" / "0102ff" / "" -> bytes; length or -1. */
 int cg_parse_hex(const char *s, uint8_t *out, size_t cap);
 

@@ -63,7 +63,16 @@ enum gp_type {
 				 * why */
 	GP_NOTE = 10,		/* gate -> daemon: id[32], u8 namelen, name,
 				 * u8 textlen, text (0: forget the node) */
+	GP_SUBSCRIBE = 11,	/* gate -> daemon: u32 instance: send me its
+				 * prefixes, then their changes */
+	GP_PREFIX = 12,		/* daemon -> gate: u8 flags (GP_PF_*), u16
+				 * count, entries of the subscribed instances */
 };
+
+/* GP_PREFIX flags */
+#define GP_PF_FULL 0x1		/* the first of a full set: forget what you
+				 * had for the instances in it */
+#define GP_PREFIX_MAX 512	/* entries in one PREFIX */
 
 /* GP_CAPS bits */
 #define GP_CAP_OFFLOAD 0x1	/* the gate takes GP_OFFLOAD packets */
@@ -131,6 +140,27 @@ struct gp_link {
 
 size_t gp_link_encode(uint8_t *buf, size_t cap, const struct gp_link *l);
 int gp_link_decode(const uint8_t *buf, size_t len, struct gp_link *l);
+
+/* One route of a subscribed instance as the daemon's table has it. Entry
+ * on the wire: u8 state (1 reachable, 0 gone), u8 local (1: a gate of
+ * this node owns it), u32 metric, then an address as in ANNOUNCE (u32
+ * instance, u8 len, u16 plen, bytes). */
+struct gp_prefix {
+	int up;
+	int local;
+	uint32_t metric;
+	struct addr addr;
+};
+
+size_t gp_subscribe_encode(uint8_t *buf, size_t cap, uint32_t inst);
+int gp_subscribe_decode(const uint8_t *buf, size_t len, uint32_t *inst);
+/* n entries, at most GP_PREFIX_MAX. */
+size_t gp_prefix_encode(uint8_t *buf, size_t cap, uint8_t flags,
+			const struct gp_prefix *p, size_t n);
+/* Fills out[0..*n); max must be >= GP_PREFIX_MAX for every valid message.
+ * Bits past plen are cleared. */
+int gp_prefix_decode(const uint8_t *buf, size_t len, uint8_t *flags,
+		     struct gp_prefix *out, size_t max, size_t *n);
 
 struct gp_note {
 	uint8_t id[GP_ID_LEN];
