@@ -25,6 +25,10 @@ static size_t gp_type_max(uint8_t type)
 		return GP_LINK_BYTES;
 	case GP_NOTE:
 		return GP_NOTE_BYTES;
+	case GP_SUBSCRIBE:
+		return 4;
+	case GP_PREFIX:
+		return GP_PREFIX_BYTES;
 	default:
 		return (size_t)-1;	/* unknown */
 	}
@@ -116,6 +120,17 @@ int gp_addr_valid(const struct addr *a)
 	return a->len <= GP_ADDR_MAX && a->plen <= a->len * 8;
 }
 
+/* An address as ANNOUNCE and PREFIX carry it: u32 instance, u8 len, u16
+ * plen, bytes. p has room for it; returns its size. */
+static size_t gp_addr_put(uint8_t *p, const struct addr *a)
+{
+	put32(p, a->inst);
+	p[4] = a->len;
+	put16(p + 5, a->plen);
+	memcpy(p + GP_ANNOUNCE_ENTRY, a->b, a->len);
+	return GP_ANNOUNCE_ENTRY + a->len;
+}
+
 size_t gp_announce_encode(uint8_t *buf, size_t cap, const struct addr *a,
 			  size_t n)
 {
@@ -127,11 +142,7 @@ size_t gp_announce_encode(uint8_t *buf, size_t cap, const struct addr *a,
 		if (!gp_addr_valid(&a[i]) || cap < off ||
 		    cap - off < GP_ANNOUNCE_ENTRY + (size_t)a[i].len)
 			return 0;
-		put32(buf + off, a[i].inst);
-		buf[off + 4] = a[i].len;
-		put16(buf + off + 5, a[i].plen);
-		memcpy(buf + off + GP_ANNOUNCE_ENTRY, a[i].b, a[i].len);
-		off += GP_ANNOUNCE_ENTRY + a[i].len;
+		off += gp_addr_put(buf + off, &a[i]);
 	}
 	if (cap < off)
 		return 0;
@@ -151,32 +162,39 @@ static void gp_addr_clear_host(struct addr *a)
 		a->b[i] = 0;
 }
 
+/* The address at *off, moving off past it; -1 unless it fits len and is
+ * valid. Bits past plen are cleared. */
+static int gp_addr_get(const uint8_t *buf, size_t len, size_t *off,
+		       struct addr *a)
+{
+	if (len - *off < GP_ANNOUNCE_ENTRY)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->inst = get32(buf + *off);
+	a->len = buf[*off + 4];
+	a->plen = get16(buf + *off + 5);
+	*off += GP_ANNOUNCE_ENTRY;
+	if (!gp_addr_valid(a) || len - *off < a->len)
+		return -1;
+	memcpy(a->b, buf + *off, a->len);
+	*off += a->len;
+	gp_addr_clear_host(a);
+	return 0;
+}
+
 int gp_announce_decode(const uint8_t *buf, size_t len, struct addr *out,
 		       size_t max, size_t *n)
 {
 	size_t i, count, off = 2;
-	struct addr *a;
 
 	if (len < 2)
 		return -1;
 	count = get16(buf);
 	if (count > GP_ANNOUNCE_MAX || count > max)
 		return -1;
-	for (i = 0; i < count; i++) {
-		a = &out[i];
-		if (len - off < GP_ANNOUNCE_ENTRY)
+	for (i = 0; i < count; i++)
+		if (gp_addr_get(buf, len, &off, &out[i]) < 0)
 			return -1;
-		memset(a, 0, sizeof(*a));
-		a->inst = get32(buf + off);
-		a->len = buf[off + 4];
-		a->plen = get16(buf + off + 5);
-		off += GP_ANNOUNCE_ENTRY;
-		if (!gp_addr_valid(a) || len - off < a->len)
-			return -1;
-		memcpy(a->b, buf + off, a->len);
-		off += a->len;
-		gp_addr_clear_host(a);
-	}
 	if (off != len)
 		return -1;
 	*n = count;
@@ -238,21 +256,33 @@ size_t gp_keepalive_encode(uint8_t *buf, size_t cap)
 	return GP_HDR;
 }
 
-size_t gp_caps_encode(uint8_t *buf, size_t cap, uint32_t caps)
+/* CAPS and SUBSCRIBE carry one u32 and nothing else. */
+static size_t gp_u32_encode(uint8_t *buf, size_t cap, uint8_t type,
+			    uint32_t v)
 {
 	if (cap < GP_HDR + 4)
 		return 0;
-	gp_hdr(buf, GP_CAPS, 4);
-	put32(buf + GP_HDR, caps);
+	gp_hdr(buf, type, 4);
+	put32(buf + GP_HDR, v);
 	return GP_HDR + 4;
+}
+
+static int gp_u32_decode(const uint8_t *buf, size_t len, uint32_t *v)
+{
+	if (len != 4)
+		return -1;
+	*v = get32(buf);
+	return 0;
+}
+
+size_t gp_caps_encode(uint8_t *buf, size_t cap, uint32_t caps)
+{
+	return gp_u32_encode(buf, cap, GP_CAPS, caps);
 }
 
 int gp_caps_decode(const uint8_t *buf, size_t len, uint32_t *caps)
 {
-	if (len != 4)
-		return -1;
-	*caps = get32(buf);
-	return 0;
+	return gp_u32_decode(buf, len, caps);
 }
 
 static size_t gp_id_encode(uint8_t *buf, size_t cap, uint8_t type,
@@ -387,5 +417,87 @@ int gp_note_decode(const uint8_t *buf, size_t len, struct gp_note *n)
 	    off != len)
 		return -1;
 	memcpy(n->id, buf, GP_ID_LEN);
+	return 0;
+}
+
+size_t gp_subscribe_encode(uint8_t *buf, size_t cap, uint32_t inst)
+{
+	return gp_u32_encode(buf, cap, GP_SUBSCRIBE, inst);
+}
+
+int gp_subscribe_decode(const uint8_t *buf, size_t len, uint32_t *inst)
+{
+	return gp_u32_decode(buf, len, inst);
+}
+
+/* One entry into p, which has room for it; returns its size. */
+static size_t gp_prefix_put(uint8_t *p, const struct gp_prefix *e)
+{
+	p[0] = (uint8_t)e->up;
+	p[1] = (uint8_t)e->local;
+	put32(p + 2, e->metric);
+	return 6 + gp_addr_put(p + 6, &e->addr);
+}
+
+static int gp_prefix_valid(const struct gp_prefix *e)
+{
+	return (e->up == 0 || e->up == 1) && (e->local == 0 || e->local == 1) &&
+	       gp_addr_valid(&e->addr);
+}
+
+size_t gp_prefix_encode(uint8_t *buf, size_t cap, uint8_t flags,
+			const struct gp_prefix *p, size_t n)
+{
+	size_t i, off = GP_HDR + 3;
+
+	if (n > GP_PREFIX_MAX || (flags & ~GP_PF_FULL) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!gp_prefix_valid(&p[i]) || cap < off ||
+		    cap - off < GP_PREFIX_ENTRY + (size_t)p[i].addr.len)
+			return 0;
+		off += gp_prefix_put(buf + off, &p[i]);
+	}
+	if (cap < off)
+		return 0;
+	gp_hdr(buf, GP_PREFIX, off - GP_HDR);
+	buf[GP_HDR] = flags;
+	put16(buf + GP_HDR + 1, (uint16_t)n);
+	return off;
+}
+
+/* One entry at *off, moving off past it; -1 unless it fits len and is
+ * valid. */
+static int gp_prefix_get(const uint8_t *buf, size_t len, size_t *off,
+			 struct gp_prefix *e)
+{
+	const uint8_t *p = buf + *off;
+
+	if (len - *off < 6 || p[0] > 1 || p[1] > 1)
+		return -1;
+	e->up = p[0];
+	e->local = p[1];
+	e->metric = get32(p + 2);
+	*off += 6;
+	return gp_addr_get(buf, len, off, &e->addr);
+}
+
+int gp_prefix_decode(const uint8_t *buf, size_t len, uint8_t *flags,
+		     struct gp_prefix *out, size_t max, size_t *n)
+{
+	size_t i, count, off = 3;
+
+	if (len < 3 || (buf[0] & ~GP_PF_FULL) != 0)
+		return -1;
+	count = get16(buf + 1);
+	if (count > GP_PREFIX_MAX || count > max)
+		return -1;
+	for (i = 0; i < count; i++)
+		if (gp_prefix_get(buf, len, &off, &out[i]) < 0)
+			return -1;
+	if (off != len)
+		return -1;
+	*flags = buf[0];
+	*n = count;
 	return 0;
 }

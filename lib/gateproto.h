@@ -35,6 +35,10 @@
 #define GP_TEXT_MAX 128		/* NOTE: the text, bytes */
 #define GP_LINK_BYTES (1 + GP_ID_LEN + 1 + GP_WHY_MAX)
 #define GP_NOTE_BYTES (GP_ID_LEN + 1 + GP_NAME_MAX + 1 + GP_TEXT_MAX)
+/* PREFIX entry: u8 up, u8 local, u32 metric, then an ANNOUNCE entry */
+#define GP_PREFIX_ENTRY (1 + 1 + 4 + GP_ANNOUNCE_ENTRY)	/* plus bytes */
+#define GP_PREFIX_BYTES \
+	(1 + 2 + GP_PREFIX_MAX * (GP_PREFIX_ENTRY + GP_ADDR_MAX))
 /* The largest whole message: a read buffer this big always progresses. */
 #define GP_MSG_MAX (GP_HDR + GP_PACKET_BYTES)
 

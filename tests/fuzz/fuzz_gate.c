@@ -12,10 +12,31 @@
 
 static uint8_t fz_out[GP_MSG_MAX];
 static struct addr fz_addrs[GP_ANNOUNCE_MAX];
+static struct gp_prefix fz_prefixes[GP_PREFIX_MAX];
 
 static void fz_check_same(const uint8_t *msg, size_t n, size_t m)
 {
 	if (m != n || memcmp(fz_out, msg, n) != 0)
+		abort();
+}
+
+/* SUBSCRIBE, PREFIX: what decodes encodes back to the same size (PREFIX
+ * clears host bits) or bytes. */
+static void fz_subs(const uint8_t *msg, size_t n, uint8_t type,
+		    const uint8_t *pl, size_t plen)
+{
+	uint32_t inst;
+	uint8_t flags;
+	size_t count;
+
+	if (gp_subscribe_decode(pl, plen, &inst) == 0 && type == GP_SUBSCRIBE)
+		fz_check_same(msg, n, gp_subscribe_encode(fz_out,
+							  sizeof(fz_out),
+							  inst));
+	if (gp_prefix_decode(pl, plen, &flags, fz_prefixes, GP_PREFIX_MAX,
+			     &count) == 0 && type == GP_PREFIX &&
+	    gp_prefix_encode(fz_out, sizeof(fz_out), flags, fz_prefixes,
+			     count) != n)
 		abort();
 }
 
@@ -70,6 +91,7 @@ static void fz_message(const uint8_t *msg, size_t n, uint8_t type,
 		fz_check_same(msg, n, gp_packet_encode(fz_out, sizeof(fz_out),
 						       &p));
 	fz_events(msg, n, type, pl, plen);
+	fz_subs(msg, n, type, pl, plen);
 	free(pl);
 }
 

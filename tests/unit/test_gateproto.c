@@ -292,7 +292,7 @@ static void test_deframer(void **state)
 	/* unknown types are refused at the first byte */
 	hdr[0] = 0;
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
-	hdr[0] = 11;	/* past GP_NOTE */
+	hdr[0] = 13;	/* past GP_PREFIX */
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
 	/* GP_CAPS is exactly 4 bytes; GP_OFFLOAD is a packet */
 	m = gp_caps_encode(buf, sizeof(buf), GP_CAP_OFFLOAD);
@@ -351,6 +351,14 @@ static void test_deframer(void **state)
 	put24(hdr + 1, 227);
 	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
 	put24(hdr + 1, 226);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
+	hdr[0] = GP_SUBSCRIBE;
+	put24(hdr + 1, 4);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
+	hdr[0] = GP_PREFIX;
+	put24(hdr + 1, 14852);
+	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), -1);
+	put24(hdr + 1, 14851);
 	assert_int_equal(gp_frame(hdr, GP_HDR, &type, &pl, &plen), 0);
 }
 
@@ -496,6 +504,174 @@ static void test_note_msg(void **state)
 	n = gp_note_encode(buf, sizeof(buf), &nt);
 	buf[GP_HDR + GP_ID_LEN + 2 + 1] = 3;
 	assert_int_equal(gp_note_decode(buf + GP_HDR, n - GP_HDR, &got), -1);
+}
+
+static void test_subscribe_msg(void **state)
+{
+	uint8_t buf[16];
+	const uint8_t *pl;
+	uint32_t inst = 0;
+	size_t n, plen;
+	uint8_t type;
+
+	(void)state;
+	n = gp_subscribe_encode(buf, sizeof(buf), 0xfedc0007);
+	assert_int_equal(n, GP_HDR + 4);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_SUBSCRIBE);
+	assert_int_equal(gp_subscribe_decode(pl, plen, &inst), 0);
+	assert_int_equal(inst, 0xfedc0007);
+	assert_int_equal(gp_subscribe_encode(buf, GP_HDR + 3, 7), 0);
+	assert_int_equal(gp_subscribe_decode(pl, 3, &inst), -1);
+	assert_int_equal(gp_subscribe_decode(pl, 5, &inst), -1);
+	/* the deframer refuses a payload over 4 bytes */
+	put24(buf + 1, 5);
+	assert_int_equal(gp_frame(buf, sizeof(buf), &type, &pl, &plen), -1);
+}
+
+static struct gp_prefix mkprefix(int up, int local, uint32_t metric,
+				 struct addr a)
+{
+	struct gp_prefix p = { .up = up, .local = local, .metric = metric };
+
+	p.addr = a;
+	return p;
+}
+
+static void test_prefix_roundtrip(void **state)
+{
+	static struct gp_prefix in[GP_PREFIX_MAX], out[GP_PREFIX_MAX];
+	static uint8_t buf[GP_HDR + GP_PREFIX_BYTES];
+	const uint8_t *pl;
+	size_t n, got, plen, i;
+	uint8_t type, flags = 0;
+
+	(void)state;
+	in[0] = mkprefix(1, 0, 300, mkaddr(7, "\x0a\x0b\x0c", 3, 24));
+	in[1] = mkprefix(0, 1, 0xffffffff, mkaddr(7, "", 0, 0));
+	in[2] = mkprefix(1, 1, 0, mkaddr(9, "0123456789abcdef", 16, 128));
+	n = gp_prefix_encode(buf, sizeof(buf), GP_PF_FULL, in, 3);
+	assert_int_equal(n, GP_HDR + 3 + 3 * GP_PREFIX_ENTRY + 3 + 0 + 16);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_PREFIX);
+	assert_int_equal(gp_prefix_decode(pl, plen, &flags, out, 3, &got), 0);
+	assert_int_equal(flags, GP_PF_FULL);
+	assert_int_equal(got, 3);
+	for (i = 0; i < 3; i++)
+		assert_memory_equal(&in[i], &out[i], sizeof(in[i]));
+
+	/* host bits past plen are cleared */
+	in[0] = mkprefix(1, 0, 1, mkaddr(7, "\x0a\xff", 2, 12));
+	n = gp_prefix_encode(buf, sizeof(buf), 0, in, 1);
+	assert_int_equal(gp_prefix_decode(buf + GP_HDR, n - GP_HDR, &flags,
+					  out, 1, &got), 0);
+	assert_int_equal(flags, 0);
+	assert_int_equal(out[0].addr.b[1], 0xf0);
+
+	/* the largest set fits the deframer's limit */
+	for (i = 0; i < GP_PREFIX_MAX; i++)
+		in[i] = mkprefix(1, 0, (uint32_t)i,
+				 mkaddr(7, "0123456789abcdef", 16, 128));
+	n = gp_prefix_encode(buf, sizeof(buf), 0, in, GP_PREFIX_MAX);
+	assert_int_equal(n, sizeof(buf));
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(gp_prefix_decode(pl, plen, &flags, out,
+					  GP_PREFIX_MAX, &got), 0);
+	assert_int_equal(got, GP_PREFIX_MAX);
+	assert_int_equal(out[GP_PREFIX_MAX - 1].metric, GP_PREFIX_MAX - 1);
+	/* an empty full set: the instance has no routes */
+	n = gp_prefix_encode(buf, sizeof(buf), GP_PF_FULL, in, 0);
+	assert_int_equal(n, GP_HDR + 3);
+	assert_int_equal(gp_prefix_decode(buf + GP_HDR, 3, &flags, out, 1,
+					  &got), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(flags, GP_PF_FULL);
+}
+
+static void test_prefix_encode_bad(void **state)
+{
+	struct gp_prefix p[1];
+	uint8_t buf[64];
+
+	(void)state;
+	p[0] = mkprefix(1, 0, 5, mkaddr(7, "\x01\x02", 2, 16));
+	assert_int_equal(gp_prefix_encode(buf, GP_HDR + 3 + GP_PREFIX_ENTRY +
+					  1, 0, p, 1), 0);	/* cap */
+	assert_int_equal(gp_prefix_encode(buf, 2, 0, p, 0), 0);
+	assert_int_equal(gp_prefix_encode(buf, sizeof(buf), 2, p, 1), 0);
+	assert_int_equal(gp_prefix_encode(buf, sizeof(buf), 0, p,
+					  GP_PREFIX_MAX + 1), 0);
+	p[0].up = 2;
+	assert_int_equal(gp_prefix_encode(buf, sizeof(buf), 0, p, 1), 0);
+	p[0].up = 0;
+	p[0].local = -1;
+	assert_int_equal(gp_prefix_encode(buf, sizeof(buf), 0, p, 1), 0);
+	p[0].local = 0;
+	p[0].addr.plen = 17;
+	assert_int_equal(gp_prefix_encode(buf, sizeof(buf), 0, p, 1), 0);
+}
+
+/* flags 0, count 1: up 1, local 0, metric 5, inst 7, len 2, plen 16,
+ * 01 02 — 18 bytes. */
+static size_t good_prefix(uint8_t *buf)
+{
+	uint8_t *e = buf + 3;
+
+	memset(buf, 0, 64);
+	put16(buf + 1, 1);
+	e[0] = 1;
+	put32(e + 2, 5);
+	put32(e + 6, 7);
+	e[10] = 2;
+	put16(e + 11, 16);
+	e[13] = 1;
+	e[14] = 2;
+	return 3 + GP_PREFIX_ENTRY + 2;
+}
+
+static void test_prefix_malformed(void **state)
+{
+	struct gp_prefix out[4];
+	uint8_t buf[64], *e = buf + 3, flags;
+	size_t got, len, i;
+
+	(void)state;
+	len = good_prefix(buf);
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), 0);
+	assert_int_equal(out[0].metric, 5);
+	for (i = 0; i < len; i++)	/* every truncation */
+		assert_int_equal(gp_prefix_decode(buf, i, &flags, out, 4,
+						  &got), -1);
+	/* a trailing byte; a caller's array too small */
+	assert_int_equal(gp_prefix_decode(buf, len + 1, &flags, out, 4, &got),
+			 -1);
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 0, &got), -1);
+	buf[0] = 2;		/* unknown flag */
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	buf[0] = GP_PF_FULL | 0x80;
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	len = good_prefix(buf);
+	put16(buf + 1, 2);	/* count says more than there is */
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	put16(buf + 1, 0);	/* count says less */
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	put16(buf + 1, GP_PREFIX_MAX + 1);
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	len = good_prefix(buf);
+	e[0] = 2;		/* up neither 0 nor 1 */
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	len = good_prefix(buf);
+	e[1] = 2;		/* local neither 0 nor 1 */
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	len = good_prefix(buf);
+	put16(e + 11, 17);	/* plen > len * 8 */
+	assert_int_equal(gp_prefix_decode(buf, len, &flags, out, 4, &got), -1);
+	len = good_prefix(buf);
+	e[10] = GP_ADDR_MAX + 1;
+	put16(e + 11, 0);
+	assert_int_equal(gp_prefix_decode(buf, 3 + GP_PREFIX_ENTRY +
+					  GP_ADDR_MAX + 1, &flags, out, 4,
+					  &got), -1);
 }
 
 static void test_parse_hex(void **state)
@@ -1091,6 +1267,10 @@ int main(void)
 		cmocka_unit_test(test_node_socket),
 		cmocka_unit_test(test_link_msg),
 		cmocka_unit_test(test_note_msg),
+		cmocka_unit_test(test_subscribe_msg),
+		cmocka_unit_test(test_prefix_roundtrip),
+		cmocka_unit_test(test_prefix_encode_bad),
+		cmocka_unit_test(test_prefix_malformed),
 		cmocka_unit_test(test_parse_hex),
 		cmocka_unit_test(test_cg_hello_announce_packets),
 		cmocka_unit_test(test_cg_garbage_and_eof),
