@@ -7,7 +7,8 @@
  * Addresses on the mesh are MAC addresses (6 bytes, plen 48) in one
  * instance. Group destinations (broadcast and multicast) go out as mesh
  * broadcasts. In bridge mode the source MACs of frames read from the TAP
- * are learned (and aged) and announced with our own.
+ * are learned (and aged) and announced with our own. In hub mode every
+ * frame goes out as a broadcast and the empty address is announced.
  */
 #include <errno.h>
 #include <grp.h>
@@ -62,6 +63,8 @@ static const struct conf_opt ether_opts[] = {
 	  "announce the empty address: receive every frame of the instance" },
 	{ "bridge", CONF_BOOL, 0, "no",
 	  "the TAP is in an OS bridge: learn and announce source MACs" },
+	{ "hub", CONF_BOOL, 0, "no",
+	  "send every frame to every gate of the instance; receive them all" },
 	{ "bridge_age", CONF_DUR, 0, "300s",
 	  "forget a learned MAC not seen for this long" },
 	{ "iface_up_cmd", CONF_STR, 0, NULL,
@@ -100,6 +103,7 @@ struct ether {
 	uint8_t mac[MAC_LEN];
 	unsigned mtu;
 	int promisc;
+	int hub;		/* every frame is a broadcast; implies promisc */
 	struct mac_table *learned;	/* bridge mode only */
 	unsigned age;
 	uint64_t next_retry, next_announce, next_expire;	/* ms */
@@ -226,7 +230,12 @@ static int ether_conf(struct ether *e)
 	    conf_us(e->conf, "bridge_age") > 86400ULL * 1000000)
 		return ether_bad(e, "bridge_age", "must be 1s..24h");
 	e->age = (unsigned)(conf_us(e->conf, "bridge_age") / 1000000);
-	e->promisc = (int)conf_int(e->conf, "promisc");
+	e->hub = (int)conf_int(e->conf, "hub");
+	if (e->hub && conf_int(e->conf, "bridge"))
+		return ether_bad(e, "hub", "cannot be used with bridge "
+				 "(a hub learns no addresses)");
+	/* A hub also takes what switch-mode gates send to unknown MACs. */
+	e->promisc = e->hub || conf_int(e->conf, "promisc");
 	e->tapflags = conf_int(e->conf, "iface_persist") ? TAP_PERSIST : 0;
 	if (conf_int(e->conf, "offload"))
 		e->tapflags |= TAP_OFFLOAD;
@@ -457,7 +466,7 @@ static int frame_out(struct ether *e, struct cg_packet *p, const uint8_t *f,
 		}
 	}
 	p->instance = e->inst;
-	p->dlen = kind == MAC_UNICAST ? MAC_LEN : 0;
+	p->dlen = kind == MAC_UNICAST && !e->hub ? MAC_LEN : 0;
 	p->dst = f;
 	p->slen = MAC_LEN;
 	p->src = f + MAC_LEN;
@@ -672,7 +681,7 @@ static int ether_start(struct ether *e)
 		return -1;
 	log_info("TAP %s up, MAC %s, MTU %u, instance %u%s%s", e->ifname,
 		 mac_fmt(e->mac, mac, sizeof(mac)), e->mtu, e->inst,
-		 e->promisc ? ", promiscuous" : "",
+		 e->hub ? ", hub" : e->promisc ? ", promiscuous" : "",
 		 e->learned ? ", bridge" : "");
 	run_cmd(e, "iface_up_cmd");
 	e->cmd_up = 1;
