@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ _Static_assert(CG_NODE_ID == GP_ID_LEN, "node ID sizes differ");
 /* After compaction less than one message is left, so one always fits. */
 #define CG_INBUF (2 * GP_MSG_MAX)
 #define CG_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#define CG_RETRY_MS 1000	/* cg_run reconnects to a lost daemon this often */
 
 struct cloudgate {
 	int fd;
@@ -41,6 +43,15 @@ struct cloudgate {
 	uint8_t node[GP_ID_LEN];	/* the daemon's node ID (NODE) */
 	void (*on_link)(void *arg, const struct cg_link_event *ev);
 	void *on_link_arg;
+	struct cg_handlers h;	/* cg_start's (all NULL after cg_open) */
+	void *harg;
+	int more;		/* input may be left: cg_run reads on */
+	uint64_t next_retry;	/* while fd < 0: cg_run's next connect */
+	unsigned retries;	/* failed connects since the daemon went */
+	int retry_err;		/* errno of the last one */
+	uint32_t subs[CG_SUBSCRIBE_MAX];	/* re-sent on reconnect */
+	size_t nsubs;
+	struct gp_prefix *pfx;	/* PREFIX decoding, once subscribed */
 	struct addr *ann;	/* the remembered announced set */
 	size_t nann;
 	uint8_t *out;		/* queued bytes are out[ohead..otail) */
@@ -221,8 +232,41 @@ static int cg_next_msg(struct cloudgate *g, uint8_t *type,
 	return 1;
 }
 
-/* A LINK goes to the application's callback; a NODE (normally read by
- * cg_open) replaces the daemon's ID. -1 if malformed. */
+static void cg_addr_out(struct cg_addr *out, const struct addr *a)
+{
+	memset(out, 0, sizeof(*out));
+	out->instance = a->inst;
+	out->len = a->len;
+	out->plen = a->plen;
+	memcpy(out->bytes, a->b, a->len);
+}
+
+/* A PREFIX: each entry to the prefix handler, the first flagged full when
+ * the message starts a whole set. A gate that never subscribed has no
+ * buffer for it and ignores it. */
+static int cg_on_prefix(struct cloudgate *g, const uint8_t *pl, size_t plen)
+{
+	struct cg_prefix p;
+	uint8_t flags;
+	size_t i, n;
+
+	if (g->pfx == NULL)
+		return 0;
+	if (gp_prefix_decode(pl, plen, &flags, g->pfx, GP_PREFIX_MAX, &n) < 0)
+		return -1;
+	for (i = 0; i < n && g->h.prefix != NULL; i++) {
+		cg_addr_out(&p.addr, &g->pfx[i].addr);
+		p.up = g->pfx[i].up;
+		p.local = g->pfx[i].local;
+		p.metric = g->pfx[i].metric;
+		g->h.prefix(g->harg, &p, i == 0 && (flags & GP_PF_FULL));
+	}
+	return 0;
+}
+
+/* A LINK goes to the application's callback, a PREFIX to its handler; a
+ * NODE (normally read by cg_open) replaces the daemon's ID. -1 if
+ * malformed. */
 static int cg_on_event(struct cloudgate *g, uint8_t type, const uint8_t *pl,
 		       size_t plen)
 {
@@ -231,6 +275,8 @@ static int cg_on_event(struct cloudgate *g, uint8_t type, const uint8_t *pl,
 
 	if (type == GP_NODE)
 		return gp_node_decode(pl, plen, g->node);
+	if (type == GP_PREFIX)
+		return cg_on_prefix(g, pl, plen);
 	if (gp_link_decode(pl, plen, &l) < 0)
 		return -1;
 	if (g->on_link == NULL)
@@ -257,7 +303,7 @@ static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
 				return -1;
 			continue;
 		}
-		if (type == GP_LINK || type == GP_NODE) {
+		if (type == GP_LINK || type == GP_NODE || type == GP_PREFIX) {
 			if (cg_on_event(g, type, pl, plen) < 0)
 				return cg_garbage(g);
 			continue;
@@ -442,6 +488,7 @@ static int cg_attach(struct cloudgate *g, int fd, char *err, size_t errsize)
 			  strerror(errno));
 		return -1;
 	}
+	g->more = 1;	/* the hello may have left a message buffered */
 	return cg_handshake(g, err, errsize);
 }
 
@@ -544,6 +591,7 @@ void cg_close(struct cloudgate *g)
 	if (g->fd >= 0)
 		close(g->fd);
 	free(g->ann);
+	free(g->pfx);
 	free(g->out);
 	free(g->in);
 	free(g);
@@ -710,6 +758,29 @@ int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms)
 	}
 }
 
+static int cg_queue_subscribe(struct cloudgate *g, uint32_t inst)
+{
+	if (cg_room(g, GP_HDR + 4) < 0)
+		return -1;
+	g->otail += gp_subscribe_encode(g->out + g->otail, GP_HDR + 4, inst);
+	return cg_kick(g);
+}
+
+/* A new connection gets what the old one had been told. */
+static int cg_resend(struct cloudgate *g)
+{
+	size_t i;
+
+	if (g->announced && cg_queue_announce(g) < 0)
+		return -1;
+	if (g->caps && cg_queue_caps(g) < 0)
+		return -1;
+	for (i = 0; i < g->nsubs; i++)
+		if (cg_queue_subscribe(g, g->subs[i]) < 0)
+			return -1;
+	return 0;
+}
+
 int cg_reconnect(struct cloudgate *g)
 {
 	if (g->fd >= 0)
@@ -717,11 +788,192 @@ int cg_reconnect(struct cloudgate *g)
 	g->fd = -1;
 	if (cg_dial(g, NULL, 0) < 0)
 		return -1;
-	if (g->announced && cg_queue_announce(g) < 0)
+	return cg_resend(g);
+}
+
+int cg_subscribe(struct cloudgate *g, uint32_t instance)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsubs && g->subs[i] != instance; i++)
+		;
+	if (i == CG_SUBSCRIBE_MAX) {
+		errno = ENOSPC;
 		return -1;
-	if (g->caps && cg_queue_caps(g) < 0)
+	}
+	if (g->pfx == NULL &&
+	    (g->pfx = calloc(GP_PREFIX_MAX, sizeof(*g->pfx))) == NULL)
 		return -1;
-	return 0;
+	if (i == g->nsubs)
+		g->subs[g->nsubs++] = instance;
+	if (g->broken || g->fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return cg_queue_subscribe(g, instance);
+}
+
+/* ---- the runtime -------------------------------------------------------- */
+
+int cg_version(void)
+{
+	return CG_VERSION;
+}
+
+struct cloudgate *cg_start(const char *path, const char *name,
+			   const struct cg_handlers *h, void *arg, char *err,
+			   size_t errsize)
+{
+	struct cloudgate *g = cg_open(path, name, err, errsize);
+
+	if (g == NULL)
+		return NULL;
+	if (h != NULL)
+		g->h = *h;
+	g->harg = arg;
+	cg_on_link(g, g->h.link, arg);
+	return g;
+}
+
+int cg_attached(const struct cloudgate *g)
+{
+	return g->fd >= 0 && !g->broken;
+}
+
+unsigned cg_retries(const struct cloudgate *g, int *error)
+{
+	if (error != NULL)
+		*error = g->retry_err;
+	return g->fd >= 0 ? 0 : g->retries;
+}
+
+int cg_poll_fd(const struct cloudgate *g)
+{
+	return cg_attached(g) ? g->fd : -1;
+}
+
+short cg_poll_events(const struct cloudgate *g)
+{
+	if (!cg_attached(g))
+		return 0;
+	return g->ohead < g->otail ? POLLIN | POLLOUT : POLLIN;
+}
+
+/* When cg_run has work that no socket event announces. */
+static uint64_t cg_due(const struct cloudgate *g)
+{
+	uint64_t ka = g->last_tx + GP_KEEPALIVE_MS;
+	uint64_t dead = g->last_rx + GP_DEAD_MS;
+
+	if (g->fd < 0)
+		return g->next_retry;
+	if (g->broken || g->more)
+		return 0;
+	/* Queued bytes, once written, do what a keepalive would. */
+	if (g->ohead < g->otail || dead < ka)
+		return dead;
+	return ka;
+}
+
+int cg_poll_timeout(const struct cloudgate *g)
+{
+	uint64_t now = cg_now_ms(), due = cg_due(g);
+
+	if (due <= now)
+		return 0;
+	return due - now > INT_MAX ? INT_MAX : (int)(due - now);
+}
+
+/* Read and dispatch up to max packets (max <= 0: no limit). The socket is
+ * read when poll said so, or when the last turn stopped at max. */
+static int cg_dispatch(struct cloudgate *g, int readable, int max)
+{
+	struct cg_packet p;
+	int n = 0, r;
+	long got;
+
+	readable |= g->more;
+	g->more = 0;
+	while (!g->broken) {
+		if (max > 0 && n == max) {
+			g->more = 1;
+			break;
+		}
+		r = cg_next_packet(g, &p);
+		if (r > 0) {
+			if (g->h.packet != NULL)
+				g->h.packet(g->harg, &p);
+			n++;
+			continue;
+		}
+		if (r < 0 || !readable)
+			break;
+		got = cg_fill(g);
+		if (got < 0)
+			g->broken = 1;	/* EOF or a dead socket */
+		if (got <= 0)
+			break;
+	}
+	return n;
+}
+
+/* Write what is queued (answers included), keep the daemon hearing from
+ * us, and give up on a daemon silent for GP_DEAD_MS. Failures set broken. */
+static void cg_duties(struct cloudgate *g, short revents, uint64_t now)
+{
+	if (g->ohead < g->otail && (!g->blocked || (revents & POLLOUT)))
+		cg_write_out(g);
+	if (g->ohead == g->otail && now >= g->last_tx + GP_KEEPALIVE_MS)
+		cg_queue_keepalive(g);
+	if (now >= g->last_rx + GP_DEAD_MS)
+		g->broken = 1;
+}
+
+/* The daemon is gone: say so once; cg_run connects again each second. */
+static void cg_lose(struct cloudgate *g, uint64_t now)
+{
+	close(g->fd);
+	g->fd = -1;
+	g->retries = 0;
+	g->retry_err = 0;
+	g->next_retry = now + CG_RETRY_MS;
+	if (g->h.attached != NULL)
+		g->h.attached(g->harg, 0);
+}
+
+static void cg_retry(struct cloudgate *g, uint64_t now)
+{
+	if (now < g->next_retry)
+		return;
+	g->next_retry = now + CG_RETRY_MS;
+	if (cg_dial(g, NULL, 0) < 0 || cg_resend(g) < 0) {
+		g->retry_err = errno;
+		g->retries++;
+		if (g->fd >= 0)
+			close(g->fd);
+		g->fd = -1;
+		return;
+	}
+	g->retries = 0;
+	if (g->h.attached != NULL)
+		g->h.attached(g->harg, 1);
+}
+
+int cg_run(struct cloudgate *g, short revents, int max)
+{
+	uint64_t now = cg_now_ms();
+	int n;
+
+	if (g->fd < 0) {
+		cg_retry(g, now);
+		return 0;
+	}
+	n = cg_dispatch(g, !!(revents & (POLLIN | POLLHUP | POLLERR)), max);
+	if (!g->broken)
+		cg_duties(g, revents, now);
+	if (g->broken)
+		cg_lose(g, now);
+	return n;
 }
 
 const char *cg_node_name(const struct cloudgate *g)

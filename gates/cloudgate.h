@@ -9,6 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The API's version: MAJOR changes when a program built against an older
+ * header may break (it is also the shared library's soname number), MINOR
+ * when something is added. 1.0: cg_open .. cg_parse_hex; 1.1: the
+ * runtime (cg_start .. cg_attached, cg_retries), prefix subscriptions
+ * and cg_version. */
+#define CG_VERSION_MAJOR 1
+#define CG_VERSION_MINOR 1
+#define CG_VERSION (CG_VERSION_MAJOR * 1000 + CG_VERSION_MINOR)
+
+/* The library's CG_VERSION (MAJOR * 1000 + MINOR), as it was built: a
+ * program can check that the copy it runs with is at least the one its
+ * header promised. */
+int cg_version(void);
+
 #define CG_ADDR_MAX 16
 #define CG_PAYLOAD_MAX (96 * 1024)
 
@@ -106,9 +120,13 @@ struct cg_prefix {
 	uint32_t metric;
 };
 
+#define CG_SUBSCRIBE_MAX 16	/* instances one gate can subscribe to */
+
 /* Ask for the prefixes of instance: the daemon sends the whole set, then
  * each change; the subscription is renewed after a reconnect (the set
- * arrives whole again). They reach the gate through cg_handlers.prefix. */
+ * arrives whole again). They reach the gate through cg_handlers.prefix.
+ * 0, or -1: ENOSPC past CG_SUBSCRIBE_MAX instances; ENOTCONN while the
+ * daemon is gone (remembered all the same, sent when it is back). */
 int cg_subscribe(struct cloudgate *g, uint32_t instance);
 
 /* ---- the runtime: what every gate's loop needs, for any event loop ------ */
@@ -139,10 +157,15 @@ short cg_poll_events(const struct cloudgate *g);
 int cg_poll_timeout(const struct cloudgate *g);
 /* Do what is due: read and dispatch up to max packets, write what is
  * queued, keepalives, reconnecting. revents: what poll() said of
- * cg_poll_fd (0 if nothing). The number of packets dispatched. */
+ * cg_poll_fd (0 if nothing). The number of packets dispatched (max <= 0:
+ * no limit). */
 int cg_run(struct cloudgate *g, short revents, int max);
 /* 1 while the daemon is attached. */
 int cg_attached(const struct cloudgate *g);
+/* While the daemon is gone: how many reconnects have failed since it went
+ * (0 while attached), and in *error (if not NULL) the errno of the last
+ * failure; a gate may log every so many. */
+unsigned cg_retries(const struct cloudgate *g, int *error);
 
 /* "01:02:ff" / "0102ff" / "" -> bytes; length or -1. */
 int cg_parse_hex(const char *s, uint8_t *out, size_t cap);
