@@ -227,25 +227,6 @@ static int sp_drop_privs(const struct sp *sp)
 
 /* ---- the gate ------------------------------------------------------------ */
 
-static void gate_lost(struct sp *sp, uint64_t now)
-{
-	log_warnx("gate %s: connection lost; retrying every second",
-		  sp->gate_path);
-	sp->connected = 0;
-	sp->want_out = 0;
-	sp->next_retry = now + SP_GATE_RETRY_MS;
-}
-
-static void gate_flush(struct sp *sp)
-{
-	int r = cg_flush(sp->gate);
-
-	if (r < 0)
-		gate_lost(sp, sp_now_ms());
-	else
-		sp->want_out = r;
-}
-
 void sp_mesh_send(struct sp *sp, const uint8_t *dst, const uint8_t *msg,
 		  size_t len)
 {
@@ -257,11 +238,9 @@ void sp_mesh_send(struct sp *sp, const uint8_t *dst, const uint8_t *msg,
 
 	if (!sp->connected)
 		return;
-	if (cg_send(sp->gate, &p) < 0 && errno != EAGAIN) {
-		gate_lost(sp, sp_now_ms());
-		return;
-	}
-	gate_flush(sp);
+	if (cg_send(sp->gate, &p) < 0 && errno != EAGAIN)
+		return;		/* the daemon is gone: cg_run sees to it */
+	cg_flush(sp->gate);
 }
 
 static void on_link(void *arg, const struct cg_link_event *ev)
@@ -278,43 +257,29 @@ static int gate_announce(struct sp *sp)
 	return cg_announce(sp->gate, &a, 1);
 }
 
-static int gate_open(struct sp *sp)
+/* The daemon went (its links with it), or came back: sessions that were
+ * handing over start again, and the mesh hears we are here. */
+static void on_attached(void *arg, int up)
 {
-	char err[256];
+	struct sp *sp = arg;
 
-	sp->gate = cg_open(sp->gate_path, "stunproxy", err, sizeof(err));
-	if (sp->gate == NULL) {
-		log_warnx("gate %s: %s", sp->gate_path, err);
-		return -1;
-	}
-	snprintf(sp->name, sizeof(sp->name), "%s", cg_node_name(sp->gate));
-	memcpy(sp->id, cg_node_id(sp->gate), SP_ID);
-	sp_addr_of(sp->name, sp->addr);
-	cg_on_link(sp->gate, on_link, sp);
-	if (gate_announce(sp) < 0) {
-		log_warn("gate %s: announce", sp->gate_path);
-		return -1;
-	}
-	sp->connected = 1;
-	return 0;
-}
-
-static void gate_reconnect(struct sp *sp, uint64_t now)
-{
-	sp->next_retry = now + SP_GATE_RETRY_MS;
-	if (cg_reconnect(sp->gate) < 0)
+	sp->connected = up;
+	if (!up) {
+		log_warnx("gate %s: connection lost; retrying every second",
+			  sp->gate_path);
 		return;
+	}
 	if (memcmp(cg_node_id(sp->gate), sp->id, SP_ID))
 		log_warnx("gate %s: the daemon's node ID changed", sp->gate_path);
 	memcpy(sp->id, cg_node_id(sp->gate), SP_ID);
 	log_info("gate %s: reconnected", sp->gate_path);
-	sp->connected = 1;
 	punch_gate_back(sp);
 	punch_here(sp, NULL, SP_F_REPLY);
 }
 
-static void gate_packet(struct sp *sp, const struct cg_packet *p)
+static void on_packet(void *arg, const struct cg_packet *p)
 {
+	struct sp *sp = arg;
 	struct sp_sig s;
 
 	if (p->instance != SP_INSTANCE)
@@ -329,21 +294,27 @@ static void gate_packet(struct sp *sp, const struct cg_packet *p)
 	punch_signal(sp, &s);
 }
 
-static void gate_input(struct sp *sp)
+static int gate_open(struct sp *sp)
 {
-	struct cg_packet p;
-	int r, n;
+	const struct cg_handlers h = { .packet = on_packet, .link = on_link,
+				       .attached = on_attached };
+	char err[256];
 
-	for (n = 0; n < 256 && sp->connected; n++) {
-		r = cg_recv(sp->gate, &p, 0);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			gate_lost(sp, sp_now_ms());
-			return;
-		}
-		gate_packet(sp, &p);
+	sp->gate = cg_start(sp->gate_path, "stunproxy", &h, sp, err,
+			    sizeof(err));
+	if (sp->gate == NULL) {
+		log_warnx("gate %s: %s", sp->gate_path, err);
+		return -1;
 	}
+	snprintf(sp->name, sizeof(sp->name), "%s", cg_node_name(sp->gate));
+	memcpy(sp->id, cg_node_id(sp->gate), SP_ID);
+	sp_addr_of(sp->name, sp->addr);
+	if (gate_announce(sp) < 0) {
+		log_warn("gate %s: announce", sp->gate_path);
+		return -1;
+	}
+	sp->connected = 1;
+	return 0;
 }
 
 /* ---- the punching socket ------------------------------------------------- */
@@ -421,8 +392,6 @@ static void timers(struct sp *sp, uint64_t now)
 		serve_tick(sp->serve, now);
 		return;
 	}
-	if (!sp->connected && now >= sp->next_retry)
-		gate_reconnect(sp, now);
 	if (sp->connected && now >= sp->next_here) {
 		sp->next_here = now + SP_HERE_MS;
 		punch_here(sp, NULL, SP_F_REPLY);
@@ -441,9 +410,9 @@ static size_t loop_fds(struct sp *sp, struct pollfd *pfd, size_t max)
 	pfd[n++] = (struct pollfd){ .fd = sp->sigfd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = sp->fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = -1 };
-	if (sp->connected) {
-		pfd[2].fd = cg_fd(sp->gate);
-		pfd[2].events = POLLIN | (sp->want_out ? POLLOUT : 0);
+	if (sp->gate != NULL) {
+		pfd[2].fd = cg_poll_fd(sp->gate);
+		pfd[2].events = cg_poll_events(sp->gate);
 	}
 	k = serve_fds(sp->serve, fds, SP_LISTEN_MAX + 1);
 	for (i = 0; i < k && n < max; i++)
@@ -455,10 +424,12 @@ static int sp_loop(struct sp *sp)
 {
 	struct pollfd pfd[SP_LISTEN_MAX + 4];
 	size_t n, i;
+	int wait;
 
 	for (;;) {
 		n = loop_fds(sp, pfd, sizeof(pfd) / sizeof(pfd[0]));
-		if (poll(pfd, n, SP_TICK_MS) < 0) {
+		wait = sp->gate != NULL ? cg_poll_timeout(sp->gate) : SP_TICK_MS;
+		if (poll(pfd, n, wait < SP_TICK_MS ? wait : SP_TICK_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");
@@ -468,10 +439,8 @@ static int sp_loop(struct sp *sp)
 			return 0;
 		if (pfd[1].revents & POLLIN)
 			punch_read(sp);
-		if (sp->connected && (pfd[2].revents & POLLOUT))
-			gate_flush(sp);
-		if (sp->connected && (pfd[2].revents & (POLLIN | POLLHUP)))
-			gate_input(sp);
+		if (sp->gate != NULL)
+			cg_run(sp->gate, pfd[2].revents, 256);
 		for (i = 3; i < n; i++)
 			if (pfd[i].revents & POLLIN)
 				serve_input(sp->serve, pfd[i].fd);

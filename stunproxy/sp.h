@@ -47,7 +47,6 @@ struct serve;
 #define SP_RETRY_MIN_MS 15000	/* backoff after a failure, doubling ... */
 #define SP_RETRY_MAX_MS 600000	/* ... up to 10 minutes */
 #define SP_RELINK_MS 3000	/* after a direct link ended: try again soon */
-#define SP_GATE_RETRY_MS 1000
 #define SP_LISTEN_MAX 4		/* -stun_listen sockets */
 #define SP_STUN_MAX 4		/* -stun servers */
 #define SP_REM_MAX (SP_CAND_MAX + 4)	/* remote candidates + peer reflexive */
@@ -70,7 +69,7 @@ struct sp {
 	struct conf *conf;
 	const char *gate_path;
 	struct cloudgate *gate;		/* NULL in -serve mode */
-	int connected, want_out;
+	int connected;			/* the daemon is attached */
 	int sigfd;
 	int fd;				/* the punching socket (AF_INET) */
 	uint16_t port;			/* its local port, host order */
@@ -86,7 +85,7 @@ struct sp {
 	uint64_t started;		/* ms */
 	struct rdv *rdv;		/* -rendezvous, or NULL */
 	struct serve *serve;		/* -stun_listen / -serve, or NULL */
-	uint64_t next_here, next_retry;
+	uint64_t next_here;
 	uint8_t buf[SP_DGRAM_MAX];
 };
 
