@@ -2,7 +2,7 @@
  * ether: the Ethernet gate. Bridges a TAP device to the cloud daemon.
  *
  *   [TAP] --frame--> ether --cg_send(dst MAC | broadcast, src MAC)--> cloud
- *   [TAP] <--frame-- ether <--cg_recv------------------------------- cloud
+ *   [TAP] <--frame-- ether <--handlers.packet (cg_run)-------------- cloud
  *
  * Addresses on the mesh are MAC addresses (6 bytes, plen 48) in one
  * instance. Group destinations (broadcast and multicast) go out as mesh
@@ -37,7 +37,6 @@
 #define ETHER_FRAME_MAX (65535 + 18)	/* largest MTU, header, VLAN tag */
 #define ETHER_READ_MAX (TAP_VNET_HDR + ETHER_FRAME_MAX)
 #define ETHER_BATCH 256		/* frames per direction per loop turn */
-#define ETHER_RETRY_MS 1000	/* gate reconnect interval */
 #define ETHER_RETRY_LOG 60	/* log every 60th failed reconnect */
 #define ETHER_ANNOUNCE_MS 100	/* at most 10 announces a second */
 /* One ANNOUNCE carries the whole set: our MAC, maybe the empty address. */
@@ -86,8 +85,6 @@ struct ether {
 	struct conf *conf;
 	const char *gate_path;
 	struct cloudgate *gate;
-	int connected;
-	int want_out;		/* the gate queue has bytes left */
 	int dirty;		/* the announced set must be sent again */
 	int tap;
 	unsigned tapflags;
@@ -106,8 +103,8 @@ struct ether {
 	int hub;		/* every frame is a broadcast; implies promisc */
 	struct mac_table *learned;	/* bridge mode only */
 	unsigned age;
-	uint64_t next_retry, next_announce, next_expire;	/* ms */
-	unsigned retries;
+	uint64_t next_announce, next_expire;	/* ms */
+	unsigned retries;	/* failed reconnects, as last logged */
 	unsigned long long dropped;
 	struct cg_addr *ann;
 	uint8_t (*macs)[MAC_LEN];
@@ -302,16 +299,6 @@ static int drop_privs(const struct ether *e)
 
 /* ---- the gate ------------------------------------------------------- */
 
-static void gate_lost(struct ether *e, uint64_t now)
-{
-	log_warnx("gate %s: connection lost; retrying every second",
-		  e->gate_path);
-	e->connected = 0;
-	e->want_out = 0;
-	e->retries = 0;
-	e->next_retry = now + ETHER_RETRY_MS;
-}
-
 static void set_addr(struct cg_addr *a, uint32_t inst, const uint8_t *mac)
 {
 	memset(a, 0, sizeof(*a));
@@ -337,36 +324,39 @@ static int gate_announce(struct ether *e, uint64_t now)
 	e->dirty = 0;
 	e->next_announce = now + ETHER_ANNOUNCE_MS;
 	if (cg_announce(e->gate, e->ann, n) < 0) {
-		gate_lost(e, now);
+		/* A full queue: again later. A lost daemon gets the set
+		 * from cg_run once it is back. */
+		e->dirty = errno == EAGAIN;
 		return -1;
 	}
 	log_debug("announced %zu address(es)", n);
 	return 0;
 }
 
-static void gate_flush(struct ether *e, uint64_t now)
+/* The TAP stays while the daemon is away; cg_run reconnects and sends the
+ * set we last announced (later changes left e->dirty set). */
+static void gate_attached(void *arg, int up)
 {
-	int r = cg_flush(e->gate);
+	struct ether *e = arg;
 
-	if (r < 0)
-		gate_lost(e, now);
+	if (up)
+		log_info("gate %s: reconnected", e->gate_path);
 	else
-		e->want_out = r;
+		log_warnx("gate %s: connection lost; retrying every second",
+			  e->gate_path);
 }
 
-static void gate_reconnect(struct ether *e, uint64_t now)
+static void gate_retries(struct ether *e)
 {
-	e->next_retry = now + ETHER_RETRY_MS;
-	if (cg_reconnect(e->gate) < 0) {
-		if (++e->retries % ETHER_RETRY_LOG == 0)
-			log_warn("gate %s: still unreachable after %u tries",
-				 e->gate_path, e->retries);
-		return;
+	int err;
+	unsigned n = cg_retries(e->gate, &err);
+
+	if (n != e->retries && n > 0 && n % ETHER_RETRY_LOG == 0) {
+		errno = err;
+		log_warn("gate %s: still unreachable after %u tries",
+			 e->gate_path, n);
 	}
-	/* cg_reconnect announced the set we last sent; later changes
-	 * left e->dirty set. */
-	log_info("gate %s: reconnected", e->gate_path);
-	e->connected = 1;
+	e->retries = n;
 }
 
 /* One frame to the TAP; vnet is its header, NULL if the TAP takes none. */
@@ -396,8 +386,9 @@ static void tap_emit(void *arg, const uint8_t *vnet, const uint8_t *f,
 /* A frame from the mesh: to the TAP, whole. An offloaded one (vnet header
  * + up to 64 KB) only comes if we asked for it; with a vnet header on the
  * TAP, runs of plain TCP segments go through GRO to be written as one. */
-static void frame_in(struct ether *e, const struct cg_packet *p)
+static void frame_in(void *arg, const struct cg_packet *p)
 {
+	struct ether *e = arg;
 	size_t hl = p->flags & CG_PKT_OFFLOAD ? TAP_VNET_HDR : 0;
 
 	if (p->instance != e->inst || p->len < hl + MAC_HDR_LEN ||
@@ -419,24 +410,12 @@ static void frame_in(struct ether *e, const struct cg_packet *p)
 	}
 }
 
-static void gate_input(struct ether *e, uint64_t now)
+static void gate_input(struct ether *e, short revents)
 {
-	struct cg_packet p;
-	int i, r = 0;
-
-	for (i = 0; i < ETHER_BATCH; i++) {
-		r = cg_recv(e->gate, &p, 0);
-		if (r <= 0)
-			break;
-		frame_in(e, &p);
-	}
+	cg_run(e->gate, revents, ETHER_BATCH);
 	if (e->gro != NULL)
 		gro_flush(e->gro);	/* a run never outlives its batch */
-	if (r < 0) {
-		gate_lost(e, now);
-		return;
-	}
-	gate_flush(e, now);	/* keepalive answers, if any */
+	gate_retries(e);
 }
 
 /* ---- the TAP -------------------------------------------------------- */
@@ -517,48 +496,40 @@ static void tap_input(struct ether *e, uint64_t now)
 				log_warn("TAP %s: read", e->ifname);
 			break;
 		}
-		if (!e->connected || !tap_frame(e, &p, (size_t)n, now))
+		if (!cg_attached(e->gate) || !tap_frame(e, &p, (size_t)n, now))
 			continue;
 		if (cg_send(e->gate, &p) < 0) {
-			if (errno != EAGAIN) {
-				gate_lost(e, now);
-				return;
-			}
-			/* Queue full: let the kernel queue hold the rest. */
-			e->dropped++;
-			e->want_out = 1;
+			/* Queue full: let the kernel queue hold the rest. A
+			 * lost daemon: cg_run sees to it. */
+			e->dropped += errno == EAGAIN;
 			break;
 		}
 		sent++;
 	}
-	if (sent > 0 || e->want_out)
-		gate_flush(e, now);
+	if (sent > 0)
+		cg_flush(e->gate);
 }
 
 /* ---- the loop ------------------------------------------------------- */
 
 static void timers(struct ether *e, uint64_t now)
 {
-	if (!e->connected && now >= e->next_retry)
-		gate_reconnect(e, now);
 	if (e->learned != NULL && now >= e->next_expire) {
 		e->next_expire = now + 1000;
 		if (mac_expire(e->learned, now / 1000) > 0)
 			e->dirty = 1;
 	}
-	if (e->connected && e->dirty && now >= e->next_announce)
+	if (cg_attached(e->gate) && e->dirty && now >= e->next_announce)
 		gate_announce(e, now);
 }
 
 static int poll_timeout(const struct ether *e, uint64_t now)
 {
-	uint64_t next = now + 60000;
+	uint64_t next = now + (uint64_t)cg_poll_timeout(e->gate);
 
-	if (!e->connected && e->next_retry < next)
-		next = e->next_retry;
 	if (e->learned != NULL && e->next_expire < next)
 		next = e->next_expire;
-	if (e->connected && e->dirty && e->next_announce < next)
+	if (cg_attached(e->gate) && e->dirty && e->next_announce < next)
 		next = e->next_announce;
 	return next > now ? (int)(next - now) : 0;
 }
@@ -567,18 +538,17 @@ static int ether_loop(struct ether *e)
 {
 	struct pollfd pfd[3];
 	uint64_t now;
+	short gev;
 
 	for (;;) {
 		now = now_ms();
+		gev = cg_poll_events(e->gate);
 		pfd[0] = (struct pollfd){ .fd = e->sigfd, .events = POLLIN };
 		/* While the gate is backed up, leave frames in the kernel. */
 		pfd[1] = (struct pollfd){ .fd = e->tap,
-			.events = e->want_out ? 0 : POLLIN };
-		pfd[2] = (struct pollfd){ .fd = -1 };
-		if (e->connected) {
-			pfd[2].fd = cg_fd(e->gate);
-			pfd[2].events = POLLIN | (e->want_out ? POLLOUT : 0);
-		}
+			.events = gev & POLLOUT ? 0 : POLLIN };
+		pfd[2] = (struct pollfd){ .fd = cg_poll_fd(e->gate),
+			.events = gev };
 		if (poll(pfd, 3, poll_timeout(e, now)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -588,11 +558,7 @@ static int ether_loop(struct ether *e)
 		now = now_ms();
 		if ((pfd[0].revents & POLLIN) && sig_quit(e->sigfd))
 			return 0;
-		if (e->connected && (pfd[2].revents & POLLOUT))
-			gate_flush(e, now);
-		if (e->connected && (pfd[2].revents & (POLLIN | POLLHUP |
-						       POLLERR)))
-			gate_input(e, now);
+		gate_input(e, pfd[2].revents);
 		if (pfd[1].revents & (POLLIN | POLLERR))
 			tap_input(e, now);
 		timers(e, now);
@@ -666,17 +632,18 @@ static int ether_tap(struct ether *e)
 
 static int ether_start(struct ether *e)
 {
+	const struct cg_handlers h = { .packet = frame_in,
+				       .attached = gate_attached };
 	char err[256], mac[18];
 
 	if (ether_conf(e) < 0 || ether_alloc(e) < 0 ||
 	    (e->sigfd = sig_open()) < 0)
 		return -1;
-	e->gate = cg_open(e->gate_path, "ether", err, sizeof(err));
+	e->gate = cg_start(e->gate_path, "ether", &h, e, err, sizeof(err));
 	if (e->gate == NULL) {
 		log_warnx("gate: %s", err);
 		return -1;
 	}
-	e->connected = 1;
 	if (ether_tap(e) < 0)
 		return -1;
 	log_info("TAP %s up, MAC %s, MTU %u, instance %u%s%s", e->ifname,
