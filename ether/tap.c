@@ -1,4 +1,5 @@
-/* TAP creation (TUNSETIFF) and configuration over rtnetlink with libnl-3. */
+/* TAP and TUN creation (TUNSETIFF) and configuration over rtnetlink with
+ * libnl-3. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +21,6 @@
 #include "tap.h"
 
 #define TUN_PATH "/dev/net/tun"
-
-struct tap_ip {
-	int family;
-	unsigned plen;
-	uint8_t b[16];
-};
 
 static void seterr(char *err, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -57,6 +52,7 @@ static void tap_offload(int fd, unsigned *flags)
 int tap_open(const char *tmpl, unsigned *flags, char *name, char *err,
 	     size_t errsize)
 {
+	const char *kind = *flags & TAP_TUN ? "TUN" : "TAP";
 	struct ifreq ifr;
 	int fd;
 
@@ -72,19 +68,19 @@ int tap_open(const char *tmpl, unsigned *flags, char *name, char *err,
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI |
+	ifr.ifr_flags = (*flags & TAP_TUN ? IFF_TUN : IFF_TAP) | IFF_NO_PI |
 			(*flags & TAP_OFFLOAD ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, tmpl, strlen(tmpl));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		seterr(err, errsize, "cannot create TAP \"%s\": %s", tmpl,
-		       strerror(errno));
+		seterr(err, errsize, "cannot create %s \"%s\": %s", kind,
+		       tmpl, strerror(errno));
 		goto fail;
 	}
 	if (*flags & TAP_OFFLOAD)
 		tap_offload(fd, flags);
 	if (ioctl(fd, TUNSETPERSIST, (*flags & TAP_PERSIST) ? 1L : 0L) < 0) {
-		seterr(err, errsize, "TAP %s: cannot set persistence: %s",
-		       ifr.ifr_name, strerror(errno));
+		seterr(err, errsize, "%s %s: cannot set persistence: %s",
+		       kind, ifr.ifr_name, strerror(errno));
 		goto fail;
 	}
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);
@@ -104,7 +100,7 @@ void tap_close(int fd, unsigned flags)
 	close(fd);
 }
 
-static int parse_ip(const char *s, struct tap_ip *ip)
+int tap_parse_ip(const char *s, struct tap_ip *ip)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
@@ -143,7 +139,7 @@ int tap_addr_valid(const char *s)
 {
 	struct tap_ip ip;
 
-	return parse_ip(s, &ip) == 0;
+	return tap_parse_ip(s, &ip) == 0;
 }
 
 static int link_set(struct nl_sock *sk, struct rtnl_link *orig,
@@ -215,7 +211,7 @@ static int addr_add(struct nl_sock *sk, int ifindex, const char *s,
 	struct nl_addr *local = NULL;
 	int r;
 
-	if (parse_ip(s, &ip) < 0) {
+	if (tap_parse_ip(s, &ip) < 0) {
 		seterr(err, errsize, "iface_addr: bad address \"%s\"", s);
 		return -1;
 	}
