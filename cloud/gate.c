@@ -12,6 +12,11 @@
  * A gate may hand over connected UDP sockets (SOCKET, SCM_RIGHTS) for
  * links to a given node (udp_handed); the links outlive the gate, whose
  * LINK events are sent by gate ID while it stays attached.
+ *
+ * A gate may subscribe to instances (SUBSCRIBE): the route table reports
+ * changed prefixes as it flushes, they are collected for the loop turn,
+ * and the flusher sends each subscriber its PREFIX messages (gatesub.c)
+ * before it writes the queues.
  */
 #include <errno.h>
 #include <grp.h>
@@ -31,6 +36,7 @@
 #include "gate.h"
 #include "gatenote.h"
 #include "gateproto.h"
+#include "gatesub.h"
 #include "gso.h"
 #include "link.h"
 #include "log.h"
@@ -78,6 +84,7 @@ struct gate {
 	struct gate_fd fds[GATE_FDS_MAX];
 	size_t nfds;
 	struct gnotes notes;	/* what it said about remote nodes */
+	struct gsubs subs;	/* instances whose prefixes it follows */
 	int notes_full;		/* dropped notes were logged */
 	uint8_t *out;		/* queued: out[ohead..otail) */
 	size_t ohead, otail;
@@ -93,6 +100,7 @@ struct gate_listener {
 };
 
 struct gates {
+	struct cloud *c;
 	struct gate_listener *ls;
 	struct gate *list;
 	size_t count, max;
@@ -102,6 +110,8 @@ struct gates {
 	struct gate *dirty;	/* gates with output to write */
 	ev_prepare flusher;
 	struct addr scratch[GP_ANNOUNCE_MAX];
+	struct gchanges changes;	/* this turn's, for subscribers */
+	struct gp_prefix chunk[GP_PREFIX_MAX];
 };
 
 static void gate_close(struct gate *g)
@@ -376,6 +386,20 @@ static int gate_on_note(struct gate *g, const uint8_t *pl, size_t plen)
 	return 0;
 }
 
+static int gate_on_subscribe(struct gate *g, const uint8_t *pl,
+			     size_t plen)
+{
+	uint32_t inst;
+
+	if (gp_subscribe_decode(pl, plen, &inst) < 0)
+		return gate_bad(g, "malformed subscribe");
+	if (gsubs_add(&g->subs, inst) < 0)
+		return gate_bad(g, "more than 16 subscriptions");
+	log_debug("gate %u (%s): subscribed to instance %u", (unsigned)g->id,
+		  g->name, (unsigned)inst);
+	return 0;
+}
+
 static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
 			 size_t plen, uint64_t at)
 {
@@ -399,6 +423,8 @@ static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
 		return gate_on_socket(g, pl, plen, at);
 	case GP_NOTE:
 		return gate_on_note(g, pl, plen);
+	case GP_SUBSCRIBE:
+		return gate_on_subscribe(g, pl, plen);
 	default:
 		return gate_bad(g, "unexpected message");
 	}
@@ -557,6 +583,49 @@ static void gate_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	gate_flush(w->data);
 }
 
+/* A prefix of the route table changed (route_on_change). */
+static void gate_route_changed(void *arg, const struct addr *a)
+{
+	struct gates *gs = arg;
+	struct gate *g;
+
+	for (g = gs->list; g != NULL; g = g->next) {
+		if (gsubs_has(&g->subs, a->inst)) {
+			gchanges_add(&gs->changes, a);
+			return;
+		}
+	}
+}
+
+static uint8_t *gate_sink_room(void *arg, size_t need)
+{
+	return gate_room(arg, need);
+}
+
+static void gate_sink_queued(void *arg, size_t n)
+{
+	gate_queued(arg, n);
+}
+
+/* Every subscriber's PREFIX messages of this turn. */
+static void gate_send_prefixes(struct gates *gs, const struct route_table *rt)
+{
+	struct gsub_sink k = { .room = gate_sink_room,
+			       .queued = gate_sink_queued };
+	struct gate *g;
+
+	gchanges_settle(&gs->changes);
+	for (g = gs->list; g != NULL; g = g->next) {
+		if (g->subs.n == 0)
+			continue;
+		k.arg = g;
+		gsubs_send(&g->subs, rt, &gs->changes, &k,
+			   !ev_is_active(&g->wio), GATE_OUTBUF, gs->chunk,
+			   g->id, g->name);
+	}
+	gchanges_clear(&gs->changes);
+}
+
 static void gate_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gates *gs = w->data;
@@ -564,6 +633,8 @@ static void gate_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (gs->c->rt != NULL)
+		gate_send_prefixes(gs, gs->c->rt);
 	while ((g = gs->dirty) != NULL) {
 		gs->dirty = g->dirty_next;
 		g->dirty = 0;
@@ -809,11 +880,14 @@ int gate_init(struct cloud *c)
 		log_warn("gate");
 		return -1;
 	}
+	c->gates->c = c;
 	v = conf_last(c->conf, "max_gates");
 	c->gates->max = v ? (size_t)v->v.i : GATE_DEF_MAX;
 	ev_prepare_init(&c->gates->flusher, gate_flush_cb);
 	c->gates->flusher.data = c->gates;
 	ev_prepare_start(c->loop, &c->gates->flusher);
+	if (c->rt != NULL)
+		route_on_change(c->rt, gate_route_changed, c->gates);
 	n = conf_count(c->conf, "gate");
 	for (i = 0; i < n; i++) {
 		v = conf_get(c->conf, "gate", i);
@@ -839,6 +913,8 @@ void gate_shutdown(struct cloud *c)
 	if (gs == NULL)
 		return;
 	ev_prepare_stop(c->loop, &gs->flusher);
+	if (c->rt != NULL)
+		route_on_change(c->rt, NULL, NULL);
 	while (gs->list != NULL)
 		gate_close(gs->list);
 	while ((l = gs->ls) != NULL) {
@@ -851,6 +927,7 @@ void gate_shutdown(struct cloud *c)
 		free(l);
 	}
 	free(gs->split);
+	gchanges_free(&gs->changes);
 	free(gs);
 	c->gates = NULL;
 }
@@ -940,10 +1017,10 @@ void gate_status(struct cloud *c, FILE *f)
 		return;
 	for (g = c->gates->list; g != NULL; g = g->next)
 		fprintf(f, "gate id=%u name=%s addrs=%zu pkts_in=%llu "
-			"pkts_out=%llu drops=%llu\n", (unsigned)g->id, g->name,
-			g->naddrs, (unsigned long long)g->pkts_in,
+			"pkts_out=%llu drops=%llu subs=%zu\n", (unsigned)g->id,
+			g->name, g->naddrs, (unsigned long long)g->pkts_in,
 			(unsigned long long)g->pkts_out,
-			(unsigned long long)g->drops);
+			(unsigned long long)g->drops, g->subs.n);
 	for (g = c->gates->list; g != NULL; g = g->next)
 		gnotes_status(c, &g->notes, f);
 }

@@ -112,6 +112,8 @@ struct route_table {
 	size_t cbatch;
 	struct rreq reqs[ROUTE_REQ_CACHE];
 	unsigned reqpos;
+	route_change_fn *on_change;
+	void *change_arg;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -132,7 +134,7 @@ static int addr_valid(const struct addr *a)
 	return a->len <= ADDR_MAX && a->plen <= a->len * 8;
 }
 
-static int addr_cmp(const struct addr *x, const struct addr *y)
+int route_prefix_cmp(const struct addr *x, const struct addr *y)
 {
 	if (x->inst != y->inst)
 		return x->inst < y->inst ? -1 : 1;
@@ -658,6 +660,20 @@ static void flush_send(struct route_table *rt)
 	}
 }
 
+/* Tell the listener what a peer that holds no route of its own (handle 0)
+ * would be told: what routing re-advertises, split horizon aside. */
+static void flush_notify(struct route_table *rt)
+{
+	struct route_update one;
+	struct rprefix *p;
+
+	if (rt->on_change == NULL)
+		return;
+	for (p = rt->dirty; p; p = p->dnext)
+		if (prefix_msg(p, 0, &one))
+			rt->on_change(rt->change_arg, &p->a);
+}
+
 static int prefix_unused(const struct rprefix *p)
 {
 	return p->nroutes == 0 && p->nlocal == 0 && p->sel.kind == NH_NONE;
@@ -672,6 +688,7 @@ static void route_flush(struct route_table *rt)
 		route_select(rt, p);
 	}
 	flush_send(rt);
+	flush_notify(rt);
 	for (p = rt->dirty; p; p = next) {
 		next = p->dnext;
 		fd_update(p);
@@ -968,7 +985,7 @@ static void local_seqno(struct rprefix *p)
 
 static int addr_sort_cmp(const void *x, const void *y)
 {
-	return addr_cmp(x, y);
+	return route_prefix_cmp(x, y);
 }
 
 static struct rgate *gate_find(const struct route_table *rt, uint32_t id)
@@ -1031,7 +1048,7 @@ int route_local_set(struct route_table *rt, uint32_t gate,
 	if (n > 0)
 		qsort(set, n, sizeof(*set), addr_sort_cmp);
 	for (i = 0; i < n; i++)
-		if (m == 0 || addr_cmp(&set[m - 1], &set[i]) != 0)
+		if (m == 0 || route_prefix_cmp(&set[m - 1], &set[i]) != 0)
 			set[m++] = set[i];
 	for (i = 0; i < m; i++) {
 		p = prefix_get(rt, &set[i]);
@@ -1098,6 +1115,35 @@ int route_lookup(const struct route_table *rt, uint32_t inst,
 	return -1;
 }
 
+static void prefix_info(const struct rprefix *p, struct route_info *ri)
+{
+	ri->prefix = &p->a;
+	ri->origin = &p->sel.origin;
+	ri->nh.kind = p->sel.kind;
+	ri->nh.peer = p->sel.peer;
+	ri->metric = p->sel.metric;
+	ri->hops = p->sel.hops;
+	ri->seqno = p->sel.seqno;
+}
+
+int route_get(const struct route_table *rt, const struct addr *prefix,
+	      struct route_info *ri)
+{
+	const struct rprefix *p = prefix_find(rt, prefix);
+
+	if (p == NULL || p->sel.kind == NH_NONE)
+		return -1;
+	prefix_info(p, ri);
+	return 0;
+}
+
+void route_on_change(struct route_table *rt, route_change_fn *fn,
+		     void *arg)
+{
+	rt->on_change = fn;
+	rt->change_arg = arg;
+}
+
 void route_foreach(const struct route_table *rt,
 		   void (*fn)(void *arg, const struct route_info *ri),
 		   void *arg)
@@ -1110,13 +1156,7 @@ void route_foreach(const struct route_table *rt,
 		for (p = rt->buckets[i]; p; p = p->hnext) {
 			if (p->sel.kind == NH_NONE)
 				continue;
-			ri.prefix = &p->a;
-			ri.origin = &p->sel.origin;
-			ri.nh.kind = p->sel.kind;
-			ri.nh.peer = p->sel.peer;
-			ri.metric = p->sel.metric;
-			ri.hops = p->sel.hops;
-			ri.seqno = p->sel.seqno;
+			prefix_info(p, &ri);
 			fn(arg, &ri);
 		}
 	}

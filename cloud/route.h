@@ -93,6 +93,21 @@ struct route_info {
 void route_foreach(const struct route_table *rt,
 		   void (*fn)(void *arg, const struct route_info *ri),
 		   void *arg);
+/* The order of prefixes: instance, length, prefix length, bytes. */
+int route_prefix_cmp(const struct addr *x, const struct addr *y);
+/* The selected route of exactly this (masked) prefix: 0, or -1 if none. */
+int route_get(const struct route_table *rt, const struct addr *prefix,
+	      struct route_info *ri);
+
+/*
+ * Called from every flush for each prefix whose selection changed as far
+ * as routing re-advertises it: it appeared, went, or its origin, seqno,
+ * metric or hops changed. fn must not call back into the table; read the
+ * new state later with route_get. NULL fn: no calls.
+ */
+typedef void route_change_fn(void *arg, const struct addr *prefix);
+void route_on_change(struct route_table *rt, route_change_fn *fn,
+		     void *arg);
 
 /* Wire codec of FR_ROUTE and FR_SEQREQ payloads (doc/PROTOCOL.md). */
 /* Encode up to n updates into buf; returns bytes written, *used = count. */

@@ -9,13 +9,14 @@
  *        bytes_out=5678 pkts_in=10 pkts_out=12 drops=0 retransmits=0
  *   route addr=<inst>/<hex>/<plen> via=local|<peer name> metric=123
  *        hops=2 seqno=7 origin=<16 hex>
- *   gate id=3 name=cloudcat addrs=2 pkts_in=0 pkts_out=0 drops=0
+ *   gate id=3 name=cloudcat addrs=2 pkts_in=0 pkts_out=0 drops=0 subs=0
  *   node name=B id=<16 hex> reach=direct|relayed|none via=<peer name>|-
  *        note="<text>"
  *   fwd no_route=0 ttl_expired=0 dups=4
  *
  * (a link or node line is one line; it is wrapped here only for reading.)
  * dir is in, out, or handed (a socket a gate handed over, SOCKET).
+ * subs counts the instances a gate subscribed to (gate protocol SUBSCRIBE).
  * A node line is a gate's note on a node (gate protocol NOTE); reach is
  * direct over an up link to that node ID (via: that link's peer), relayed
  * through a route the node originates (via: the route's next hop), else
