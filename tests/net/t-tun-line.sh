@@ -1,0 +1,74 @@
+#!/bin/bash
+# The IP gate across a relay, with a LAN behind C. Nobody adds a route by
+# hand: A's tun learns C's prefixes from its daemon and routes them.
+#
+#  tun0 10.20.0.1/24        (relay)        tun0 10.20.0.3/24      L
+#       fd20::1/64                              fd20::3/64         192.168.77.2
+#  A [cloud+tun] ---- B [cloud] ---- C [cloud+tun] --- LAN 192.168.77.0/24
+#                                     -route 192.168.77.0/24, forwards
+#
+# A pings C (IPv4 and IPv6) and L; A's table holds 192.168.77.0/24 with
+# tun's protocol (77); it goes within 3 s of C's tun stopping and comes
+# back when it restarts; A's tun takes its routes with it at exit.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
+. "$top_srcdir/tests/net/mesh.sh"
+. "$top_srcdir/tests/net/tun.sh"
+net_init
+net_need_cloud
+tun_need
+
+PROTO=77	# TROUTE_PROTO in tun/troute.h
+# kroute NS PREFIX: NS's main table routes PREFIX through tun0 with
+# tun's protocol.
+kroute() {
+	ip -n "$(ns "$1")" route show "$2" proto $PROTO 2>/dev/null |
+		grep -q "dev tun0"
+}
+no_kroute() { ! ip -n "$(ns "$1")" route show "$2" | grep -q .; }
+ours() { ip -n "$(ns "$1")" -4 route show proto $PROTO; \
+	ip -n "$(ns "$1")" -6 route show proto $PROTO; }
+
+line_abc
+host L
+lan C L 192.168.77
+tun_start A A a -iface_addr 10.20.0.1/24 -iface_addr fd20::1/64
+tun_start C C c -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
+	-route 192.168.77.0/24
+wait_for 5 tun_up A || fail "A's TUN is not up"
+wait_for 5 tun_up C || fail "C's TUN is not up"
+
+wait_for 10 kroute A 192.168.77.0/24 || fail "A has no route to C's LAN"
+say "A's routes from tun: $(ours A | tr '\n' ';')"
+# C's host addresses are inside A's own connected subnets: no route.
+[ "$(ours A | wc -l)" = 1 ] || fail "A should hold exactly one route of tun's"
+wait_for 10 pings4 A 10.20.0.3 || fail "ping A -> C (10.20.0.3) failed"
+say "ping A -> C ok; $(in_ns A ping -c 5 -i 0.1 -q 10.20.0.3 | tail -1)"
+wait_for 10 in_ns A ping -6 -q -c 3 -i 0.2 -W 1 fd20::3 >/dev/null ||
+	fail "ping A -> C over IPv6 (fd20::3) failed"
+say "ping6 A -> C ok"
+wait_for 10 pings4 A 192.168.77.2 || fail "ping A -> L (behind C) failed"
+say "ping A -> L (192.168.77.2, behind C) ok"
+
+# C's tun goes: its prefixes are withdrawn, A's route follows.
+t0=$(now_ms)
+proc_stop "$PID_tun_c" TERM 5 || fail "C's tun did not exit cleanly"
+ip -n "$(ns C)" link show tun0 >/dev/null 2>&1 && fail "C's tun0 outlived tun"
+wait_for 3 no_kroute A 192.168.77.0/24 ||
+	fail "A still routes C's LAN 3 s after C's tun stopped"
+say "route gone $(($(now_ms) - t0)) ms after C's tun stopped"
+pings4 A 192.168.77.2 && fail "L answered with C's tun stopped"
+
+tun_start C C c2 -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
+	-route 192.168.77.0/24
+wait_for 10 kroute A 192.168.77.0/24 || fail "A's route did not come back"
+wait_for 10 pings4 A 192.168.77.2 || fail "ping A -> L failed after C's restart"
+say "C's tun back: route and ping A -> L back"
+
+# A's tun takes its routes and its device with it.
+proc_stop "$PID_tun_a" TERM 5 || fail "A's tun did not exit cleanly"
+[ -z "$(ours A)" ] || fail "A's tun left routes: $(ours A)"
+ip -n "$(ns A)" link show tun0 >/dev/null 2>&1 && fail "A's tun0 outlived tun"
+log_has tun-a "removing 1 route" || fail "A's tun did not say it removed its route"
+cloud_check A B C
+say "ok"
