@@ -1,6 +1,7 @@
 #!/bin/sh
-# Every option that `cloud -h`, `ether -h` and `stunproxy -h` list (the option tables the
-# parsers use) has an entry in its man page, so the two cannot drift apart.
+# Every option that `cloud -h`, `ether -h`, `stunproxy -h` and `tun -h` list
+# (the option tables the parsers use) has an entry in its man page, so the
+# two cannot drift apart.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 rc=0
@@ -23,4 +24,5 @@ check() {
 check "$top_builddir/cloud/cloud" "$top_srcdir/doc/cloud.8"
 check "$top_builddir/ether/ether" "$top_srcdir/doc/ether.8"
 check "$top_builddir/stunproxy/stunproxy" "$top_srcdir/doc/stunproxy.8"
+check "$top_builddir/tun/tun" "$top_srcdir/doc/tun.8"
 exit $rc
