@@ -9,7 +9,8 @@
 #
 # A pings C (IPv4 and IPv6) and L; A's table holds 192.168.77.0/24 with
 # tun's protocol (77); it goes within 3 s of C's tun stopping and comes
-# back when it restarts; A's tun takes its routes with it at exit.
+# back when it restarts; A's tun, running as nobody, takes its routes
+# with it at exit.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/mesh.sh"
@@ -32,13 +33,17 @@ ours() { ip -n "$(ns "$1")" -4 route show proto $PROTO; \
 line_abc
 host L
 lan C L 192.168.77
-tun_start A A a -iface_addr 10.20.0.1/24 -iface_addr fd20::1/64
+# A's tun runs as nobody once set up: it keeps CAP_NET_ADMIN for routes.
+tun_start A A a -iface_addr 10.20.0.1/24 -iface_addr fd20::1/64 \
+	-user nobody -iface_up_cmd 'echo "up $IFACE as $(id -un)"' \
+	-iface_down_cmd 'echo "down $IFACE as $(id -un)"'
 tun_start C C c -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
 	-route 192.168.77.0/24
 wait_for 5 tun_up A || fail "A's TUN is not up"
 wait_for 5 tun_up C || fail "C's TUN is not up"
 
 wait_for 10 kroute A 192.168.77.0/24 || fail "A has no route to C's LAN"
+log_has tun-a "up tun0 as root" || fail "A's iface_up_cmd did not run as root"
 say "A's routes from tun: $(ours A | tr '\n' ';')"
 # C's host addresses are inside A's own connected subnets: no route.
 [ "$(ours A | wc -l)" = 1 ] || fail "A should hold exactly one route of tun's"
@@ -70,5 +75,6 @@ proc_stop "$PID_tun_a" TERM 5 || fail "A's tun did not exit cleanly"
 [ -z "$(ours A)" ] || fail "A's tun left routes: $(ours A)"
 ip -n "$(ns A)" link show tun0 >/dev/null 2>&1 && fail "A's tun0 outlived tun"
 log_has tun-a "removing 1 route" || fail "A's tun did not say it removed its route"
+log_has tun-a "down tun0 as nobody" || fail "A's iface_down_cmd did not run as nobody"
 cloud_check A B C
 say "ok"
