@@ -571,17 +571,18 @@ static void report(struct tun *t, int always)
 	t->said = *c;
 }
 
-/* A daemon still away: say so every 60th failed reconnect. */
+/* A daemon still away: say why after the first failed reconnect, then
+ * every 60th. */
 static void still_away(struct tun *t)
 {
 	int err;
 	unsigned n = cg_retries(t->gate, &err);
 
-	if (n == 0 || n == t->retries_said || n % 60 != 0)
+	if (n == 0 || n == t->retries_said || (n != 1 && n % 60 != 0))
 		return;
 	t->retries_said = n;
-	log_warnx("gate %s: still unreachable after %u tries: %s",
-		  t->gate_path, n, strerror(err));
+	log_warnx("gate %s: still unreachable after %u tr%s: %s",
+		  t->gate_path, n, n == 1 ? "y" : "ies", strerror(err));
 }
 
 static void timers(struct tun *t, uint64_t now)

@@ -9,8 +9,8 @@
 #
 # A pings C (IPv4 and IPv6) and L; A's table holds 192.168.77.0/24 with
 # tun's protocol (77); it goes within 3 s of C's tun stopping and comes
-# back when it restarts; A's tun, running as nobody, takes its routes
-# with it at exit.
+# back when it restarts; A's tun keeps its TUN and route across a restart
+# of A's daemon and, running as nobody, takes its routes with it at exit.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/mesh.sh"
@@ -69,6 +69,19 @@ tun_start C C c2 -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
 wait_for 10 kroute A 192.168.77.0/24 || fail "A's route did not come back"
 wait_for 10 pings4 A 192.168.77.2 || fail "ping A -> L failed after C's restart"
 say "C's tun back: route and ping A -> L back"
+
+# A's daemon restarts: the tun keeps its TUN and its route, reattaches
+# and takes the whole set of prefixes again.
+# (tun now runs as nobody: the new socket must let nobody in)
+chmod 711 "$NET_TMP"
+cloud_stop A
+mesh_start A "$CONNECT $AB 5000" "gate_mode 0666"
+wait_for 15 links_up A B || fail "A-B not up after A's restart"
+wait_for 10 log_has tun-a "reconnected" || fail "A's tun did not reattach"
+tun_up A || fail "A's TUN did not outlive its daemon"
+wait_for 10 pings4 A 192.168.77.2 || fail "ping A -> L failed after A's restart"
+kroute A 192.168.77.0/24 || fail "A's route went with its daemon"
+say "A's daemon restarted: TUN, route and ping A -> L kept"
 
 # A's tun takes its routes and its device with it.
 proc_stop "$PID_tun_a" TERM 5 || fail "A's tun did not exit cleanly"
