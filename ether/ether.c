@@ -31,6 +31,8 @@
 #include "gro.h"
 #include "log.h"
 #include "mac.h"
+#include "mono.h"
+#include "proc.h"
 #include "sig.h"
 #include "tap.h"
 
@@ -41,8 +43,6 @@
 #define ETHER_ANNOUNCE_MS 100	/* at most 10 announces a second */
 /* One ANNOUNCE carries the whole set: our MAC, maybe the empty address. */
 #define ETHER_LEARN_MAX (GP_ANNOUNCE_MAX - 2)
-
-extern char **environ;
 
 static const struct conf_opt ether_opts[] = {
 	{ "gate", CONF_ADDR, 0, NULL,
@@ -93,9 +93,7 @@ struct ether {
 	char ifname[IFNAMSIZ];
 	int sigfd;
 	int cmd_up;		/* iface_up_cmd ran: iface_down_cmd will */
-	int setid;		/* user or group given */
-	uid_t uid;
-	gid_t gid;
+	struct proc_ids ids;	/* user and group to switch to */
 	uint32_t inst;
 	uint8_t mac[MAC_LEN];
 	unsigned mtu;
@@ -111,41 +109,7 @@ struct ether {
 	uint8_t *buf;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- configuration ------------------------------------------------- */
-
-static int ether_bad(const struct ether *e, const char *name,
-		    const char *why)
-{
-	char where[512];
-	const struct conf_val *v = conf_last(e->conf, name);
-
-	if (v != NULL)
-		conf_where(v, name, where, sizeof(where));
-	else
-		snprintf(where, sizeof(where), "%s: ", name);
-	log_warnx("%s%s", where, why);
-	return -1;
-}
-
-static int ether_range(const struct ether *e, const char *name,
-		      long long lo, long long hi, long long *out)
-{
-	char why[64];
-
-	*out = conf_int(e->conf, name);
-	if (*out >= lo && *out <= hi)
-		return 0;
-	snprintf(why, sizeof(why), "must be %lld..%lld", lo, hi);
-	return ether_bad(e, name, why);
-}
 
 static int ether_conf_mac(struct ether *e)
 {
@@ -153,11 +117,13 @@ static int ether_conf_mac(struct ether *e)
 
 	if (v != NULL) {
 		if (mac_parse(v->raw, e->mac) < 0)
-			return ether_bad(e, "mac", "expected xx:xx:xx:xx:xx:xx");
+			return conf_fail(e->conf, NULL, "mac",
+					 "expected xx:xx:xx:xx:xx:xx");
 		if (mac_kind(e->mac) != MAC_UNICAST)
-			return ether_bad(e, "mac", "a group address");
+			return conf_fail(e->conf, NULL, "mac",
+					 "a group address");
 		if (memcmp(e->mac, "\0\0\0\0\0\0", MAC_LEN) == 0)
-			return ether_bad(e, "mac", "all zeroes");
+			return conf_fail(e->conf, NULL, "mac", "all zeroes");
 		return 0;
 	}
 	if (getrandom(e->mac, MAC_LEN, 0) != MAC_LEN) {
@@ -168,30 +134,6 @@ static int ether_conf_mac(struct ether *e)
 	return 0;
 }
 
-/* Resolve user and group now, so a typo fails before the TAP exists. */
-static int ether_conf_user(struct ether *e)
-{
-	const struct conf_val *u = conf_last(e->conf, "user");
-	const struct conf_val *g = conf_last(e->conf, "group");
-	struct passwd *pw = NULL;
-	struct group *gr;
-
-	if (u != NULL) {
-		if ((pw = getpwnam(u->raw)) == NULL)
-			return ether_bad(e, "user", "no such user");
-		e->uid = pw->pw_uid;
-		e->gid = pw->pw_gid;
-		e->setid = 1;
-	}
-	if (g != NULL) {
-		if ((gr = getgrnam(g->raw)) == NULL)
-			return ether_bad(e, "group", "no such group");
-		e->gid = gr->gr_gid;
-		e->setid = 1;
-	}
-	return 0;
-}
-
 static int ether_conf(struct ether *e)
 {
 	const struct conf_val *v = conf_last(e->conf, "gate");
@@ -199,18 +141,20 @@ static int ether_conf(struct ether *e)
 	long long x;
 
 	if (v == NULL)
-		return ether_bad(e, "gate", "required (the daemon's socket)");
+		return conf_fail(e->conf, NULL, "gate",
+				 "required (the daemon's socket)");
 	if (!v->v.addr.is_unix)
-		return ether_bad(e, "gate", "must be a UNIX socket path");
+		return conf_fail(e->conf, NULL, "gate",
+				 "must be a UNIX socket path");
 	e->gate_path = v->v.addr.path;
-	if (ether_range(e, "instance", 0, UINT32_MAX, &x) < 0)
+	if (conf_range(e->conf, "instance", 0, UINT32_MAX, &x) < 0)
 		return -1;
 	e->inst = (uint32_t)x;
-	if (ether_range(e, "mtu", 68, 65535, &x) < 0)
+	if (conf_range(e->conf, "mtu", 68, 65535, &x) < 0)
 		return -1;
 	e->mtu = (unsigned)x;
 	if (strlen(conf_str(e->conf, "iface_dev")) >= IFNAMSIZ)
-		return ether_bad(e, "iface_dev", "name too long");
+		return conf_fail(e->conf, NULL, "iface_dev", "name too long");
 	n = conf_count(e->conf, "iface_addr");
 	for (i = 0; i < n; i++) {
 		v = conf_get(e->conf, "iface_addr", i);
@@ -225,77 +169,24 @@ static int ether_conf(struct ether *e)
 	}
 	if (conf_us(e->conf, "bridge_age") < 1000000 ||
 	    conf_us(e->conf, "bridge_age") > 86400ULL * 1000000)
-		return ether_bad(e, "bridge_age", "must be 1s..24h");
+		return conf_fail(e->conf, NULL, "bridge_age",
+				 "must be 1s..24h");
 	e->age = (unsigned)(conf_us(e->conf, "bridge_age") / 1000000);
 	e->hub = (int)conf_int(e->conf, "hub");
 	if (e->hub && conf_int(e->conf, "bridge"))
-		return ether_bad(e, "hub", "cannot be used with bridge "
-				 "(a hub learns no addresses)");
+		return conf_fail(e->conf, NULL, "hub", "cannot be used with "
+				 "bridge (a hub learns no addresses)");
 	/* A hub also takes what switch-mode gates send to unknown MACs. */
 	e->promisc = e->hub || conf_int(e->conf, "promisc");
 	e->tapflags = conf_int(e->conf, "iface_persist") ? TAP_PERSIST : 0;
 	if (conf_int(e->conf, "offload"))
 		e->tapflags |= TAP_OFFLOAD;
-	if (ether_conf_user(e) < 0)
+	if (proc_ids(e->conf, &e->ids) < 0)
 		return -1;
 	return ether_conf_mac(e);
 }
 
 /* ---- commands and privileges ---------------------------------------- */
-
-static void run_cmd(const struct ether *e, const char *name)
-{
-	const struct conf_val *v = conf_last(e->conf, name);
-	char *argv[] = { "sh", "-c", NULL, NULL };
-	posix_spawnattr_t attr;
-	sigset_t none, deflt;
-	pid_t pid;
-	int r, st;
-
-	if (v == NULL)
-		return;
-	argv[2] = (char *)v->raw;
-	setenv("IFACE", e->ifname, 1);
-	/* The child gets the default dispositions and no blocked signals. */
-	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGPIPE);
-	sigaddset(&deflt, SIGINT);
-	sigaddset(&deflt, SIGTERM);
-	sigaddset(&deflt, SIGHUP);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setflags(&attr,
-				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	if (r != 0) {
-		errno = r;
-		log_warn("%s: cannot run \"%s\"", name, v->raw);
-		return;
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		log_warnx("%s: \"%s\" failed (status %d)", name, v->raw, st);
-}
-
-static int drop_privs(const struct ether *e)
-{
-	if (!e->setid)
-		return 0;
-	if (setgroups(1, &e->gid) < 0 || setgid(e->gid) < 0) {
-		log_warn("cannot switch to group %u", (unsigned)e->gid);
-		return -1;
-	}
-	if (conf_last(e->conf, "user") != NULL && setuid(e->uid) < 0) {
-		log_warn("cannot switch to user %u", (unsigned)e->uid);
-		return -1;
-	}
-	return 0;
-}
 
 /* ---- the gate ------------------------------------------------------- */
 
@@ -541,7 +432,7 @@ static int ether_loop(struct ether *e)
 	short gev;
 
 	for (;;) {
-		now = now_ms();
+		now = mono_ms();
 		gev = cg_poll_events(e->gate);
 		pfd[0] = (struct pollfd){ .fd = e->sigfd, .events = POLLIN };
 		/* While the gate is backed up, leave frames in the kernel. */
@@ -555,7 +446,7 @@ static int ether_loop(struct ether *e)
 			log_warn("poll");
 			return -1;
 		}
-		now = now_ms();
+		now = mono_ms();
 		if ((pfd[0].revents & POLLIN) && sig_quit(e->sigfd))
 			return 0;
 		gate_input(e, pfd[2].revents);
@@ -650,19 +541,19 @@ static int ether_start(struct ether *e)
 		 mac_fmt(e->mac, mac, sizeof(mac)), e->mtu, e->inst,
 		 e->hub ? ", hub" : e->promisc ? ", promiscuous" : "",
 		 e->learned ? ", bridge" : "");
-	run_cmd(e, "iface_up_cmd");
+	proc_cmd(e->conf, "iface_up_cmd", e->ifname);
 	e->cmd_up = 1;
-	if (drop_privs(e) < 0)
+	if (proc_drop(&e->ids, 0) < 0)
 		return -1;
 	/* A failure here is a lost daemon: the loop reconnects. */
-	gate_announce(e, now_ms());
+	gate_announce(e, mono_ms());
 	return 0;
 }
 
 static void ether_stop(struct ether *e)
 {
 	if (e->cmd_up)
-		run_cmd(e, "iface_down_cmd");
+		proc_cmd(e->conf, "iface_down_cmd", e->ifname);
 	tap_close(e->tap, e->tapflags);
 	if (e->gate != NULL)
 		cg_close(e->gate);
@@ -691,7 +582,7 @@ int main(int argc, char **argv)
 		conf_free(e.conf);
 		return r > 0 ? 0 : 1;
 	}
-	if (ether_range(&e, "loglevel", 0, 3, &lvl) < 0) {
+	if (conf_range(e.conf, "loglevel", 0, 3, &lvl) < 0) {
 		conf_free(e.conf);
 		return 1;
 	}

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include "conf.h"
+#include "log.h"
 
 #define CONF_DEPTH_MAX	16		/* files open in the include stack */
 #define CONF_LINE_MAX	4096		/* bytes per line, without newline */
@@ -878,6 +879,29 @@ const char *conf_where(const struct conf_val *v, const char *name, char *buf,
 	else
 		snprintf(buf, size, "%s: %s: ", v->file, name);
 	return buf;
+}
+
+int conf_fail(const struct conf *c, const struct conf_val *v,
+	      const char *name, const char *fmt, ...)
+{
+	char where[512], why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	conf_where(v ? v : conf_last(c, name), name, where, sizeof(where));
+	log_warnx("%s%s", where, why);
+	return -1;
+}
+
+int conf_range(const struct conf *c, const char *name, long long lo,
+	       long long hi, long long *out)
+{
+	*out = conf_int(c, name);
+	if (*out < lo || *out > hi)
+		return conf_fail(c, NULL, name, "must be %lld..%lld", lo, hi);
+	return 0;
 }
 
 static const char *conf_short_type(const struct conf_opt *o)

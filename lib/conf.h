@@ -74,6 +74,14 @@ uint64_t conf_us(const struct conf *c, const char *name);
 /* "FILE:LINE: NAME: " prefix of a value, for errors found later on. */
 const char *conf_where(const struct conf_val *v, const char *name, char *buf,
 		       size_t size);
+/* For checks after parsing, in the programs: log "FILE:LINE: NAME: why"
+ * for value v (NULL: the option's last value, if any). Always -1. */
+int conf_fail(const struct conf *c, const struct conf_val *v,
+	      const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The option's integer, which must be lo..hi (else conf_fail). */
+int conf_range(const struct conf *c, const char *name, long long lo,
+	       long long hi, long long *out);
 void conf_usage(const struct conf *c, FILE *f);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "mono.h"
 #include "sp.h"
 
 #define CAND_SLOTS (SP_STUN_MAX + 1)	/* servers, and the rendezvous */
@@ -196,10 +197,10 @@ int cand_start(struct sp *sp)
 	}
 	sp->cands.asked = (int)q->n;
 	sp->cands.want = (int)q->n + !!conf_last(sp->conf, "rendezvous");
-	sp->started = sp_now_ms();
+	sp->started = mono_ms();
 	cands_update(sp);
 	for (i = 0; i < q->n; i++)
-		query_send(sp, i, sp_now_ms());
+		query_send(sp, i, mono_ms());
 	return 0;
 }
 
@@ -221,7 +222,7 @@ static void query_done(struct sp *sp, size_t i,
 	q->q[i].have = 1;
 	q->q[i].mapped = *mapped;
 	q->q[i].tries = 0;
-	q->q[i].next_send = sp_now_ms() + SP_STUN_MS;
+	q->q[i].next_send = mono_ms() + SP_STUN_MS;
 	cands_update(sp);
 }
 

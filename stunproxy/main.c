@@ -7,10 +7,8 @@
  * This file: options, the gate, the punching socket and the poll loop.
  */
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,8 @@
 #include "conf.h"
 #include "gateproto.h"
 #include "log.h"
+#include "mono.h"
+#include "proc.h"
 #include "sig.h"
 #include "sp.h"
 
@@ -54,19 +54,6 @@ static const struct conf_opt sp_opts[] = {
 	{ "loglevel", CONF_INT, 0, "2", "0 errors, 1 warnings, 2 info, 3 debug" },
 	{ NULL, CONF_STR, 0, NULL, NULL },
 };
-
-uint64_t sp_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t sp_now_ms(void)
-{
-	return sp_now_ns() / 1000000u;
-}
 
 const char *sp_fmt(const struct sockaddr_storage *sa, char *buf, size_t size)
 {
@@ -101,21 +88,6 @@ int sp_same_addr(const struct sockaddr_storage *a,
 
 /* ---- configuration ------------------------------------------------------- */
 
-static int sp_bad(const struct sp *sp, const char *name,
-		  const struct conf_val *v, const char *why)
-{
-	char where[512];
-
-	if (v == NULL)
-		v = conf_last(sp->conf, name);
-	if (v != NULL)
-		conf_where(v, name, where, sizeof(where));
-	else
-		snprintf(where, sizeof(where), "%s: ", name);
-	log_warnx("%s%s", where, why);
-	return -1;
-}
-
 /* Resolve the i-th value of an address option to one IPv4 address. */
 int sp_resolve(const struct sp *sp, const char *name, size_t i,
 	       struct sockaddr_storage *out)
@@ -126,103 +98,67 @@ int sp_resolve(const struct sp *sp, const char *name, size_t i,
 				  .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_PASSIVE }, *res;
 	const char *host = a->host;
-	char why[400];
 	int err;
 
 	if (a->is_unix)
-		return sp_bad(sp, name, v, "needs \"host port\", not a path");
+		return conf_fail(sp->conf, v, name,
+				 "needs \"host port\", not a path");
 	if (!host[0] || !strcmp(host, "*"))
 		host = NULL;
-	if ((err = getaddrinfo(host, a->port, &hints, &res))) {
-		snprintf(why, sizeof(why), "cannot resolve \"%s %s\": %s",
-			 a->host, a->port, gai_strerror(err));
-		return sp_bad(sp, name, v, why);
-	}
+	if ((err = getaddrinfo(host, a->port, &hints, &res)))
+		return conf_fail(sp->conf, v, name,
+				 "cannot resolve \"%s %s\": %s", a->host,
+				 a->port, gai_strerror(err));
 	memset(out, 0, sizeof(*out));
 	memcpy(out, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return 0;
 }
 
-static int sp_range(const struct sp *sp, const char *name, long long lo,
-		    long long hi, long long *out)
-{
-	char why[64];
-
-	*out = conf_int(sp->conf, name);
-	if (*out >= lo && *out <= hi)
-		return 0;
-	snprintf(why, sizeof(why), "must be %lld..%lld", lo, hi);
-	return sp_bad(sp, name, NULL, why);
-}
-
 static int sp_conf(struct sp *sp)
 {
 	const struct conf_val *g = conf_last(sp->conf, "gate");
+	const struct conf_val *v;
 	long long x;
 	size_t i;
 
 	if (conf_last(sp->conf, "serve") == NULL) {
 		if (g == NULL)
-			return sp_bad(sp, "gate", NULL,
-				      "required (the cloud daemon's gate socket)");
+			return conf_fail(sp->conf, NULL, "gate", "required "
+					 "(the cloud daemon's gate socket)");
 		if (!g->v.addr.is_unix)
-			return sp_bad(sp, "gate", g, "must be a UNIX path");
+			return conf_fail(sp->conf, g, "gate",
+					 "must be a UNIX path");
 		sp->gate_path = g->v.addr.path;
 	}
-	if (sp_range(sp, "max_peers", 1, 1024, &x) < 0)
+	if (conf_range(sp->conf, "max_peers", 1, 1024, &x) < 0)
 		return -1;
 	sp->max_peers = (size_t)x;
-	if (sp_range(sp, "port", 0, 65535, &x) < 0 ||
-	    sp_range(sp, "open_ttl", 1, 32, &x) < 0)
+	if (conf_range(sp->conf, "port", 0, 65535, &x) < 0 ||
+	    conf_range(sp->conf, "open_ttl", 1, 32, &x) < 0)
 		return -1;
 	sp->autoconn = (int)conf_int(sp->conf, "auto");
 	/* Meeting at a rendezvous with no -peer: everyone of the group. */
 	if (conf_last(sp->conf, "rendezvous") && !conf_count(sp->conf, "peer"))
 		sp->autoconn = 1;
 	if (conf_count(sp->conf, "stun") > SP_STUN_MAX)
-		return sp_bad(sp, "stun", NULL, "at most 4 STUN servers");
+		return conf_fail(sp->conf, NULL, "stun",
+				 "at most %d STUN servers", SP_STUN_MAX);
 	if (conf_count(sp->conf, "stun_listen") > SP_LISTEN_MAX)
-		return sp_bad(sp, "stun_listen", NULL, "at most 4 addresses");
+		return conf_fail(sp->conf, NULL, "stun_listen",
+				 "at most %d addresses", SP_LISTEN_MAX);
 	if ((conf_last(sp->conf, "rendezvous") != NULL) !=
 	    (conf_last(sp->conf, "key") != NULL))
-		return sp_bad(sp, "rendezvous", NULL,
-			      "needs -key, and -key needs -rendezvous");
-	for (i = 0; i < conf_count(sp->conf, "peer"); i++)
-		if (!gp_name_valid(conf_get(sp->conf, "peer", i)->raw,
-				   strlen(conf_get(sp->conf, "peer", i)->raw)))
-			return sp_bad(sp, "peer", conf_get(sp->conf, "peer", i),
-				      "not a node name (printable, no spaces, "
-				      "at most 64 bytes)");
-	return 0;
-}
-
-/* ---- privileges ---------------------------------------------------------- */
-
-static int sp_drop_privs(const struct sp *sp)
-{
-	const struct conf_val *u = conf_last(sp->conf, "user");
-	const struct conf_val *g = conf_last(sp->conf, "group");
-	struct passwd *pw = NULL;
-	struct group *gr = NULL;
-	gid_t gid;
-
-	if (u == NULL && g == NULL)
-		return 0;
-	if (u != NULL && (pw = getpwnam(u->raw)) == NULL)
-		return sp_bad(sp, "user", u, "no such user");
-	if (g != NULL && (gr = getgrnam(g->raw)) == NULL)
-		return sp_bad(sp, "group", g, "no such group");
-	gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0) {
-		log_warn("cannot switch to group %u", (unsigned)gid);
-		return -1;
+		return conf_fail(sp->conf, NULL, "rendezvous",
+				 "needs -key, and -key needs -rendezvous");
+	for (i = 0; i < conf_count(sp->conf, "peer"); i++) {
+		v = conf_get(sp->conf, "peer", i);
+		if (!gp_name_valid(v->raw, strlen(v->raw)))
+			return conf_fail(sp->conf, v, "peer", "not a node "
+					 "name (printable, no spaces, at most "
+					 "64 bytes)");
 	}
-	if (pw != NULL && setuid(pw->pw_uid) < 0) {
-		log_warn("cannot switch to user %s", u->raw);
-		return -1;
-	}
-	return 0;
+	return proc_ids(sp->conf, &sp->ids);
 }
 
 /* ---- the gate ------------------------------------------------------------ */
@@ -444,7 +380,7 @@ static int sp_loop(struct sp *sp)
 		for (i = 3; i < n; i++)
 			if (pfd[i].revents & POLLIN)
 				serve_input(sp->serve, pfd[i].fd);
-		timers(sp, sp_now_ms());
+		timers(sp, mono_ms());
 	}
 }
 
@@ -461,7 +397,7 @@ static int sp_start(struct sp *sp)
 		if ((sp->serve = serve_new(sp)) == NULL)
 			return -1;
 	if (sp->gate_path == NULL)
-		return sp_drop_privs(sp);	/* -serve only */
+		return proc_drop(&sp->ids, 0);	/* -serve only */
 	if (punch_socket(sp) < 0 || gate_open(sp) < 0 || cand_start(sp) < 0)
 		return -1;
 	if (conf_last(sp->conf, "rendezvous") && !(sp->rdv = rdv_new(sp)))
@@ -472,7 +408,7 @@ static int sp_start(struct sp *sp)
 	log_info("node %s: punching from UDP port %u, %zu peer(s)%s",
 		 sp->name, sp->port, sp->npeers,
 		 sp->autoconn ? ", and every stunproxy that answers" : "");
-	return sp_drop_privs(sp);
+	return proc_drop(&sp->ids, 0);
 }
 
 static void sp_stop(struct sp *sp)
@@ -500,7 +436,7 @@ int main(int argc, char **argv)
 	if ((sp.conf = conf_new(sp_opts, "stunproxy")) == NULL)
 		fatal("conf");
 	r = conf_args(sp.conf, argc, argv);
-	if (r != 0 || sp_range(&sp, "loglevel", 0, 3, &lvl) < 0) {
+	if (r != 0 || conf_range(sp.conf, "loglevel", 0, 3, &lvl) < 0) {
 		conf_free(sp.conf);
 		return r > 0 ? 0 : 1;
 	}

@@ -26,6 +26,7 @@
 #include "cloudgate.h"
 #include "conf.h"
 #include "log.h"
+#include "mono.h"
 #include "sp.h"
 
 enum pst {
@@ -124,7 +125,7 @@ struct peer *peer_add(struct sp *sp, const char *name, int wanted)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	sp_addr_of(name, p->addr);
 	p->wanted = wanted;
-	p->since = sp_now_ms();
+	p->since = mono_ms();
 	sp->peers[sp->npeers++] = p;
 	return p;
 }
@@ -158,7 +159,7 @@ static const char *own_trouble(const struct sp *sp)
 static void set_state(struct sp *sp, struct peer *p, enum pst st,
 		      uint64_t timeout_ms)
 {
-	uint64_t now = sp_now_ms();
+	uint64_t now = mono_ms();
 
 	if (st != p->st)
 		log_debug("%s: %s -> %s", p->name, pst_name[p->st],
@@ -324,7 +325,7 @@ static void send_offer(struct sp *sp, struct peer *p)
 	sig_base(sp, p, &s, SP_OFFER);
 	put_cands(sp, p, &s);
 	sig_send(sp, p, &s);
-	p->next_probe = sp_now_ms() + SP_RESEND_MS;
+	p->next_probe = mono_ms() + SP_RESEND_MS;
 }
 
 static void start(struct sp *sp, struct peer *p)
@@ -343,7 +344,7 @@ static void begin_probing(struct sp *sp, struct peer *p)
 	char b[64];
 
 	set_state(sp, p, P_PROBING, SP_PUNCH_MS);
-	p->next_probe = sp_now_ms();
+	p->next_probe = mono_ms();
 	p->first_ack = 0;
 	p->round = 0;
 	log_info("%s: punching: %zu local and %zu remote candidate(s), "
@@ -429,7 +430,7 @@ static void on_here(struct sp *sp, struct peer *p, const struct sp_sig *s)
 	if (sp->autoconn)
 		p->wanted = 1;
 	if (p->wanted && p->st == P_WAIT && p->retry_on_here)
-		p->deadline = sp_now_ms();	/* its stunproxy is back */
+		p->deadline = mono_ms();	/* its stunproxy is back */
 }
 
 static void learn_id(struct sp *sp, struct peer *p, const uint8_t *id)
@@ -490,7 +491,7 @@ static void probe_send(struct sp *sp, struct peer *p, size_t i,
 {
 	struct sp_probe pr = { .type = SP_PROBE, .flags = flags,
 		.sid = p->sid, .seq = p->round << 4 | (uint32_t)i,
-		.stamp = sp_now_ns() };
+		.stamp = mono_ns() };
 	uint8_t buf[SP_MSG_MAX];
 	size_t len = sp_probe_encode(buf, sizeof(buf), &pr, p->key);
 
@@ -578,7 +579,7 @@ static void on_ack(struct peer *p, const struct sp_probe *pr,
 		   const struct sockaddr_storage *from)
 {
 	size_t i = pr->seq & 15;
-	uint64_t rtt = sp_now_ns() - pr->stamp;
+	uint64_t rtt = mono_ns() - pr->stamp;
 
 	if (p->st != P_PROBING || i >= p->nrem ||
 	    !sp_same_addr(&p->rem[i].sa, from))
@@ -586,7 +587,7 @@ static void on_ack(struct peer *p, const struct sp_probe *pr,
 	if (!p->rem[i].rtt_ns || rtt < p->rem[i].rtt_ns)
 		p->rem[i].rtt_ns = rtt ? rtt : 1;
 	if (!p->first_ack)
-		p->first_ack = sp_now_ms();
+		p->first_ack = mono_ms();
 }
 
 int punch_input(struct sp *sp, const uint8_t *buf, size_t len,

@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "mono.h"
 #include "sp.h"
 
 #define RDV_REG_MS 10000	/* re-register: holds the NAT mapping and our
@@ -130,7 +131,7 @@ int rdv_input(struct sp *sp, const uint8_t *buf, size_t len,
 		log_info("rendezvous %s: registered",
 			 sp_fmt(&r->server, b, sizeof(b)));
 		r->registered = 1;
-		r->next_reg = sp_now_ms() + RDV_REG_MS;
+		r->next_reg = mono_ms() + RDV_REG_MS;
 		punch_here(sp, NULL, SP_F_REPLY);
 	}
 	return 1;

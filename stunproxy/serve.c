@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "mono.h"
 #include "sp.h"
 
 #define RV_EXPIRE_MS 30000
@@ -176,7 +177,7 @@ static void rv_reg(struct serve *s, const struct sp_rv *m,
 		memcpy(mb->group, m->group, SP_GROUP);
 		mb->addr = *from;
 	}
-	mb->seen = sp_now_ms();
+	mb->seen = mono_ms();
 	memcpy(ack.group, m->group, SP_GROUP);
 	rv_reply(s, &ack, from);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proc.h"
 #include "spmsg.h"
 #include "stun.h"
 
@@ -71,6 +72,7 @@ struct sp {
 	struct cloudgate *gate;		/* NULL in -serve mode */
 	int connected;			/* the daemon is attached */
 	int sigfd;
+	struct proc_ids ids;		/* user and group to switch to */
 	int fd;				/* the punching socket (AF_INET) */
 	uint16_t port;			/* its local port, host order */
 	char name[SP_NAME_MAX + 1];	/* our node */
@@ -91,8 +93,6 @@ struct sp {
 
 int sp_resolve(const struct sp *sp, const char *name, size_t i,
 	       struct sockaddr_storage *out);
-uint64_t sp_now_ms(void);
-uint64_t sp_now_ns(void);
 /* "1.2.3.4:5" */
 const char *sp_fmt(const struct sockaddr_storage *sa, char *buf, size_t size);
 int sp_same_addr(const struct sockaddr_storage *a,

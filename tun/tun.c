@@ -12,27 +12,20 @@
  * the daemon segments and checks offloaded ones as it does ether's.
  */
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <linux/capability.h>
 
 #include "cloudgate.h"
 #include "conf.h"
 #include "gateproto.h"
 #include "log.h"
+#include "mono.h"
+#include "proc.h"
 #include "sig.h"
 #include "tap.h"
 #include "troute.h"
@@ -99,9 +92,7 @@ struct tun {
 	char ifname[IFNAMSIZ];
 	int sigfd;
 	int cmd_up;		/* iface_up_cmd ran: iface_down_cmd will */
-	uid_t uid;
-	gid_t gid;
-	int setuid, setgid;
+	struct proc_ids ids;	/* user and group to switch to */
 	uint32_t inst;
 	unsigned mtu;
 	struct cg_addr *ann;
@@ -115,45 +106,7 @@ struct tun {
 	uint8_t *buf;		/* TUN_HEAD + TUN_PKT_MAX */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- configuration ------------------------------------------------- */
-
-/* "FILE:LINE: NAME: why" for value v of option name (v NULL: the last
- * one, if any); always -1. */
-static int conf_fail(const struct tun *t, const struct conf_val *v,
-		     const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int conf_fail(const struct tun *t, const struct conf_val *v,
-		     const char *name, const char *fmt, ...)
-{
-	char where[512], why[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	conf_where(v ? v : conf_last(t->conf, name), name, where,
-		   sizeof(where));
-	log_warnx("%s%s", where, why);
-	return -1;
-}
-
-static int conf_range(const struct tun *t, const char *name, long long lo,
-		      long long hi, long long *out)
-{
-	*out = conf_int(t->conf, name);
-	if (*out < lo || *out > hi)
-		return conf_fail(t, NULL, name, "must be %lld..%lld", lo, hi);
-	return 0;
-}
 
 static void ann_put(struct tun *t, const struct tap_ip *ip, unsigned plen)
 {
@@ -186,29 +139,33 @@ static int conf_addrs(struct tun *t)
 	struct tap_ip ip;
 
 	if (na == 0)
-		return conf_fail(t, NULL, "iface_addr", "required (at least "
-				 "one address of the TUN)");
+		return conf_fail(t->conf, NULL, "iface_addr",
+				 "required (at least one address of the TUN)");
 	if (na + nr > GP_ANNOUNCE_MAX)
-		return conf_fail(t, NULL, "route", "more than %d addresses "
-				 "and routes", GP_ANNOUNCE_MAX);
+		return conf_fail(t->conf, NULL, "route",
+				 "more than %d addresses and routes",
+				 GP_ANNOUNCE_MAX);
 	t->ann = calloc(na + nr, sizeof(*t->ann));
 	if (t->ann == NULL)
-		return conf_fail(t, NULL, "route", "out of memory");
+		return conf_fail(t->conf, NULL, "route", "out of memory");
 	for (i = 0; i < na; i++) {
 		v = conf_get(t->conf, "iface_addr", i);
 		if (tap_parse_ip(v->raw, &ip) < 0)
-			return conf_fail(t, v, "iface_addr", "expected "
-					 "ADDRESS[/PREFIX], got \"%s\"", v->raw);
+			return conf_fail(t->conf, v, "iface_addr",
+					 "expected ADDRESS[/PREFIX], got "
+					 "\"%s\"", v->raw);
 		ann_put(t, &ip, ip.family == AF_INET ? 32 : 128);
 	}
 	for (i = 0; i < nr; i++) {
 		v = conf_get(t->conf, "route", i);
 		if (tap_parse_ip(v->raw, &ip) < 0)
-			return conf_fail(t, v, "route", "expected "
-					 "NETWORK/PREFIX, got \"%s\"", v->raw);
+			return conf_fail(t->conf, v, "route",
+					 "expected NETWORK/PREFIX, got "
+					 "\"%s\"", v->raw);
 		if (host_bits(&ip))
-			return conf_fail(t, v, "route", "\"%s\" has bits set "
-					 "past its prefix length", v->raw);
+			return conf_fail(t->conf, v, "route",
+					 "\"%s\" has bits set past its prefix "
+					 "length", v->raw);
 		ann_put(t, &ip, ip.plen);
 	}
 	return 0;
@@ -224,136 +181,45 @@ static int conf_ports(struct tun *t)
 	for (i = 0; i < n; i++) {
 		v = conf_get(t->conf, "allow_port", i);
 		if (tunpkt_port_parse(v->raw, &port, &protos) < 0)
-			return conf_fail(t, v, "allow_port", "expected "
-					 "PORT[/tcp|/udp] with PORT 1..65535, "
-					 "got \"%s\"", v->raw);
+			return conf_fail(t->conf, v, "allow_port",
+					 "expected PORT[/tcp|/udp] with PORT "
+					 "1..65535, got \"%s\"", v->raw);
 		tunpkt_filter_add(&t->filter, port, protos);
 	}
 	return 0;
 }
 
 /* Resolve user and group now, so a typo fails before the TUN exists. */
-static int conf_ids(struct tun *t)
-{
-	const struct conf_val *u = conf_last(t->conf, "user");
-	const struct conf_val *g = conf_last(t->conf, "group");
-	const struct passwd *pw = u ? getpwnam(u->raw) : NULL;
-	const struct group *gr = g ? getgrnam(g->raw) : NULL;
-
-	if (u != NULL && pw == NULL)
-		return conf_fail(t, u, "user", "no such user \"%s\"", u->raw);
-	if (g != NULL && gr == NULL)
-		return conf_fail(t, g, "group", "no such group \"%s\"",
-				 g->raw);
-	t->setuid = pw != NULL;
-	t->setgid = pw != NULL || gr != NULL;
-	if (pw != NULL) {
-		t->uid = pw->pw_uid;
-		t->gid = pw->pw_gid;
-	}
-	if (gr != NULL)
-		t->gid = gr->gr_gid;
-	return 0;
-}
-
 static int tun_conf(struct tun *t)
 {
 	const struct conf_val *v = conf_last(t->conf, "gate");
 	long long x;
 
 	if (v == NULL)
-		return conf_fail(t, NULL, "gate", "required (the daemon's "
-				 "socket)");
+		return conf_fail(t->conf, NULL, "gate",
+				 "required (the daemon's socket)");
 	if (!v->v.addr.is_unix)
-		return conf_fail(t, v, "gate", "must be a UNIX socket path");
+		return conf_fail(t->conf, v, "gate",
+				 "must be a UNIX socket path");
 	t->gate_path = v->v.addr.path;
-	if (conf_range(t, "instance", 0, UINT32_MAX, &x) < 0)
+	if (conf_range(t->conf, "instance", 0, UINT32_MAX, &x) < 0)
 		return -1;
 	t->inst = (uint32_t)x;
-	if (conf_range(t, "mtu", 68, 65535, &x) < 0)
+	if (conf_range(t->conf, "mtu", 68, 65535, &x) < 0)
 		return -1;
 	t->mtu = (unsigned)x;
 	if (strlen(conf_str(t->conf, "iface_dev")) >= IFNAMSIZ)
-		return conf_fail(t, NULL, "iface_dev", "longer than %d bytes",
-				 IFNAMSIZ - 1);
+		return conf_fail(t->conf, NULL, "iface_dev",
+				 "longer than %d bytes", IFNAMSIZ - 1);
 	t->flags = TAP_TUN;
 	if (conf_int(t->conf, "offload"))
 		t->flags |= TAP_OFFLOAD;
 	if (conf_addrs(t) < 0 || conf_ports(t) < 0)
 		return -1;
-	return conf_ids(t);
+	return proc_ids(t->conf, &t->ids);
 }
 
 /* ---- commands and privileges ---------------------------------------- */
-
-/* iface_up_cmd / iface_down_cmd through /bin/sh, with $IFACE, default
- * signal dispositions and nothing blocked; waited for. */
-static void tun_cmd(const struct tun *t, const char *name)
-{
-	const struct conf_val *v = conf_last(t->conf, name);
-	sigset_t all;
-	pid_t pid;
-	int st;
-
-	if (v == NULL)
-		return;
-	pid = fork();
-	if (pid == 0) {
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		setenv("IFACE", t->ifname, 1);
-		execl("/bin/sh", "sh", "-c", v->raw, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0) {
-		log_warn("%s: cannot run \"%s\"", name, v->raw);
-		return;
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		log_warnx("%s: \"%s\" failed (status %d)", name, v->raw, st);
-}
-
-/* Keep CAP_NET_ADMIN, and nothing else, across the switch to user/group:
- * routes come and go for as long as tun runs. */
-static int keep_net_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof(d));
-	d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective =
-		d[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted =
-		CAP_TO_MASK(CAP_NET_ADMIN);
-	if (syscall(SYS_capset, &h, d) < 0) {
-		log_warn("cannot keep CAP_NET_ADMIN");
-		return -1;
-	}
-	return 0;
-}
-
-static int drop_privs(const struct tun *t)
-{
-	if (!t->setgid)
-		return 0;
-	if (setgroups(1, &t->gid) < 0 || setgid(t->gid) < 0) {
-		log_warn("cannot switch to group %u", (unsigned)t->gid);
-		return -1;
-	}
-	if (!t->setuid)
-		return 0;
-	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 ||
-	    setuid(t->uid) < 0) {
-		log_warn("cannot switch to user %u", (unsigned)t->uid);
-		return -1;
-	}
-	prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
-	return keep_net_admin();
-}
 
 /* ---- the vnet header ------------------------------------------------ */
 
@@ -453,7 +319,7 @@ static void on_prefix(void *arg, const struct cg_prefix *p, int full)
 
 	if (full && p->addr.instance == t->inst) {
 		troute_stale(t->routes);
-		t->sweep_at = now_ms() + TUN_SWEEP_MS;
+		t->sweep_at = mono_ms() + TUN_SWEEP_MS;
 	}
 	if (p->addr.instance != t->inst)
 		return;
@@ -624,7 +490,7 @@ static int tun_loop(struct tun *t)
 			.events = t->blocked ? 0 : POLLIN };
 		pfd[2] = (struct pollfd){ .fd = cg_poll_fd(t->gate),
 			.events = ev };
-		if (poll(pfd, 3, loop_timeout(t, now_ms())) < 0) {
+		if (poll(pfd, 3, loop_timeout(t, mono_ms())) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("poll");
@@ -635,7 +501,7 @@ static int tun_loop(struct tun *t)
 		cg_run(t->gate, pfd[2].revents, TUN_BATCH);
 		if (pfd[1].revents & (POLLIN | POLLERR))
 			tun_input(t);
-		timers(t, now_ms());
+		timers(t, mono_ms());
 	}
 }
 
@@ -733,10 +599,10 @@ static int tun_start(struct tun *t)
 		 "%s%s", t->ifname, t->mtu, t->inst, t->nann,
 		 t->vnet ? ", offload" : "",
 		 t->filter.on ? ", port filter" : "");
-	tun_cmd(t, "iface_up_cmd");
+	proc_cmd(t->conf, "iface_up_cmd", t->ifname);
 	t->cmd_up = 1;
-	t->next_report = now_ms() + TUN_REPORT_MS;
-	return drop_privs(t);
+	t->next_report = mono_ms() + TUN_REPORT_MS;
+	return proc_drop(&t->ids, 1);
 }
 
 /* Routes first, so the down command sees the TUN as tun found it. */
@@ -744,7 +610,7 @@ static void tun_stop(struct tun *t)
 {
 	troute_close(t->routes);
 	if (t->cmd_up)
-		tun_cmd(t, "iface_down_cmd");
+		proc_cmd(t->conf, "iface_down_cmd", t->ifname);
 	if (t->fd >= 0)
 		tap_close(t->fd, t->flags);
 	if (t->sigfd >= 0)
@@ -766,7 +632,7 @@ static int tun_args(struct tun *t, int argc, char **argv)
 	if ((t->conf = conf_new(tun_opts, "tun")) == NULL)
 		fatal("conf");
 	r = conf_args(t->conf, argc, argv);
-	if (r == 0 && conf_range(t, "loglevel", 0, 3, &lvl) < 0)
+	if (r == 0 && conf_range(t->conf, "loglevel", 0, 3, &lvl) < 0)
 		r = -1;
 	if (r == 0)
 		log_init("tun", (int)lvl, 0);
