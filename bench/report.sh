@@ -143,6 +143,7 @@ EOF
 	echo
 	ratios cloudvpn
 	measured cloudvpn-udp && ratios cloudvpn-udp
+	measured cloudvpn-tun && ratios cloudvpn-tun
 	echo "## Configurations"
 	echo
 	awk -F '\t' '{ printf "- **%s** (%s): %s\n", $1, $2, $3 }' \

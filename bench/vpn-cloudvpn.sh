@@ -1,18 +1,21 @@
 # bench/vpn-cloudvpn.sh: cloudvpn, one `cloud` daemon and one `ether` TAP
-# gate per node. Links are TCP + TLS 1.3 with AES-256-GCM only (the same
+# gate per node (cloudvpn-tun: a `tun` IP gate instead, same daemons). Links are TCP + TLS 1.3 with AES-256-GCM only (the same
 # AEAD as OpenVPN's data channel). Pair: A connects to B. Line: A and C
 # connect to B, which routes A<->C. Certificates from tools/cloud-cert.
 #
-# Binaries: $CLOUD_BIN and $ETHER_BIN, default cloud/cloud and ether/ether
-# in the build tree ($BUILD_DIR, default the source tree).
+# Binaries: $CLOUD_BIN, $ETHER_BIN and $TUN_BIN, default cloud/cloud,
+# ether/ether and tun/tun in the build tree ($BUILD_DIR, default the
+# source tree).
 
 CLOUD_PRIO='NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM'
 CLOUD_PORT=7000
 CLOUD_XPORT=	# "-udp": links over UDP (DTLS 1.2, same AES-256-GCM)
+CLOUD_GATE=ether	# the gate on each node: ether (TAP) or tun (TUN)
 
 cloudvpn_bins() {
 	CLOUD_BIN=${CLOUD_BIN:-${BUILD_DIR:-$TOP}/cloud/cloud}
 	ETHER_BIN=${ETHER_BIN:-${BUILD_DIR:-$TOP}/ether/ether}
+	TUN_BIN=${TUN_BIN:-${BUILD_DIR:-$TOP}/tun/tun}
 }
 
 cloudvpn_check() {
@@ -90,8 +93,14 @@ cloudvpn_setup() {
 		[ -S "$s/gate.sock" ] ||
 			{ log "cloudvpn: $n: no gate socket $s/gate.sock"; return 1; }
 		case $n in a) ip=$O_A ;; b) ip=$O_B ;; c) ip=$O_C ;; esac
-		spawn "$n" "ether-$n" "$ETHER_BIN" -gate "$s/gate.sock" \
-			-iface_dev cvbeth -iface_addr "$ip/24" -mtu "$OVL_MTU"
+		if [ "$CLOUD_GATE" = tun ]; then
+			spawn "$n" "tun-$n" "$TUN_BIN" -gate "$s/gate.sock" \
+				-iface_dev cvbtun -iface_addr "$ip/24" \
+				-mtu "$OVL_MTU" -offload yes
+		else
+			spawn "$n" "ether-$n" "$ETHER_BIN" -gate "$s/gate.sock" \
+				-iface_dev cvbeth -iface_addr "$ip/24" -mtu "$OVL_MTU"
+		fi
 	done
 }
 
@@ -106,3 +115,18 @@ cloudvpn_udp_desc() {
 }
 cloudvpn_udp_setup() { CLOUD_XPORT=-udp cloudvpn_setup "$@"; }
 cloudvpn_udp_teardown() { :; }
+
+# cloudvpn-tun: the same nodes and TCP links, a `tun` IP gate (TUN, L3,
+# offload on) on each node instead of `ether`.
+cloudvpn_tun_check() {
+	cloudvpn_check || return 1
+	[ -x "$TUN_BIN" ] || { echo "no tun binary at $TUN_BIN"; return 1; }
+	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 1; }
+}
+cloudvpn_tun_version() { cloudvpn_version; }
+cloudvpn_tun_desc() {
+	echo "cloud + tun (TUN, offload), TCP+TLS 1.3 AES-256-GCM, ECDSA P-256" \
+		"certs; line: B routes A<->C"
+}
+cloudvpn_tun_setup() { CLOUD_GATE=tun cloudvpn_setup "$@"; }
+cloudvpn_tun_teardown() { :; }
