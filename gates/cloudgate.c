@@ -2,11 +2,11 @@
  * libcloudgate: the client side of the gate socket. One non-blocking
  * socket, one bounded output queue written in batches, one input buffer
  * read until EAGAIN and parsed a message at a time. Nothing is allocated
- * per packet: the announced set is the only thing that grows.
+ * per packet: the announced set is the only thing that grows. The runtime
+ * that drives it for a gate's event loop (cg_start, cg_run) is cgrun.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,8 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cloudgate.h"
-#include "gateproto.h"
+#include "cg_int.h"
 
 _Static_assert(CG_PAYLOAD_MAX == GP_PAYLOAD_MAX, "payload limits differ");
 _Static_assert(CG_ADDR_MAX == GP_ADDR_MAX, "address limits differ");
@@ -27,41 +26,8 @@ _Static_assert(CG_NODE_ID == GP_ID_LEN, "node ID sizes differ");
 #define CG_OUTBUF (1024 * 1024)
 /* After compaction less than one message is left, so one always fits. */
 #define CG_INBUF (2 * GP_MSG_MAX)
-#define CG_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
-#define CG_RETRY_MS 1000	/* cg_run reconnects to a lost daemon this often */
 
-struct cloudgate {
-	int fd;
-	int blocked;		/* a write met EAGAIN: wait for POLLOUT */
-	int eof;		/* the daemon closed; drain what is buffered */
-	int broken;		/* garbage or a dead socket: only reconnect */
-	int announced;		/* re-announce on reconnect */
-	uint32_t caps;		/* GP_CAP_* declared, re-sent on reconnect */
-	char path[CG_PATH_MAX];
-	char name[GP_NAME_MAX + 1];
-	char daemon[GP_NAME_MAX + 1];
-	uint8_t node[GP_ID_LEN];	/* the daemon's node ID (NODE) */
-	void (*on_link)(void *arg, const struct cg_link_event *ev);
-	void *on_link_arg;
-	struct cg_handlers h;	/* cg_start's (all NULL after cg_open) */
-	void *harg;
-	int more;		/* input may be left: cg_run reads on */
-	uint64_t next_retry;	/* while fd < 0: cg_run's next connect */
-	unsigned retries;	/* failed connects since the daemon went */
-	int retry_err;		/* errno of the last one */
-	uint32_t subs[CG_SUBSCRIBE_MAX];	/* re-sent on reconnect */
-	size_t nsubs;
-	struct gp_prefix *pfx;	/* PREFIX decoding, once subscribed */
-	struct addr *ann;	/* the remembered announced set */
-	size_t nann;
-	uint8_t *out;		/* queued bytes are out[ohead..otail) */
-	size_t ohead, otail;
-	uint8_t *in;		/* unparsed bytes are in[ihead..itail) */
-	size_t ihead, itail;
-	uint64_t last_rx, last_tx;	/* monotonic ms */
-};
-
-static uint64_t cg_now_ms(void)
+uint64_t cgi_now_ms(void)
 {
 	struct timespec ts;
 
@@ -85,7 +51,7 @@ static void cg_seterr(char *err, size_t size, const char *fmt, ...)
 
 /* Write what is queued, in as few write() calls as the socket allows.
  * 0 all written, 1 some left, -1 the socket is dead. */
-static int cg_write_out(struct cloudgate *g)
+int cgi_write_out(struct cloudgate *g)
 {
 	ssize_t n;
 
@@ -94,7 +60,7 @@ static int cg_write_out(struct cloudgate *g)
 			 MSG_NOSIGNAL);
 		if (n > 0) {
 			g->ohead += (size_t)n;
-			g->last_tx = cg_now_ms();
+			g->last_tx = cgi_now_ms();
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -117,7 +83,7 @@ static int cg_room(struct cloudgate *g, size_t need)
 {
 	if (CG_OUTBUF - g->otail >= need)
 		return 0;
-	if (cg_write_out(g) < 0) {
+	if (cgi_write_out(g) < 0) {
 		errno = EPIPE;
 		return -1;
 	}
@@ -137,14 +103,14 @@ static int cg_kick(struct cloudgate *g)
 {
 	if (g->blocked)
 		return 0;
-	if (cg_write_out(g) < 0) {
+	if (cgi_write_out(g) < 0) {
 		errno = EPIPE;
 		return -1;
 	}
 	return 0;
 }
 
-static int cg_queue_keepalive(struct cloudgate *g)
+int cgi_queue_keepalive(struct cloudgate *g)
 {
 	if (cg_room(g, GP_HDR) < 0)
 		return -1;
@@ -172,7 +138,7 @@ static int cg_queue_announce(struct cloudgate *g)
 
 /* Read until EAGAIN or the buffer is full. Bytes read, or -1 at EOF (once
  * nothing is left) or on error. Invalidates views into the old buffer. */
-static long cg_fill(struct cloudgate *g)
+long cgi_fill(struct cloudgate *g)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -199,7 +165,7 @@ static long cg_fill(struct cloudgate *g)
 		}
 	}
 	if (got > 0) {
-		g->last_rx = cg_now_ms();
+		g->last_rx = cgi_now_ms();
 		return (long)got;
 	}
 	if (g->eof) {
@@ -289,7 +255,7 @@ static int cg_on_event(struct cloudgate *g, uint8_t type, const uint8_t *pl,
 }
 
 /* Parse buffered messages until a packet: 1, 0 (none buffered), -1. */
-static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
+int cgi_next_packet(struct cloudgate *g, struct cg_packet *p)
 {
 	struct gp_packet gp;
 	const uint8_t *pl;
@@ -299,7 +265,7 @@ static int cg_next_packet(struct cloudgate *g, struct cg_packet *p)
 
 	while ((r = cg_next_msg(g, &type, &pl, &plen)) == 1) {
 		if (type == GP_KEEPALIVE) {
-			if (cg_queue_keepalive(g) < 0 && errno != EAGAIN)
+			if (cgi_queue_keepalive(g) < 0 && errno != EAGAIN)
 				return -1;
 			continue;
 		}
@@ -329,7 +295,7 @@ static int cg_wait(struct cloudgate *g, uint64_t deadline, char *err,
 		   size_t errsize)
 {
 	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
-	uint64_t now = cg_now_ms();
+	uint64_t now = cgi_now_ms();
 	int r;
 
 	if (g->ohead < g->otail)
@@ -346,7 +312,7 @@ static int cg_wait(struct cloudgate *g, uint64_t deadline, char *err,
 			  strerror(errno));
 		return -1;
 	}
-	if (r > 0 && (pfd.revents & POLLOUT) && cg_write_out(g) < 0) {
+	if (r > 0 && (pfd.revents & POLLOUT) && cgi_write_out(g) < 0) {
 		cg_seterr(err, errsize, "%s: write: %s", g->path,
 			  strerror(errno));
 		return -1;
@@ -393,7 +359,7 @@ static int cg_await(struct cloudgate *g, uint64_t deadline, uint8_t *type,
 				  "during the hello", g->path);
 		if (r != 0)
 			return r;
-		got = cg_fill(g);
+		got = cgi_fill(g);
 		if (got < 0) {
 			cg_seterr(err, errsize, "%s: daemon closed the "
 				  "connection during the hello", g->path);
@@ -402,7 +368,7 @@ static int cg_await(struct cloudgate *g, uint64_t deadline, uint8_t *type,
 		}
 		if (got > 0)
 			continue;
-		if (cg_now_ms() >= deadline)
+		if (cgi_now_ms() >= deadline)
 			return 0;
 		if (cg_wait(g, deadline, err, errsize) < 0)
 			return -1;
@@ -418,7 +384,7 @@ static int cg_take_node(struct cloudgate *g, char *err, size_t errsize)
 	uint8_t type;
 	int r;
 
-	r = cg_await(g, cg_now_ms() + GP_NODE_WAIT_MS, &type, &pl, &plen,
+	r = cg_await(g, cgi_now_ms() + GP_NODE_WAIT_MS, &type, &pl, &plen,
 		     err, errsize);
 	if (r <= 0)
 		return r;
@@ -437,14 +403,14 @@ static int cg_take_node(struct cloudgate *g, char *err, size_t errsize)
 
 static int cg_handshake(struct cloudgate *g, char *err, size_t errsize)
 {
-	uint64_t deadline = cg_now_ms() + GP_HELLO_TIMEOUT_MS;
+	uint64_t deadline = cgi_now_ms() + GP_HELLO_TIMEOUT_MS;
 	const uint8_t *pl;
 	size_t plen;
 	uint8_t type;
 	int r;
 
 	g->otail += gp_hello_encode(g->out, CG_OUTBUF, GP_VERSION, g->name);
-	if (cg_write_out(g) < 0) {
+	if (cgi_write_out(g) < 0) {
 		cg_seterr(err, errsize, "%s: write: %s", g->path,
 			  strerror(errno));
 		return -1;
@@ -472,7 +438,7 @@ static void cg_reset(struct cloudgate *g)
 {
 	g->ohead = g->otail = g->ihead = g->itail = 0;
 	g->blocked = g->eof = g->broken = 0;
-	g->last_rx = g->last_tx = cg_now_ms();
+	g->last_rx = g->last_tx = cgi_now_ms();
 }
 
 /* Take over a connected socket and exchange hellos. */
@@ -517,7 +483,7 @@ static int cg_connect(const char *path, char *err, size_t errsize)
 }
 
 /* Connect and attach; on failure the socket is closed, errno kept. */
-static int cg_dial(struct cloudgate *g, char *err, size_t errsize)
+int cgi_dial(struct cloudgate *g, char *err, size_t errsize)
 {
 	int fd, e;
 
@@ -566,6 +532,11 @@ nomem:
 	return NULL;
 }
 
+int cg_version(void)
+{
+	return CG_VERSION;
+}
+
 struct cloudgate *cg_open(const char *path, const char *name, char *err,
 			  size_t errsize)
 {
@@ -575,7 +546,7 @@ struct cloudgate *cg_open(const char *path, const char *name, char *err,
 	g = cg_new(path, name, err, errsize);
 	if (g == NULL)
 		return NULL;
-	if (cg_dial(g, err, errsize) < 0) {
+	if (cgi_dial(g, err, errsize) < 0) {
 		e = errno;
 		cg_close(g);
 		errno = e;
@@ -684,7 +655,7 @@ int cg_flush(struct cloudgate *g)
 		errno = ENOTCONN;
 		return -1;
 	}
-	return cg_write_out(g);
+	return cgi_write_out(g);
 }
 
 /* Keepalive duty on every call; returns ms until the next duty. */
@@ -693,7 +664,7 @@ static int cg_keepalive(struct cloudgate *g, uint64_t now)
 	uint64_t due = g->last_tx + GP_KEEPALIVE_MS;
 
 	if (now >= due && g->ohead == g->otail) {
-		if (cg_queue_keepalive(g) < 0 && errno != EAGAIN)
+		if (cgi_queue_keepalive(g) < 0 && errno != EAGAIN)
 			return -1;
 		due = now + GP_KEEPALIVE_MS;
 	}
@@ -709,7 +680,7 @@ static int cg_poll(struct cloudgate *g, int wait_ms)
 		pfd.events |= POLLOUT;
 	if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR)
 		return -1;
-	if ((pfd.revents & POLLOUT) && cg_write_out(g) < 0) {
+	if ((pfd.revents & POLLOUT) && cgi_write_out(g) < 0) {
 		errno = EPIPE;
 		return -1;
 	}
@@ -718,7 +689,7 @@ static int cg_poll(struct cloudgate *g, int wait_ms)
 
 int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms)
 {
-	uint64_t start = cg_now_ms(), now;
+	uint64_t start = cgi_now_ms(), now;
 	long got;
 	int r, ka, wait;
 
@@ -727,14 +698,14 @@ int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms)
 		return -1;
 	}
 	for (;;) {
-		r = cg_next_packet(g, p);
+		r = cgi_next_packet(g, p);
 		if (r != 0)
 			return r;
-		now = cg_now_ms();
+		now = cgi_now_ms();
 		ka = cg_keepalive(g, now);
 		if (ka < 0)
 			return -1;
-		got = cg_fill(g);
+		got = cgi_fill(g);
 		if (got < 0)
 			return -1;
 		if (got > 0)
@@ -767,7 +738,7 @@ static int cg_queue_subscribe(struct cloudgate *g, uint32_t inst)
 }
 
 /* A new connection gets what the old one had been told. */
-static int cg_resend(struct cloudgate *g)
+int cgi_resend(struct cloudgate *g)
 {
 	size_t i;
 
@@ -786,9 +757,9 @@ int cg_reconnect(struct cloudgate *g)
 	if (g->fd >= 0)
 		close(g->fd);
 	g->fd = -1;
-	if (cg_dial(g, NULL, 0) < 0)
+	if (cgi_dial(g, NULL, 0) < 0)
 		return -1;
-	return cg_resend(g);
+	return cgi_resend(g);
 }
 
 int cg_subscribe(struct cloudgate *g, uint32_t instance)
@@ -811,169 +782,6 @@ int cg_subscribe(struct cloudgate *g, uint32_t instance)
 		return -1;
 	}
 	return cg_queue_subscribe(g, instance);
-}
-
-/* ---- the runtime -------------------------------------------------------- */
-
-int cg_version(void)
-{
-	return CG_VERSION;
-}
-
-struct cloudgate *cg_start(const char *path, const char *name,
-			   const struct cg_handlers *h, void *arg, char *err,
-			   size_t errsize)
-{
-	struct cloudgate *g = cg_open(path, name, err, errsize);
-
-	if (g == NULL)
-		return NULL;
-	if (h != NULL)
-		g->h = *h;
-	g->harg = arg;
-	cg_on_link(g, g->h.link, arg);
-	return g;
-}
-
-int cg_attached(const struct cloudgate *g)
-{
-	return g->fd >= 0 && !g->broken;
-}
-
-unsigned cg_retries(const struct cloudgate *g, int *error)
-{
-	if (error != NULL)
-		*error = g->retry_err;
-	return g->fd >= 0 ? 0 : g->retries;
-}
-
-int cg_poll_fd(const struct cloudgate *g)
-{
-	return cg_attached(g) ? g->fd : -1;
-}
-
-short cg_poll_events(const struct cloudgate *g)
-{
-	if (!cg_attached(g))
-		return 0;
-	return g->ohead < g->otail ? POLLIN | POLLOUT : POLLIN;
-}
-
-/* When cg_run has work that no socket event announces. */
-static uint64_t cg_due(const struct cloudgate *g)
-{
-	uint64_t ka = g->last_tx + GP_KEEPALIVE_MS;
-	uint64_t dead = g->last_rx + GP_DEAD_MS;
-
-	if (g->fd < 0)
-		return g->next_retry;
-	if (g->broken || g->more)
-		return 0;
-	/* Queued bytes, once written, do what a keepalive would. */
-	if (g->ohead < g->otail || dead < ka)
-		return dead;
-	return ka;
-}
-
-int cg_poll_timeout(const struct cloudgate *g)
-{
-	uint64_t now = cg_now_ms(), due = cg_due(g);
-
-	if (due <= now)
-		return 0;
-	return due - now > INT_MAX ? INT_MAX : (int)(due - now);
-}
-
-/* Read and dispatch up to max packets (max <= 0: no limit). The socket is
- * read when poll said so, or when the last turn stopped at max. */
-static int cg_dispatch(struct cloudgate *g, int readable, int max)
-{
-	struct cg_packet p;
-	int n = 0, r;
-	long got;
-
-	readable |= g->more;
-	g->more = 0;
-	while (!g->broken) {
-		if (max > 0 && n == max) {
-			g->more = 1;
-			break;
-		}
-		r = cg_next_packet(g, &p);
-		if (r > 0) {
-			if (g->h.packet != NULL)
-				g->h.packet(g->harg, &p);
-			n++;
-			continue;
-		}
-		if (r < 0 || !readable)
-			break;
-		got = cg_fill(g);
-		if (got < 0)
-			g->broken = 1;	/* EOF or a dead socket */
-		if (got <= 0)
-			break;
-	}
-	return n;
-}
-
-/* Write what is queued (answers included), keep the daemon hearing from
- * us, and give up on a daemon silent for GP_DEAD_MS. Failures set broken. */
-static void cg_duties(struct cloudgate *g, short revents, uint64_t now)
-{
-	if (g->ohead < g->otail && (!g->blocked || (revents & POLLOUT)))
-		cg_write_out(g);
-	if (g->ohead == g->otail && now >= g->last_tx + GP_KEEPALIVE_MS)
-		cg_queue_keepalive(g);
-	if (now >= g->last_rx + GP_DEAD_MS)
-		g->broken = 1;
-}
-
-/* The daemon is gone: say so once; cg_run connects again each second. */
-static void cg_lose(struct cloudgate *g, uint64_t now)
-{
-	close(g->fd);
-	g->fd = -1;
-	g->retries = 0;
-	g->retry_err = 0;
-	g->next_retry = now + CG_RETRY_MS;
-	if (g->h.attached != NULL)
-		g->h.attached(g->harg, 0);
-}
-
-static void cg_retry(struct cloudgate *g, uint64_t now)
-{
-	if (now < g->next_retry)
-		return;
-	g->next_retry = now + CG_RETRY_MS;
-	if (cg_dial(g, NULL, 0) < 0 || cg_resend(g) < 0) {
-		g->retry_err = errno;
-		g->retries++;
-		if (g->fd >= 0)
-			close(g->fd);
-		g->fd = -1;
-		return;
-	}
-	g->retries = 0;
-	if (g->h.attached != NULL)
-		g->h.attached(g->harg, 1);
-}
-
-int cg_run(struct cloudgate *g, short revents, int max)
-{
-	uint64_t now = cg_now_ms();
-	int n;
-
-	if (g->fd < 0) {
-		cg_retry(g, now);
-		return 0;
-	}
-	n = cg_dispatch(g, !!(revents & (POLLIN | POLLHUP | POLLERR)), max);
-	if (!g->broken)
-		cg_duties(g, revents, now);
-	if (g->broken)
-		cg_lose(g, now);
-	return n;
 }
 
 const char *cg_node_name(const struct cloudgate *g)
@@ -1026,7 +834,7 @@ static int cg_send_socket(struct cloudgate *g, int fd, const uint8_t *msg,
 		errno = EPIPE;
 		return -1;
 	}
-	g->last_tx = cg_now_ms();
+	g->last_tx = cgi_now_ms();
 	memcpy(g->out, msg + n, len - (size_t)n);	/* the queue is empty */
 	g->ohead = 0;
 	g->otail = len - (size_t)n;
@@ -1047,7 +855,7 @@ int cg_hand_socket(struct cloudgate *g, int fd, const uint8_t id[CG_NODE_ID])
 		errno = EBADF;
 		return -1;
 	}
-	r = cg_write_out(g);
+	r = cgi_write_out(g);
 	if (r != 0) {
 		errno = r > 0 ? EAGAIN : EPIPE;
 		return -1;
