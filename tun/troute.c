@@ -32,6 +32,7 @@ struct troute {
 	int ifindex;
 	struct pfx_list routes;	/* in the kernel, made by us */
 	struct pfx_list conn;	/* connected subnets */
+	struct pfx_list refused;	/* the kernel has someone else's */
 };
 
 static int pfx_make(struct troute_pfx *p, uint8_t len, const uint8_t *b,
@@ -99,6 +100,11 @@ static struct troute_pfx *list_find(struct pfx_list *l,
 		    memcmp(l->v[i].b, p->b, p->len) == 0)
 			return &l->v[i];
 	return NULL;
+}
+
+static void list_del(struct pfx_list *l, size_t i)
+{
+	l->v[i] = l->v[--l->n];
 }
 
 /* ---- rtnetlink ------------------------------------------------------ */
@@ -183,9 +189,37 @@ int troute_connected(struct troute *t, uint8_t len, const uint8_t *b,
 	return list_add(&t->conn, &p);
 }
 
+/*
+ * The add failed with libnl error e. A route the kernel has already
+ * (someone else's) is said once: the prefix goes on the refused list,
+ * which the updates of each metric change then skip (no) and only a whole
+ * set retries (troute_stale). Past TROUTE_REFUSED_MAX it is said each time.
+ */
+static int route_failed(struct troute *t, const struct troute_pfx *p,
+			struct troute_pfx *no, int e)
+{
+	char s[64];
+
+	if (e != -NLE_EXIST) {
+		log_warnx("route %s: cannot add: %s",
+			  pfx_fmt(p, s, sizeof(s)), nl_geterror(e));
+		return -1;
+	}
+	if (no != NULL) {
+		no->stale = 0;		/* still there; said so already */
+		return -1;
+	}
+	if (t->refused.n < TROUTE_REFUSED_MAX)
+		list_add(&t->refused, p);
+	log_warnx("route %s: the kernel has one already (not tun's): "
+		  "left alone", pfx_fmt(p, s, sizeof(s)));
+	return -1;
+}
+
 static int route_up(struct troute *t, const struct troute_pfx *p)
 {
 	struct troute_pfx *have = list_find(&t->routes, p);
+	struct troute_pfx *no = list_find(&t->refused, p);
 	char s[64];
 	int e;
 
@@ -193,8 +227,12 @@ static int route_up(struct troute *t, const struct troute_pfx *p)
 		have->stale = 0;
 		return 0;
 	}
+	if (no != NULL && !no->stale)
+		return -1;
 	e = route_kernel(t, p, 1);
 	if (e == 0 && list_add(&t->routes, p) == 0) {
+		if (no != NULL)
+			list_del(&t->refused, (size_t)(no - t->refused.v));
 		log_debug("route %s added", pfx_fmt(p, s, sizeof(s)));
 		return 1;
 	}
@@ -202,13 +240,7 @@ static int route_up(struct troute *t, const struct troute_pfx *p)
 		route_kernel(t, p, 0);
 		e = -NLE_NOMEM;
 	}
-	if (e == -NLE_EXIST)
-		log_warnx("route %s: the kernel has one already (not tun's): "
-			  "left alone", pfx_fmt(p, s, sizeof(s)));
-	else
-		log_warnx("route %s: cannot add: %s",
-			  pfx_fmt(p, s, sizeof(s)), nl_geterror(e));
-	return -1;
+	return route_failed(t, p, no, e);
 }
 
 /* Remove the route at index i of the list, from the kernel too. */
@@ -218,7 +250,7 @@ static int route_down(struct troute *t, size_t i)
 	char s[64];
 	int e;
 
-	t->routes.v[i] = t->routes.v[--t->routes.n];
+	list_del(&t->routes, i);
 	e = route_kernel(t, &p, 0);
 	/* Gone already (an administrator, or the device went): fine. */
 	if (e < 0 && e != -NLE_OBJ_NOTFOUND) {
@@ -243,6 +275,9 @@ int troute_set(struct troute *t, uint8_t len, const uint8_t *b,
 			return 0;
 	if (up)
 		return route_up(t, &p);
+	have = list_find(&t->refused, &p);
+	if (have != NULL)
+		list_del(&t->refused, (size_t)(have - t->refused.v));
 	have = list_find(&t->routes, &p);
 	if (have == NULL)
 		return 0;
@@ -255,6 +290,8 @@ void troute_stale(struct troute *t)
 
 	for (i = 0; i < t->routes.n; i++)
 		t->routes.v[i].stale = 1;
+	for (i = 0; i < t->refused.n; i++)
+		t->refused.v[i].stale = 1;
 }
 
 size_t troute_sweep(struct troute *t)
@@ -269,6 +306,11 @@ size_t troute_sweep(struct troute *t)
 			i++;
 		}
 	}
+	for (i = 0; i < t->refused.n;)
+		if (t->refused.v[i].stale)
+			list_del(&t->refused, i);
+		else
+			i++;
 	return n;
 }
 
@@ -286,5 +328,6 @@ void troute_close(struct troute *t)
 	nl_socket_free(t->sk);
 	free(t->routes.v);
 	free(t->conn.v);
+	free(t->refused.v);
 	free(t);
 }

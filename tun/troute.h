@@ -7,7 +7,8 @@
  * shows whose it is and a delete (which names the protocol and the
  * device) can only ever remove a route tun made. Routes are added with
  * NLM_F_EXCL: one that exists already (someone else's) is left alone,
- * logged, and never removed.
+ * logged once, and never removed; the add is retried when a whole set
+ * names the prefix again, not on each change of its metric.
  */
 #ifndef CV_TROUTE_H
 #define CV_TROUTE_H
@@ -23,6 +24,10 @@
  */
 #define TROUTE_PROTO 77
 
+/* Prefixes remembered as refused (someone else's route), so that each is
+ * logged once; a refusal past this many is logged every time it recurs. */
+#define TROUTE_REFUSED_MAX 64
+
 struct troute;
 
 /* Routes through the device with this index; NULL on failure (logged). */
@@ -35,7 +40,8 @@ int troute_connected(struct troute *t, uint8_t len, const uint8_t *b,
  * A remote prefix is reachable (up 1) or gone (up 0). Only IPv4 and IPv6
  * prefixes (len 4 or 16) with a prefix length of at least 1 that are not
  * inside a connected subnet get a route. 1 if the kernel's table changed,
- * 0 if not, -1 if rtnetlink refused (logged).
+ * 0 if not, -1 if rtnetlink refused (logged; someone else's route only
+ * once, until the prefix goes or a whole set finds it gone).
  */
 int troute_set(struct troute *t, uint8_t len, const uint8_t *b,
 	       unsigned plen, int up);

@@ -7,6 +7,9 @@
 #  A [cloud+tun] ---- B [cloud] ---- C [cloud+tun] --- LAN 192.168.77.0/24
 #                                     -route 192.168.77.0/24, forwards
 #
+# While A's table has someone else's route to C's LAN, A's tun leaves it
+# alone and says so once, however often the metric changes; once it is
+# gone, C's restarted tun brings tun's own.
 # A pings C (IPv4 and IPv6) and L; A's table holds 192.168.77.0/24 with
 # tun's protocol (77); it goes within 3 s of C's tun stopping and comes
 # back when it restarts; A's tun keeps its TUN and route across a restart
@@ -37,10 +40,26 @@ lan C L 192.168.77
 tun_start A A a -iface_addr 10.20.0.1/24 -iface_addr fd20::1/64 \
 	-user nobody -iface_up_cmd 'echo "up $IFACE as $(id -un)"' \
 	-iface_down_cmd 'echo "down $IFACE as $(id -un)"'
-tun_start C C c -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
+ip -n "$(ns A)" route add blackhole 192.168.77.0/24 ||
+	hard_error "cannot add a blackhole route on A"
+tun_start C C c0 -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
 	-route 192.168.77.0/24
 wait_for 5 tun_up A || fail "A's TUN is not up"
 wait_for 5 tun_up C || fail "C's TUN is not up"
+wait_for 10 log_has tun-a "192\.168\.77\.0/24: .*not tun's" ||
+	fail "A's tun did not say 192.168.77.0/24 is someone else's"
+# Traffic for a few seconds: every RTT sample re-sends the prefix.
+in_ns A ping -q -c 15 -i 0.2 -W 1 10.20.0.3 >/dev/null ||
+	fail "ping A -> C (10.20.0.3) failed beside the blackhole"
+n=$(grep -c "not tun's" "$NET_TMP/tun-a.log")
+[ "$n" = 1 ] || fail "A's tun said 'not tun's' $n times, not once"
+kroute A 192.168.77.0/24 && fail "A's tun routed over someone else's route"
+ip -n "$(ns A)" route del blackhole 192.168.77.0/24
+proc_stop "$PID_tun_c0" TERM 5 || fail "C's tun did not exit cleanly"
+say "someone else's route on A: said once, left alone"
+tun_start C C c -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
+	-route 192.168.77.0/24
+wait_for 5 tun_up C || fail "C's TUN is not up again"
 
 wait_for 10 kroute A 192.168.77.0/24 || fail "A has no route to C's LAN"
 log_has tun-a "up tun0 as root" || fail "A's iface_up_cmd did not run as root"

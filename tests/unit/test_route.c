@@ -644,6 +644,128 @@ static void test_lookup(void **state)
 	route_free(rt);
 }
 
+/* ---- route_on_change: what a gate subscription hears ------------------- */
+
+struct chg {
+	struct addr a[REC_MAX];
+	size_t n;
+};
+
+static void chg_cb(void *arg, const struct addr *prefix)
+{
+	struct chg *c = arg;
+
+	assert_true(c->n < REC_MAX);
+	c->a[c->n++] = *prefix;
+}
+
+/* Exactly one call since the last check, for a. */
+static void chg_once(struct chg *c, struct addr a)
+{
+	assert_int_equal(c->n, 1);
+	assert_true(addr_equal(&c->a[0], &a));
+	c->n = 0;
+}
+
+/*
+ *   peer 2 (cost 10) --.
+ *                      [1] (us) -- listener (route_on_change)
+ *   peer 3 (cost 10) --'
+ *
+ * a (origin 9) is learned from peer 2 before each case below; b is not.
+ */
+struct chg_fix {
+	struct ufix f;
+	struct chg c;
+	struct addr a, b;
+	struct route_table *rt;
+};
+
+static int chg_setup(void **state)
+{
+	struct chg_fix *x = calloc(1, sizeof(*x));
+	struct route_update u;
+
+	assert_non_null(x);
+	x->a = mac(1, 7);
+	x->b = mac(1, 8);
+	x->rt = ufix_new(&x->f, 0, 64);
+	route_on_change(x->rt, chg_cb, &x->c);
+	route_peer_up(x->rt, 2, 10);
+	route_peer_up(x->rt, 3, 10);
+	assert_int_equal(x->c.n, 0);
+	u = upd(x->a, 9, 1, 100, 1);
+	route_recv(x->rt, 2, &u, 1);
+	assert_int_equal(sel_of(x->rt, x->a).nh.peer, 2);
+	chg_once(&x->c, x->a);
+	*state = x;
+	return 0;
+}
+
+static int chg_teardown(void **state)
+{
+	struct chg_fix *x = *state;
+
+	route_free(x->rt);
+	free(x);
+	return 0;
+}
+
+static void test_change_learned(void **state)
+{
+	struct chg_fix *x = *state;
+	struct route_update u = upd(x->b, 9, 1, 100, 1);
+
+	route_recv(x->rt, 3, &u, 1);
+	chg_once(&x->c, x->b);
+}
+
+static void test_change_metric(void **state)
+{
+	struct chg_fix *x = *state;
+	uint32_t m = sel_of(x->rt, x->a).metric;
+
+	route_peer_cost(x->rt, 2, 5);
+	assert_int_equal(sel_of(x->rt, x->a).metric, m - 5);
+	chg_once(&x->c, x->a);
+}
+
+static void test_change_retracted(void **state)
+{
+	struct chg_fix *x = *state;
+	struct route_update u = upd(x->a, 9, 1, ROUTE_INF, 1);
+
+	route_recv(x->rt, 2, &u, 1);
+	assert_int_equal(sel_of(x->rt, x->a).found, 0);
+	chg_once(&x->c, x->a);
+}
+
+/* A worse route from peer 3 touches a but leaves its selection as it
+ * was: routing sends no update, and the listener hears nothing. */
+static void test_change_not_readvertised(void **state)
+{
+	struct chg_fix *x = *state;
+	struct route_update u = upd(x->a, 9, 1, 500, 1);
+
+	rec_clear(&x->f.rec);
+	route_recv(x->rt, 3, &u, 1);
+	assert_int_equal(sel_of(x->rt, x->a).nh.peer, 2);
+	assert_int_equal(x->f.rec.ncalls, 0);
+	assert_int_equal(x->c.n, 0);
+}
+
+static void test_change_unregistered(void **state)
+{
+	struct chg_fix *x = *state;
+	struct route_update u = upd(x->b, 9, 1, 100, 1);
+
+	route_on_change(x->rt, NULL, NULL);
+	route_recv(x->rt, 3, &u, 1);
+	route_peer_cost(x->rt, 2, 5);
+	assert_int_equal(sel_of(x->rt, x->b).found, 1);
+	assert_int_equal(x->c.n, 0);
+}
+
 /* ---- codec ------------------------------------------------------------ */
 
 static void fill_update(struct route_update *u, unsigned i)
@@ -1458,6 +1580,16 @@ int main(void)
 		cmocka_unit_test(test_seqreq_forward),
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test_setup_teardown(test_change_learned,
+						chg_setup, chg_teardown),
+		cmocka_unit_test_setup_teardown(test_change_metric,
+						chg_setup, chg_teardown),
+		cmocka_unit_test_setup_teardown(test_change_retracted,
+						chg_setup, chg_teardown),
+		cmocka_unit_test_setup_teardown(test_change_not_readvertised,
+						chg_setup, chg_teardown),
+		cmocka_unit_test_setup_teardown(test_change_unregistered,
+						chg_setup, chg_teardown),
 		cmocka_unit_test(test_codec_roundtrip),
 		cmocka_unit_test(test_codec_malformed),
 		cmocka_unit_test(test_seqreq_codec),
