@@ -136,17 +136,12 @@ static int ether_conf_mac(struct ether *e)
 
 static int ether_conf(struct ether *e)
 {
-	const struct conf_val *v = conf_last(e->conf, "gate");
+	const struct conf_val *v;
 	size_t i, n;
 	long long x;
 
-	if (v == NULL)
-		return conf_fail(e->conf, NULL, "gate",
-				 "required (the daemon's socket)");
-	if (!v->v.addr.is_unix)
-		return conf_fail(e->conf, NULL, "gate",
-				 "must be a UNIX socket path");
-	e->gate_path = v->v.addr.path;
+	if ((e->gate_path = conf_gate(e->conf)) == NULL)
+		return -1;
 	if (conf_range(e->conf, "instance", 0, UINT32_MAX, &x) < 0)
 		return -1;
 	e->inst = (uint32_t)x;

@@ -47,7 +47,6 @@ struct cloudgate {
 };
 
 /* What cgrun.c needs of cloudgate.c; a failure sets broken or errno. */
-uint64_t cgi_now_ms(void);
 /* Write what is queued: 0 all written, 1 some left, -1 the socket is dead. */
 int cgi_write_out(struct cloudgate *g);
 /* Read until EAGAIN: bytes read, or -1 at EOF or on error. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cg_int.h"
+#include "mono.h"
 
 #define CG_RETRY_MS 1000	/* cg_run reconnects to a lost daemon this often */
 
@@ -72,7 +73,7 @@ static uint64_t cg_due(const struct cloudgate *g)
 
 int cg_poll_timeout(const struct cloudgate *g)
 {
-	uint64_t now = cgi_now_ms(), due = cg_due(g);
+	uint64_t now = mono_ms(), due = cg_due(g);
 
 	if (due <= now)
 		return 0;
@@ -156,7 +157,7 @@ static void cg_retry(struct cloudgate *g, uint64_t now)
 
 int cg_run(struct cloudgate *g, short revents, int max)
 {
-	uint64_t now = cgi_now_ms();
+	uint64_t now = mono_ms();
 	int n;
 
 	if (g->fd < 0) {

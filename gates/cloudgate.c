@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cg_int.h"
+#include "mono.h"
 
 _Static_assert(CG_PAYLOAD_MAX == GP_PAYLOAD_MAX, "payload limits differ");
 _Static_assert(CG_ADDR_MAX == GP_ADDR_MAX, "address limits differ");
@@ -26,14 +26,6 @@ _Static_assert(CG_NODE_ID == GP_ID_LEN, "node ID sizes differ");
 #define CG_OUTBUF (1024 * 1024)
 /* After compaction less than one message is left, so one always fits. */
 #define CG_INBUF (2 * GP_MSG_MAX)
-
-uint64_t cgi_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void cg_seterr(char *err, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -60,7 +52,7 @@ int cgi_write_out(struct cloudgate *g)
 			 MSG_NOSIGNAL);
 		if (n > 0) {
 			g->ohead += (size_t)n;
-			g->last_tx = cgi_now_ms();
+			g->last_tx = mono_ms();
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -165,7 +157,7 @@ long cgi_fill(struct cloudgate *g)
 		}
 	}
 	if (got > 0) {
-		g->last_rx = cgi_now_ms();
+		g->last_rx = mono_ms();
 		return (long)got;
 	}
 	if (g->eof) {
@@ -295,7 +287,7 @@ static int cg_wait(struct cloudgate *g, uint64_t deadline, char *err,
 		   size_t errsize)
 {
 	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
-	uint64_t now = cgi_now_ms();
+	uint64_t now = mono_ms();
 	int r;
 
 	if (g->ohead < g->otail)
@@ -368,7 +360,7 @@ static int cg_await(struct cloudgate *g, uint64_t deadline, uint8_t *type,
 		}
 		if (got > 0)
 			continue;
-		if (cgi_now_ms() >= deadline)
+		if (mono_ms() >= deadline)
 			return 0;
 		if (cg_wait(g, deadline, err, errsize) < 0)
 			return -1;
@@ -384,7 +376,7 @@ static int cg_take_node(struct cloudgate *g, char *err, size_t errsize)
 	uint8_t type;
 	int r;
 
-	r = cg_await(g, cgi_now_ms() + GP_NODE_WAIT_MS, &type, &pl, &plen,
+	r = cg_await(g, mono_ms() + GP_NODE_WAIT_MS, &type, &pl, &plen,
 		     err, errsize);
 	if (r <= 0)
 		return r;
@@ -403,7 +395,7 @@ static int cg_take_node(struct cloudgate *g, char *err, size_t errsize)
 
 static int cg_handshake(struct cloudgate *g, char *err, size_t errsize)
 {
-	uint64_t deadline = cgi_now_ms() + GP_HELLO_TIMEOUT_MS;
+	uint64_t deadline = mono_ms() + GP_HELLO_TIMEOUT_MS;
 	const uint8_t *pl;
 	size_t plen;
 	uint8_t type;
@@ -438,7 +430,7 @@ static void cg_reset(struct cloudgate *g)
 {
 	g->ohead = g->otail = g->ihead = g->itail = 0;
 	g->blocked = g->eof = g->broken = 0;
-	g->last_rx = g->last_tx = cgi_now_ms();
+	g->last_rx = g->last_tx = mono_ms();
 }
 
 /* Take over a connected socket and exchange hellos. */
@@ -689,7 +681,7 @@ static int cg_poll(struct cloudgate *g, int wait_ms)
 
 int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms)
 {
-	uint64_t start = cgi_now_ms(), now;
+	uint64_t start = mono_ms(), now;
 	long got;
 	int r, ka, wait;
 
@@ -701,7 +693,7 @@ int cg_recv(struct cloudgate *g, struct cg_packet *p, int timeout_ms)
 		r = cgi_next_packet(g, p);
 		if (r != 0)
 			return r;
-		now = cgi_now_ms();
+		now = mono_ms();
 		ka = cg_keepalive(g, now);
 		if (ka < 0)
 			return -1;
@@ -834,7 +826,7 @@ static int cg_send_socket(struct cloudgate *g, int fd, const uint8_t *msg,
 		errno = EPIPE;
 		return -1;
 	}
-	g->last_tx = cgi_now_ms();
+	g->last_tx = mono_ms();
 	memcpy(g->out, msg + n, len - (size_t)n);	/* the queue is empty */
 	g->ohead = 0;
 	g->otail = len - (size_t)n;

@@ -904,6 +904,19 @@ int conf_range(const struct conf *c, const char *name, long long lo,
 	return 0;
 }
 
+const char *conf_gate(const struct conf *c)
+{
+	const struct conf_val *v = conf_last(c, "gate");
+
+	if (v == NULL)
+		conf_fail(c, NULL, "gate", "required (the daemon's socket)");
+	else if (!v->v.addr.is_unix)
+		conf_fail(c, v, "gate", "must be a UNIX socket path");
+	else
+		return v->v.addr.path;
+	return NULL;
+}
+
 static const char *conf_short_type(const struct conf_opt *o)
 {
 	static const char *const t[] = { "str", "int", "bool", "dur", "addr",

@@ -82,6 +82,9 @@ int conf_fail(const struct conf *c, const struct conf_val *v,
 /* The option's integer, which must be lo..hi (else conf_fail). */
 int conf_range(const struct conf *c, const char *name, long long lo,
 	       long long hi, long long *out);
+/* The gate programs' "gate" option: the daemon's socket, a UNIX path;
+ * NULL after conf_fail if it is missing or not a path. */
+const char *conf_gate(const struct conf *c);
 void conf_usage(const struct conf *c, FILE *f);
 
 #endif

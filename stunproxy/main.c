@@ -117,20 +117,13 @@ int sp_resolve(const struct sp *sp, const char *name, size_t i,
 
 static int sp_conf(struct sp *sp)
 {
-	const struct conf_val *g = conf_last(sp->conf, "gate");
 	const struct conf_val *v;
 	long long x;
 	size_t i;
 
-	if (conf_last(sp->conf, "serve") == NULL) {
-		if (g == NULL)
-			return conf_fail(sp->conf, NULL, "gate", "required "
-					 "(the cloud daemon's gate socket)");
-		if (!g->v.addr.is_unix)
-			return conf_fail(sp->conf, g, "gate",
-					 "must be a UNIX path");
-		sp->gate_path = g->v.addr.path;
-	}
+	if (conf_last(sp->conf, "serve") == NULL &&
+	    (sp->gate_path = conf_gate(sp->conf)) == NULL)
+		return -1;
 	if (conf_range(sp->conf, "max_peers", 1, 1024, &x) < 0)
 		return -1;
 	sp->max_peers = (size_t)x;

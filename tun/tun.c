@@ -189,19 +189,13 @@ static int conf_ports(struct tun *t)
 	return 0;
 }
 
-/* Resolve user and group now, so a typo fails before the TUN exists. */
+/* Checked now, user and group too, so a typo fails before the TUN exists. */
 static int tun_conf(struct tun *t)
 {
-	const struct conf_val *v = conf_last(t->conf, "gate");
 	long long x;
 
-	if (v == NULL)
-		return conf_fail(t->conf, NULL, "gate",
-				 "required (the daemon's socket)");
-	if (!v->v.addr.is_unix)
-		return conf_fail(t->conf, v, "gate",
-				 "must be a UNIX socket path");
-	t->gate_path = v->v.addr.path;
+	if ((t->gate_path = conf_gate(t->conf)) == NULL)
+		return -1;
 	if (conf_range(t->conf, "instance", 0, UINT32_MAX, &x) < 0)
 		return -1;
 	t->inst = (uint32_t)x;
