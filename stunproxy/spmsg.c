@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "log.h"
+#include "sa.h"
 #include "spmsg.h"
 
 /* Wire sizes, bytes; the layouts are the tables of doc/PROTOCOL.md §4. */
@@ -124,46 +125,6 @@ int sp_unseal(const uint8_t *buf, size_t len, const uint8_t key[SP_KEY],
 
 /* An AF_INET or AF_INET6 address's bytes and port (host order); its
  * length, 4 or 16, or 0 for any other family. */
-static size_t sa_get(const struct sockaddr_storage *ss, const uint8_t **a,
-		     uint16_t *port)
-{
-	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-	*a = NULL;
-	*port = 0;
-	switch (ss->ss_family) {
-	case AF_INET:
-		*a = (const uint8_t *)&in->sin_addr;
-		*port = ntohs(in->sin_port);
-		return 4;
-	case AF_INET6:
-		*a = in6->sin6_addr.s6_addr;
-		*port = ntohs(in6->sin6_port);
-		return 16;
-	default:
-		return 0;
-	}
-}
-
-static void sa_set(struct sockaddr_storage *ss, const uint8_t *a,
-		   size_t alen, uint16_t port)
-{
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (alen == 4) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		memcpy(&in->sin_addr, a, 4);
-	} else {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		memcpy(in6->sin6_addr.s6_addr, a, 16);
-	}
-}
-
 static int sa_ok(const struct sockaddr_storage *ss)
 {
 	const uint8_t *a;

@@ -11,6 +11,7 @@
 #include <gnutls/crypto.h>
 
 #include "bytes.h"
+#include "sa.h"
 #include "stun.h"
 
 /* Attribute types: RFC 8489 §18.3, and ICE's (RFC 8445 §16.1), which the
@@ -147,46 +148,6 @@ static int stun_rule_check(uint16_t type, size_t alen)
 	return type >= STUN_A_OPTIONAL ? 0 : -1;
 }
 
-/* An AF_INET (n 4) or AF_INET6 (n 16) address into ss. */
-static void stun_sa_set(struct sockaddr_storage *ss, size_t n, uint16_t port,
-			const uint8_t *a)
-{
-	struct sockaddr_in *sin = (void *)ss;
-	struct sockaddr_in6 *sin6 = (void *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (n == 4) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a, 4);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a, 16);
-	}
-}
-
-/* The port and address of an AF_INET or AF_INET6 address; the address's
- * length, or 0 for another family. */
-static size_t stun_sa_get(const struct sockaddr *sa, uint16_t *port,
-			  uint8_t a[16])
-{
-	const struct sockaddr_in *sin = (const void *)sa;
-	const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-	if (sa->sa_family == AF_INET) {
-		*port = ntohs(sin->sin_port);
-		memcpy(a, &sin->sin_addr, 4);
-		return 4;
-	}
-	if (sa->sa_family == AF_INET6) {
-		*port = ntohs(sin6->sin6_port);
-		memcpy(a, &sin6->sin6_addr, 16);
-		return 16;
-	}
-	return 0;
-}
-
 /* (XOR-)MAPPED-ADDRESS, §14.1-14.2: a byte receivers ignore, the family,
  * the port and the address; pad is zero for the plain form. */
 static int stun_addr_get(const uint8_t *v, size_t alen, const uint8_t *pad,
@@ -199,7 +160,7 @@ static int stun_addr_get(const uint8_t *v, size_t alen, const uint8_t *pad,
 		return -1;
 	memcpy(a, v + 4, n);
 	stun_xor(a, pad, n);
-	stun_sa_set(ss, n, get16(v + 2) ^ get16(pad), a);
+	sa_set(ss, a, n, get16(v + 2) ^ get16(pad));
 	return 0;
 }
 
@@ -406,11 +367,13 @@ static void stun_put(struct stun_out *o, uint16_t type, const void *val,
 static size_t stun_addr_put(uint8_t v[4 + 16], const struct sockaddr *sa,
 			    const uint8_t pad[STUN_PAD_LEN])
 {
+	const uint8_t *a;
 	uint16_t port;
-	size_t n = stun_sa_get(sa, &port, v + 4);
+	size_t n = sa_get((const struct sockaddr_storage *)sa, &a, &port);
 
 	if (n == 0)
 		return 0;
+	memcpy(v + 4, a, n);
 	v[0] = 0;
 	v[1] = n == 4 ? STUN_FAMILY_V4 : STUN_FAMILY_V6;
 	put16(v + 2, port ^ get16(pad));
