@@ -15,6 +15,7 @@ struct route_table;
 struct fwd;
 struct status;
 struct admit;
+struct origins;
 
 struct cloud {
 	struct ev_loop *loop;
@@ -29,6 +30,8 @@ struct cloud {
 	struct fwd *fwd;		/* fwd.c */
 	struct status *status;		/* status.c */
 	struct admit *admit;		/* admit.c */
+	struct origins *origins;	/* origin.c */
+	ev_timer route_tick;		/* rframe.c: deferred routing work */
 
 	uint8_t default_ttl;
 };

@@ -40,6 +40,7 @@
 #include "gso.h"
 #include "link.h"
 #include "log.h"
+#include "origin.h"
 #include "route.h"
 #include "udp.h"
 
@@ -89,6 +90,7 @@ struct gate {
 	uint8_t *out;		/* queued: out[ohead..otail) */
 	size_t ohead, otail;
 	uint64_t pkts_in, pkts_out, drops;
+	unsigned inst_refused;		/* packets of an instance not granted */
 };
 
 struct gate_listener {
@@ -235,6 +237,31 @@ static int gate_on_hello(struct gate *g, const uint8_t *pl, size_t plen)
 	return 0;
 }
 
+/* A gate may use only the instances our certificate grants (any, if it
+ * has no grants and require_grants is off): say so once per gate. */
+static int gate_inst_ok(struct gate *g, uint32_t inst)
+{
+	if (origins_self_inst(g->c->origins, inst))
+		return 1;
+	if (!g->inst_refused++)
+		log_warnx("gate %u (%s): instance %u is not granted by this "
+			  "node's certificate: its addresses are not announced "
+			  "and its packets are dropped", (unsigned)g->id,
+			  g->name, (unsigned)inst);
+	return 0;
+}
+
+/* Keep the addresses of granted instances; the new count. */
+static size_t gate_granted(struct gate *g, struct addr *a, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (gate_inst_ok(g, a[i].inst))
+			a[k++] = a[i];
+	return k;
+}
+
 static int gate_on_announce(struct gate *g, const uint8_t *pl, size_t plen)
 {
 	struct gates *gs = g->c->gates;
@@ -244,6 +271,7 @@ static int gate_on_announce(struct gate *g, const uint8_t *pl, size_t plen)
 	if (gp_announce_decode(pl, plen, gs->scratch, GP_ANNOUNCE_MAX,
 			       &n) < 0)
 		return gate_bad(g, "malformed announce");
+	n = gate_granted(g, gs->scratch, n);
 	if (n > 0) {
 		set = malloc(n * sizeof(*set));
 		if (set == NULL) {
@@ -275,6 +303,10 @@ static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
 
 	if (gp_packet_decode(pl, plen, &gp) < 0)
 		return gate_bad(g, "malformed packet");
+	if (!gate_inst_ok(g, gp.inst)) {
+		g->drops++;
+		return 0;
+	}
 	memset(&p, 0, sizeof(p));
 	p.inst = gp.inst;
 	p.flags = offload ? PKT_OFFLOAD : 0;
@@ -1002,7 +1034,7 @@ void gate_deliver(struct cloud *c, const struct pkt *p)
 {
 	struct gate *g;
 
-	if (c->gates == NULL)
+	if (c->gates == NULL || !origins_self_inst(c->origins, p->inst))
 		return;
 	for (g = c->gates->list; g != NULL; g = g->next)
 		if (g->hello && g->id != c->gates->from && gate_wants(g, p))

@@ -19,6 +19,8 @@
 #include "link.h"
 #include "log.h"
 #include "net.h"
+#include "origin.h"
+#include "rframe.h"
 #include "route.h"
 #include "tcp.h"
 #include "tls.h"
@@ -30,8 +32,11 @@
 					 * table of ~150k routes fits, and
 					 * only touched pages cost memory */
 #define DATA_CAP (768 * 1024)		/* data is dropped past this */
+#define SYNC_LOW (256 * 1024)		/* a full table is streamed into the
+					 * control queue while below this */
+#define SYNC_ROUNDS 1024		/* chunks per loop iteration at most */
 #define RED_MIN (DATA_CAP / 2)		/* random early drop from here */
-#define ROUTES_PER_FRAME (FRAME_MAX / 47)	/* smallest entry: 47 bytes */
+#define ROUTES_PER_FRAME (FRAME_MAX / ROUTE_ENTRY_FIXED)
 #define SEG_MIN_PAYLOAD 536		/* smaller segments: fragment instead */
 #define LINK_REASON_MAX 192
 
@@ -54,6 +59,8 @@ struct link {
 	uint64_t ping_sent;		/* the ping in flight, 0 if none */
 	int late;			/* srtt raised by an unanswered ping */
 	uint64_t pkts_in, pkts_out, drops;
+	int syncing;			/* its full table is on its way */
+	uint64_t refused_log;		/* when we last logged refusals */
 	uint32_t gate;			/* handed by this gate, 0 if not */
 	struct node_id want;		/* handed: the node it must lead to */
 	char reason[LINK_REASON_MAX];	/* a refusal's words (l->doomed) */
@@ -68,6 +75,7 @@ struct links {
 	struct link **by_id;		/* peer id - 1 -> link */
 	uint32_t nids;
 	unsigned count;
+	unsigned nsyncing;		/* links with syncing set */
 	uint64_t keepalive_us, timeout_us, rekey_us;
 	ev_prepare flusher;
 	struct route_update *scratch;	/* decoded routes of one frame */
@@ -265,6 +273,7 @@ static void link_unlist(struct link *l)
 		}
 	ls->by_id[l->id - 1] = NULL;
 	ls->count--;
+	ls->nsyncing -= l->syncing;
 }
 
 void link_close_now(struct link *l, const char *why)
@@ -280,8 +289,10 @@ void link_close_now(struct link *l, const char *why)
 	ev_timer_stop(ls->c->loop, &l->timer);
 	link_unlist(l);
 	/* only now: the route module may call back with updates */
-	if (was_up)
+	if (was_up) {
 		route_peer_down(ls->c->rt, l->id);
+		origins_peer_reset(ls->c->origins, l->id);
+	}
 	if (l->xo)
 		l->xo->free(l);
 	if (l->conn)
@@ -449,7 +460,10 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	l->rekey_at = now_ns() + l->ls->rekey_us * 1000;
 	l->ping_sent = now_ns();
 	send_ping(l, FR_PING, l->ping_sent);
+	origins_peer_reset(c->origins, l->id);
 	route_peer_up(c->rt, l->id, link_cost(l));
+	l->syncing = 1;
+	l->ls->nsyncing++;
 	if (l->gate)
 		gate_link_event(c, l->gate, 1, &l->want, "");
 	return 0;
@@ -481,9 +495,19 @@ static int frame_route(struct link *l, const uint8_t *p, size_t len)
 	if (route_decode(p, len, ls->scratch, ROUTES_PER_FRAME, &n) < 0)
 		return link_fail(l, "malformed route update"), -1;
 	refused = route_recv(ls->c->rt, l->id, ls->scratch, n);
-	if (refused > 0)
-		log_warnx("link %s: refused %d routes (max_remote_routes)",
+	if (refused > 0 && now_ns() - l->refused_log > 60000000000ull) {
+		l->refused_log = now_ns();
+		log_warnx("link %s: refused %d routes (limits, grants or "
+			  "signatures; logged at most once a minute)",
 			  l->io.peer.name, refused);
+	}
+	return 0;
+}
+
+static int frame_cert(struct link *l, const uint8_t *p, size_t len)
+{
+	if (origins_recv_cert(l->ls->c->origins, l->id, p, len) < 0)
+		return link_fail(l, "malformed certificate frame"), -1;
 	return 0;
 }
 
@@ -529,6 +553,8 @@ int link_rx_frame(struct link *l, uint8_t type, const uint8_t *p,
 		return frame_route(l, p, len);
 	case FR_SEQREQ:
 		return frame_seqreq(l, p, len);
+	case FR_CERT:
+		return frame_cert(l, p, len);
 	case FR_DATA:
 		return frame_data(l, p, len);
 	case FR_BYE:
@@ -629,8 +655,29 @@ static void link_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		link_keepalive(l, now);
 }
 
-/* Before the loop sleeps: close doomed links, flush the rest, batching
- * every packet of one loop iteration into as few records as fit. */
+/*
+ * Stream l's full table while its control queue is short: pull a chunk,
+ * flush, again. The loop stops where the transport cannot take more (it
+ * then waits for the socket, or the peer's acknowledgements, and the next
+ * loop iteration goes on from here).
+ */
+static void link_sync(struct link *l)
+{
+	int rounds = 0;
+
+	while (l->syncing && !l->doomed && rounds++ < SYNC_ROUNDS &&
+	       queue_len(&l->io.ctrl) < SYNC_LOW) {
+		if (!rframe_sync(l->ls->c, l)) {
+			l->syncing = 0;
+			l->ls->nsyncing--;
+		}
+		l->xo->flush(l);
+	}
+}
+
+/* Before the loop sleeps: stream full tables, close doomed links, flush
+ * the rest, batching every packet of one loop iteration into as few
+ * records as fit. */
 static void links_prepare_cb(struct ev_loop *loop, ev_prepare *w, int rev)
 {
 	struct links *ls = w->data;
@@ -638,6 +685,8 @@ static void links_prepare_cb(struct ev_loop *loop, ev_prepare *w, int rev)
 
 	(void)loop;
 	(void)rev;
+	for (l = ls->nsyncing ? ls->list : NULL; l; l = l->next)
+		link_sync(l);
 	while ((l = ls->dirty)) {
 		ls->dirty = l->dirty_next;
 		l->dirty = 0;
@@ -708,6 +757,7 @@ int links_reload(struct cloud *c)
 
 	if (tls_reload(ls->tls, c->conf) < 0)
 		return -1;
+	origins_recheck(c->origins);
 	for (l = ls->list; l; l = l->next) {
 		if (l->st < LS_HELLO || l->doomed)
 			continue;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cloud.h"
@@ -14,6 +15,7 @@
 #include "gate.h"
 #include "link.h"
 #include "log.h"
+#include "origin.h"
 #include "rframe.h"
 #include "route.h"
 #include "status.h"
@@ -51,8 +53,12 @@ static const struct conf_opt cloud_opts[] = {
 	  "UNIX socket path where gates attach" },
 	{ "gate_mode", CONF_MODE, 0, "0660", "mode of the gate sockets" },
 	{ "max_gates", CONF_INT, 0, "64", "gates attached at most" },
-	{ "max_remote_routes", CONF_INT, 0, "10000",
+	{ "max_remote_routes", CONF_INT, 0, "100000",
 	  "routes accepted from one peer at most" },
+	{ "max_origin_routes", CONF_INT, 0, "10000",
+	  "routes of one origin accepted from one peer at most" },
+	{ "require_grants", CONF_BOOL, 0, "no",
+	  "a certificate without grants may announce nothing" },
 	{ "route_max_dist", CONF_INT, 0, "64",
 	  "hops a route may travel at most" },
 	{ "default_ttl", CONF_INT, 0, "64", "hops a packet may travel at most" },
@@ -87,6 +93,7 @@ static int check_conf(const struct conf *conf)
 	return check_range(conf, "max_connections", 1, 65536) |
 	       check_range(conf, "max_gates", 1, 4096) |
 	       check_range(conf, "max_remote_routes", 0, 1000000) |
+	       check_range(conf, "max_origin_routes", 0, 1000000) |
 	       check_range(conf, "route_max_dist", 1, 255) |
 	       check_range(conf, "default_ttl", 1, 255) |
 	       check_range(conf, "udp_mtu", 0, 65507) |
@@ -143,9 +150,16 @@ static int cloud_start(struct cloud *c)
 	c->default_ttl = (uint8_t)conf_int(c->conf, "default_ttl");
 	if (links_init(c) < 0)
 		return -1;
+	memset(&rc, 0, sizeof(rc));
 	rc.max_remote_routes = (uint32_t)conf_int(c->conf, "max_remote_routes");
+	rc.max_origin_routes = (uint32_t)conf_int(c->conf, "max_origin_routes");
 	rc.max_hops = (uint8_t)conf_int(c->conf, "route_max_dist");
 	rc.hop_cost = HOP_COST;
+	if (getrandom(rc.hash_key, sizeof(rc.hash_key), 0) !=
+	    sizeof(rc.hash_key))
+		return log_warn("getrandom"), -1;
+	if (!(c->origins = origins_new(c)))
+		return -1;
 	rframe_ops(c, &ops);
 	if (!(c->rt = route_new(&c->self, &rc, &ops)) ||
 	    !(c->fwd = fwd_new()))
@@ -161,6 +175,8 @@ static void cloud_stop(struct cloud *c)
 	links_shutdown(c);
 	gate_shutdown(c);
 	route_free(c->rt);
+	ev_timer_stop(c->loop, &c->route_tick);
+	origins_free(c->origins);
 	fwd_free(c->fwd);
 }
 

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2	/* 2: signed routes, FR_CERT */
 
 /* Every frame on a link: u8 type, u24 payload length (big-endian). */
 #define FRAME_HDR 4
@@ -21,6 +21,7 @@ enum frame_type {
 	FR_SEQREQ = 5,	/* seqno request, see route.h */
 	FR_DATA = 6,	/* a packet, see wire.h */
 	FR_BYE = 7,	/* orderly close, no payload */
+	FR_CERT = 8,	/* a DER certificate: an origin's, before its routes */
 };
 
 /*
@@ -51,6 +52,10 @@ enum dgram_type {
 #define UDP_RESET_QUIET_NS (1000000000ull)	/* believed after this much
 						 * silence of the session */
 #define UDP_SOCK_BUF (4 * 1024 * 1024)	/* socket buffers */
+
+/* Reserved instance: every node's stunproxy announces one address there,
+ * derived from the node's name (stunproxy/spmsg.h SP_INSTANCE). */
+#define INST_STUNPROXY 0xfffffff0u
 
 #define NODE_ID_LEN 32	/* SHA-256 of the certificate's public key */
 #define NODE_NAME_MAX 64

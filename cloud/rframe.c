@@ -1,24 +1,50 @@
 /* Route updates and seqno requests framed onto links: the routing codec
- * (route.c) encodes entries, this cuts them into FR_ROUTE frames. */
+ * (route_codec.c) encodes entries, this cuts them into FR_ROUTE frames,
+ * puts each origin's certificate (FR_CERT) ahead of its first route on a
+ * link, and streams a new link's full table as its output drains. */
 #include "cloud.h"
 #include "link.h"
+#include "origin.h"
 #include "rframe.h"
 #include "route.h"
 #include "wire.h"
 
 #define ROUTE_FRAME 16384	/* payload bytes per FR_ROUTE frame */
 #define SEQREQ_MAX 256
+#define SYNC_CHUNK 256		/* entries of a full table per pull */
+
+/* The certificates l needs before the routes u[0..n): FR_CERT frames. */
+static void send_certs(struct cloud *c, struct link *l,
+		       const struct route_update *u, size_t n)
+{
+	const uint8_t *der;
+	uint8_t *p;
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		if (u[i].metric == ROUTE_INF ||
+		    !(der = origins_cert_for(c->origins, link_peer(l),
+					     &u[i].origin, &len)))
+			continue;
+		if (!(p = link_ctrl_frame(l, len)))
+			return;
+		memcpy(p, der, len);
+		link_ctrl_commit(l, FR_CERT, len);
+	}
+}
 
 static void send_updates(void *ctx, uint32_t peer,
 			 const struct route_update *u, size_t n)
 {
-	struct link *l = links_by_peer(ctx, peer);
+	struct cloud *c = ctx;
+	struct link *l = links_by_peer(c, peer);
 
 	while (l && n > 0) {
-		uint8_t *p = link_ctrl_frame(l, ROUTE_FRAME);
+		uint8_t *p;
 		size_t used = 0, len;
 
-		if (!p)
+		send_certs(c, l, u, n);
+		if (!(p = link_ctrl_frame(l, ROUTE_FRAME)))
 			return;
 		len = route_encode(u, n, p, ROUTE_FRAME, &used);
 		if (used == 0) {
@@ -43,9 +69,58 @@ static void send_seqreq(void *ctx, uint32_t peer,
 			 route_seqreq_encode(r, p, SEQREQ_MAX));
 }
 
+static int verify(void *ctx, uint32_t peer, const struct route_update *u)
+{
+	struct cloud *c = ctx;
+
+	return origins_verify(c->origins, peer, u);
+}
+
+static int sign(void *ctx, struct route_update *u)
+{
+	struct cloud *c = ctx;
+
+	return origins_sign(c->origins, u);
+}
+
+static uint64_t now_ms(void *ctx)
+{
+	(void)ctx;
+	return now_ns() / 1000000;
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct cloud *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	route_tick(c->rt);
+}
+
+static void arm(void *ctx, uint64_t ms)
+{
+	struct cloud *c = ctx;
+
+	ev_timer_stop(c->loop, &c->route_tick);
+	ev_timer_set(&c->route_tick, ms / 1e3, 0.);
+	ev_timer_start(c->loop, &c->route_tick);
+}
+
+int rframe_sync(struct cloud *c, struct link *l)
+{
+	return route_sync(c->rt, link_peer(l), SYNC_CHUNK);
+}
+
 void rframe_ops(struct cloud *c, struct route_ops *ops)
 {
 	ops->ctx = c;
 	ops->send_updates = send_updates;
 	ops->send_seqreq = send_seqreq;
+	ops->verify = verify;
+	ops->sign = sign;
+	ops->now_ms = now_ms;
+	ops->arm = arm;
+	ev_init(&c->route_tick, tick_cb);
+	c->route_tick.data = c;
 }

@@ -17,6 +17,12 @@
 #include "proto.h"
 
 #define ROUTE_INF 0xffffffffu	/* metric of a retraction */
+#define ROUTE_SIG_MAX 112	/* an origin's signature: ECDSA P-384 DER fits */
+/* What an origin signs: a context string, the prefix as the codec writes
+ * it, the origin ID and the seqno (doc/PROTOCOL.md 2.4). */
+#define ROUTE_SIG_DATA_MAX (16 + 7 + ADDR_MAX + NODE_ID_LEN + 2)
+/* Bytes of an encoded entry: fixed part, plus address and signature. */
+#define ROUTE_ENTRY_FIXED (1 + 7 + NODE_ID_LEN + 2 + 4 + 1 + 1)
 
 struct route_update {		/* one entry of an FR_ROUTE frame */
 	struct addr prefix;
@@ -24,6 +30,8 @@ struct route_update {		/* one entry of an FR_ROUTE frame */
 	uint16_t seqno;
 	uint32_t metric;	/* ROUTE_INF: retraction */
 	uint8_t hops;
+	uint8_t siglen;		/* 0 only in a retraction */
+	uint8_t sig[ROUTE_SIG_MAX];	/* origin's, over route_sig_data */
 };
 
 struct route_seqreq {		/* payload of an FR_SEQREQ frame */
@@ -31,6 +39,13 @@ struct route_seqreq {		/* payload of an FR_SEQREQ frame */
 	struct node_id origin;
 	uint16_t seqno;		/* requested: at least this */
 	uint8_t hop_count;	/* forwarded while > 0, decremented */
+	/* Proof that seqno - 1 was announced: the signature of (prefix,
+	 * porigin, seqno - 1) by porigin (psiglen 0: none). With it an
+	 * origin may jump to seqno (after its restart, say); without it, it
+	 * moves by one. */
+	struct node_id porigin;
+	uint8_t psiglen;
+	uint8_t psig[ROUTE_SIG_MAX];
 };
 
 struct route_ops {
@@ -40,12 +55,24 @@ struct route_ops {
 			     const struct route_update *u, size_t n);
 	void (*send_seqreq)(void *ctx, uint32_t peer,
 			    const struct route_seqreq *r);
+	/* Origin authentication (NULL: none, as in most unit tests). verify:
+	 * 0 if u carries its origin's signature and the origin may announce
+	 * the prefix, else -1 (the caller logs why). sign: fill u->sig and
+	 * u->siglen for an address of ours; -1 if we may not announce it. */
+	int (*verify)(void *ctx, uint32_t peer, const struct route_update *u);
+	int (*sign)(void *ctx, struct route_update *u);
+	/* Milliseconds of a monotonic clock, and a request to be called at
+	 * route_tick in about ms (deferred seqno bumps). */
+	uint64_t (*now_ms)(void *ctx);
+	void (*arm)(void *ctx, uint64_t ms);
 };
 
 struct route_conf {
 	uint32_t max_remote_routes;	/* per peer; excess is refused */
 	uint8_t max_hops;		/* route_max_dist */
 	uint32_t hop_cost;		/* added per hop, metric units */
+	uint32_t max_origin_routes;	/* per peer and origin, 0: no limit */
+	uint8_t hash_key[16];		/* secret: keys every table hash */
 };
 
 enum nh_kind { NH_NONE, NH_LOCAL, NH_PEER };
@@ -62,8 +89,15 @@ struct route_table *route_new(const struct node_id *self,
 			      const struct route_ops *ops);
 void route_free(struct route_table *rt);
 
-/* A link came up (full table goes to it), went down, changed cost. */
+/* A link came up, went down, changed cost. A new peer's full table is
+ * not sent at once: the caller pulls it with route_sync as the link's
+ * output drains, so no table size stops a link from coming up. */
 void route_peer_up(struct route_table *rt, uint32_t peer, uint32_t cost);
+/* Send peer (through ops) about want more entries of its full table:
+ * 1 if more remain, 0 when it has all of it. */
+int route_sync(struct route_table *rt, uint32_t peer, size_t want);
+/* Deferred work is due (see route_ops.arm). */
+void route_tick(struct route_table *rt);
 void route_peer_down(struct route_table *rt, uint32_t peer);
 void route_peer_cost(struct route_table *rt, uint32_t peer, uint32_t cost);
 
@@ -110,6 +144,9 @@ void route_on_change(struct route_table *rt, route_change_fn *fn,
 		     void *arg);
 
 /* Wire codec of FR_ROUTE and FR_SEQREQ payloads (doc/PROTOCOL.md). */
+/* The bytes an origin signs for (prefix, origin, seqno); their length. */
+size_t route_sig_data(const struct addr *prefix, const struct node_id *origin,
+		      uint16_t seqno, uint8_t buf[ROUTE_SIG_DATA_MAX]);
 /* Encode up to n updates into buf; returns bytes written, *used = count. */
 size_t route_encode(const struct route_update *u, size_t n, uint8_t *buf,
 		    size_t cap, size_t *used);

@@ -17,6 +17,7 @@
 #include "fwd.h"
 #include "gate.h"
 #include "link.h"
+#include "origin.h"
 #include "log.h"
 #include "route.h"
 #include "status.h"
@@ -112,6 +113,7 @@ static int status_dump(struct cloud *c, FILE *f)
 	route_foreach(c->rt, route_line, &w);
 	gate_status(c, f);
 	fwd_status(c->fwd, f);
+	origins_status(c->origins, f);
 	udp_status(links_udp(c), f);
 	return ferror(f) ? -1 : 0;
 }

@@ -13,6 +13,8 @@
  *   node name=B id=<16 hex> reach=direct|relayed|none via=<peer name>|-
  *        note="<text>"
  *   fwd no_route=0 ttl_expired=0 dups=4
+ *   origin name=B id=<16 hex> grants=any|none|8,7:10.20.0.3/32
+ *          state=self|ok|revoked refused=0
  *
  * (a link or node line is one line; it is wrapped here only for reading.)
  * dir is in, out, or handed (a socket a gate handed over, SOCKET).
@@ -22,6 +24,9 @@
  * through a route the node originates (via: the route's next hop), else
  * none (via=-). The note is the one value with spaces: it is in double
  * quotes, with " and \ inside escaped by a backslash.
+ * An origin line is a node whose certificate we hold (ours: state=self):
+ * what its certificate grants (any: it has no grants; none: it has none
+ * and require_grants is set), and how many of its routes we refused.
  * state is one of: handshake, hello, up. Links that are not
  * yet up show peer=- and rtt_us=-. mtu is a UDP link's path MTU (UDP
  * payload bytes); retransmits counts control segments sent again.

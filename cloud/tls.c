@@ -42,7 +42,7 @@ out:
 	return ret;
 }
 
-static const char *status_reason(unsigned st)
+const char *tls_status_reason(unsigned st)
 {
 	if (st & GNUTLS_CERT_REVOKED)
 		return "revoked";
@@ -77,7 +77,7 @@ static const char *peer_check(gnutls_session_t s, int is_server)
 	vd.data = (void *)(is_server ? GNUTLS_KP_TLS_WWW_CLIENT
 				     : GNUTLS_KP_TLS_WWW_SERVER);
 	if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st)
-		return status_reason(st);
+		return tls_status_reason(st);
 	return NULL;
 }
 
@@ -351,4 +351,9 @@ int tls_session(struct tls *t, int dtls, struct tls_peer *p,
 	gnutls_session_set_ptr(s, p);
 	*out = s;
 	return 0;
+}
+
+gnutls_certificate_credentials_t tls_cred(const struct tls *t)
+{
+	return t->cred;
 }

@@ -34,6 +34,10 @@ const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p);
  * transport ("link ADDR: refused: unknown issuer", ...). */
 void tls_log_failure(const char *addr, int r, gnutls_session_t s,
 		     const struct tls_peer *p);
+/* The credentials (CAs, CRLs) other checks share: origin.c. */
+gnutls_certificate_credentials_t tls_cred(const struct tls *t);
+/* Why verification status st refuses a certificate, in a few words. */
+const char *tls_status_reason(unsigned st);
 /* Copy the verified identity into the link's view. */
 void tls_peer_export(const struct tls_peer *p, struct link_peer *out);
 

@@ -3,7 +3,7 @@
  * live from its control socket, as aligned text or as JSON.
  *
  *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] [-json]
- *            [links|routes|gates|nodes|all]
+ *            [links|routes|gates|nodes|origins|all]
  *
  * Every value is one word, but a note: key="text", with \" and \\ inside.
  */
@@ -14,12 +14,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define LINE_MAX_LEN 4096
+#define LINE_MAX_LEN 8192	/* an origin line with 64 grants fits */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] "
-		   "[-json] [links|routes|gates|nodes|all]\n"
+		   "[-json] [links|routes|gates|nodes|origins|all]\n"
 		   "  reads the file written by cloud's status-file option\n"
 		   "  (default /run/cloudvpn/status), or asks the daemon\n"
 		   "  itself through its control socket\n");
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(what, "all") && strcmp(what, "links") &&
 	    strcmp(what, "routes") && strcmp(what, "gates") &&
-	    strcmp(what, "nodes"))
+	    strcmp(what, "nodes") && strcmp(what, "origins"))
 		return usage(stderr), 2;
 	f = sock ? open_socket(path) : fopen(path, "r");
 	if (!f) {

@@ -4,11 +4,15 @@
  * logic see hostile input.
  *
  * Input: a sequence of records, u8 op, u16 len, len bytes.
- *   op % 6 == 0, 1: FR_ROUTE payload from peer 1 or 2
- *   op % 6 == 2, 3: FR_SEQREQ payload from peer 1 or 2
- *   op % 6 == 4:    peer (op >> 3 & 1) + 1 goes down and up, cost = len
- *   op % 6 == 5:    the payload's decoded prefixes become gate 1's set
- * Whatever decodes is re-encoded and must give the same bytes back.
+ *   op % 7 == 0, 1: FR_ROUTE payload from peer 1 or 2
+ *   op % 7 == 2, 3: FR_SEQREQ payload from peer 1 or 2
+ *   op % 7 == 4:    peer (op >> 3 & 1) + 1 goes down and up, cost = len,
+ *                   and pulls its full table in chunks of len % 16 + 1
+ *   op % 7 == 5:    the payload's decoded prefixes become gate 1's set
+ *   op % 7 == 6:    len ms pass, deferred work runs (route_tick)
+ * Whatever decodes is re-encoded and must give the same bytes back. A
+ * signature is good if its first byte is the origin ID's first byte, so
+ * both the refused and the accepted paths see hostile input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,10 +40,40 @@ static void fuzz_seqreq(void *ctx, uint32_t peer, const struct route_seqreq *r)
 		abort();
 }
 
+static uint64_t fuzz_clock;
+
+static int fuzz_verify(void *ctx, uint32_t peer, const struct route_update *u)
+{
+	(void)ctx;
+	(void)peer;
+	return u->siglen > 0 && u->sig[0] == u->origin.b[0] ? 0 : -1;
+}
+
+static int fuzz_sign(void *ctx, struct route_update *u)
+{
+	(void)ctx;
+	u->sig[0] = u->origin.b[0];
+	u->siglen = 1;
+	return u->prefix.inst == 0xdead ? -1 : 0;	/* "not granted" */
+}
+
+static uint64_t fuzz_now(void *ctx)
+{
+	(void)ctx;
+	return fuzz_clock;
+}
+
+static void fuzz_arm(void *ctx, uint64_t ms)
+{
+	(void)ctx;
+	(void)ms;
+}
+
 static void check_roundtrip(const uint8_t *p, size_t len,
 			    const struct route_update *u, size_t n)
 {
-	static uint8_t out[FUZZ_MAX_UPD * (47 + ADDR_MAX)];
+	static uint8_t out[FUZZ_MAX_UPD *
+			   (ROUTE_ENTRY_FIXED + ADDR_MAX + ROUTE_SIG_MAX)];
 	size_t used, olen;
 
 	olen = route_encode(u, n, out, sizeof(out), &used);
@@ -64,7 +98,7 @@ static void op_seqreq(struct route_table *rt, uint32_t peer, const uint8_t *p,
 		      size_t len)
 {
 	struct route_seqreq r;
-	uint8_t out[64];
+	uint8_t out[512];
 
 	if (route_seqreq_decode(p, len, &r) < 0)
 		return;
@@ -92,8 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct route_conf conf = { 8, 16, 10 };
-	struct route_ops ops = { NULL, fuzz_updates, fuzz_seqreq };
+	struct route_conf conf = { .max_remote_routes = 8, .max_hops = 16,
+				   .hop_cost = 10, .max_origin_routes = 5 };
+	struct route_ops ops = { NULL, fuzz_updates, fuzz_seqreq, fuzz_verify,
+				 fuzz_sign, fuzz_now, fuzz_arm };
 	struct node_id self;
 	struct route_table *rt;
 	struct route_nh nh;
@@ -103,11 +139,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&self, 0, sizeof(self));
 	self.b[0] = 0x42;
+	fuzz_clock = 1000;
 	rt = route_new(&self, &conf, &ops);
 	if (rt == NULL)
 		return 0;
 	route_peer_up(rt, 1, 5);
 	route_peer_up(rt, 2, 7);
+	while (route_sync(rt, 1, 3) || route_sync(rt, 2, 3))
+		;
 	while (size >= 3) {
 		op = data[0];
 		len = get16(data + 1);
@@ -116,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size)
 			len = size;
 		peer = (uint32_t)(op >> 3 & 1) + 1;
-		switch (op % 6) {
+		switch (op % 7) {
 		case 0:
 		case 1:
 			op_route(rt, peer, data, len);
@@ -128,9 +167,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			route_peer_down(rt, peer);
 			route_peer_up(rt, peer, (uint32_t)len);
+			while (route_sync(rt, peer, len % 16 + 1))
+				;
+			break;
+		case 5:
+			op_local(rt, data, len);
 			break;
 		default:
-			op_local(rt, data, len);
+			fuzz_clock += len;
+			route_tick(rt);
 			break;
 		}
 		if (len >= 6)

@@ -3,7 +3,12 @@
  * codec) and a simulator that runs N route tables in-process over FIFO
  * links, delivering messages one at a time in random order across links,
  * checking for forwarding loops after every delivery and for shortest
- * paths (within hysteresis) whenever the network is quiet.
+ * paths (within hysteresis) whenever the network is quiet. Announcements
+ * are signed (a keyed hash per node stands in for its key), new links
+ * pull their full tables in small chunks between deliveries, time moves a
+ * millisecond per delivery (seqno bumps wait for it), and in some seeds one
+ * node forges: others' routes with bad or its own signatures, and seqno
+ * requests for far seqnos. It must never win a prefix it does not own.
  *
  * CVROUTE_SEED=n runs one simulator seed; CVROUTE_SEEDS=n sets how many.
  */
@@ -18,8 +23,9 @@
 #include <cmocka.h>
 
 #include "route.h"
+#include "siphash.h"
 
-#define ENTRY_SIZE(len) (47 + (len))
+#define ENTRY_SIZE(len) (48 + (len))
 #define SEQREQ_SIZE(len) (42 + (len))
 
 /* ---- recording ops for the unit tests ---------------------------------- */
@@ -125,6 +131,16 @@ static struct route_update upd(struct addr a, uint8_t origin, uint16_t seqno,
 	return u;
 }
 
+/* A link comes up and its full table is pulled at once. */
+static void peer_up(struct route_table *rt, uint32_t peer, uint32_t cost)
+{
+	int n = 0;
+
+	route_peer_up(rt, peer, cost);
+	while (route_sync(rt, peer, 1000))
+		assert_true(++n < 1000);
+}
+
 struct ufix {
 	struct rec rec;
 	struct route_table *rt;
@@ -133,8 +149,10 @@ struct ufix {
 static struct route_table *ufix_new(struct ufix *f, uint32_t maxr,
 				    uint8_t maxhops)
 {
-	struct route_conf conf = { maxr, maxhops, 0 };
-	struct route_ops ops = { &f->rec, rec_updates, rec_seqreq };
+	struct route_conf conf = { .max_remote_routes = maxr,
+				   .max_hops = maxhops };
+	struct route_ops ops = { .ctx = &f->rec, .send_updates = rec_updates,
+				 .send_seqreq = rec_seqreq };
 	struct node_id self = nid(1);
 
 	memset(&f->rec, 0, sizeof(f->rec));
@@ -201,8 +219,8 @@ static void test_feasibility(void **state)
 	struct sel_info s;
 
 	(void)state;
-	route_peer_up(rt, 2, 10);
-	route_peer_up(rt, 3, 10);
+	peer_up(rt, 2, 10);
+	peer_up(rt, 3, 10);
 	rec_clear(&f.rec);
 	u = upd(a, 9, 5, 20, 2);
 	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
@@ -262,8 +280,8 @@ static void test_seqno_wrap(void **state)
 	struct route_update u;
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
-	route_peer_up(rt, 3, 1);
+	peer_up(rt, 2, 1);
+	peer_up(rt, 3, 1);
 	u = upd(a, 9, 0xffff, 10, 1);
 	route_recv(rt, 2, &u, 1);	/* FD (0xffff, 11) */
 	/* 0xfff0 is older than 0xffff: infeasible even with metric 0 */
@@ -301,8 +319,8 @@ static void test_max_remote_routes(void **state)
 	int i;
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
-	route_peer_up(rt, 3, 1);
+	peer_up(rt, 2, 1);
+	peer_up(rt, 3, 1);
 	for (i = 0; i < 5; i++)
 		u[i] = upd(mac(1, (uint8_t)(10 + i)), 9, 1, 5, 1);
 	assert_int_equal(route_recv(rt, 2, u, 5), 2);
@@ -329,7 +347,7 @@ static void test_max_remote_routes(void **state)
 	assert_int_equal(route_recv(rt, 2, u, 1), 1);
 	assert_int_equal(route_recv(rt, 77, &u[2], 2), 2);
 	route_peer_down(rt, 2);
-	route_peer_up(rt, 2, 1);
+	peer_up(rt, 2, 1);
 	assert_int_equal(route_recv(rt, 2, u, 5), 1);
 	route_free(rt);
 }
@@ -342,7 +360,7 @@ static void test_max_hops(void **state)
 	struct addr a = mac(1, 3);
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
+	peer_up(rt, 2, 1);
 	u = upd(a, 9, 1, 5, 7);
 	route_recv(rt, 2, &u, 1);
 	assert_int_equal(sel_of(rt, a).hops, 8);
@@ -360,7 +378,7 @@ static void test_own_origin_ignored(void **state)
 	struct addr a = mac(1, 4);
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
+	peer_up(rt, 2, 1);
 	u = upd(a, 1, 1, 5, 1);	/* origin 1 is us */
 	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
 	assert_int_equal(sel_of(rt, a).found, 0);
@@ -382,7 +400,7 @@ static void test_metric_overflow(void **state)
 	struct addr a = mac(1, 5);
 
 	(void)state;
-	route_peer_up(rt, 2, 10);
+	peer_up(rt, 2, 10);
 	u = upd(a, 9, 1, ROUTE_INF - 5, 1);
 	route_recv(rt, 2, &u, 1);
 	assert_int_equal(sel_of(rt, a).found, 0);
@@ -400,8 +418,8 @@ static void test_hysteresis(void **state)
 	struct addr a = mac(1, 6);
 
 	(void)state;
-	route_peer_up(rt, 2, 0);
-	route_peer_up(rt, 3, 0);
+	peer_up(rt, 2, 0);
+	peer_up(rt, 3, 0);
 	u = upd(a, 9, 1, 99, 1);
 	route_recv(rt, 2, &u, 1);
 	assert_int_equal(sel_of(rt, a).metric, 100);	/* +1 minimum */
@@ -441,8 +459,8 @@ static void test_local_origin(void **state)
 	uint16_t seq;
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
-	route_peer_up(rt, 3, 1);
+	peer_up(rt, 2, 1);
+	peer_up(rt, 3, 1);
 	rec_clear(&f.rec);
 	assert_int_equal(route_local_set(rt, 5, a, 2), 0);
 	c = rec_to(&f.rec, 2);
@@ -466,7 +484,8 @@ static void test_local_origin(void **state)
 		     c->u[1].metric == ROUTE_INF));
 	assert_int_equal(lookup_addr(rt, &a[0], &nh), -1);
 
-	/* a request for a newer seqno of ours: bump and announce to all */
+	/* a request for a newer seqno of ours: bump by one (never to what
+	 * was asked) and announce to all */
 	rec_clear(&f.rec);
 	memset(&q, 0, sizeof(q));
 	q.prefix = a[1];
@@ -475,14 +494,14 @@ static void test_local_origin(void **state)
 	q.hop_count = 10;
 	route_recv_seqreq(rt, 2, &q);
 	assert_int_equal(f.rec.ncalls, 2);
-	assert_int_equal(sel_of(rt, a[1]).seqno, (uint16_t)(seq + 3));
+	assert_int_equal(sel_of(rt, a[1]).seqno, (uint16_t)(seq + 1));
 	/* not newer: just re-send to the requester */
 	rec_clear(&f.rec);
 	q.seqno = seq;
 	route_recv_seqreq(rt, 3, &q);
 	assert_int_equal(f.rec.ncalls, 1);
 	assert_int_equal(f.rec.calls[0].peer, 3);
-	assert_int_equal(f.rec.calls[0].u[0].seqno, (uint16_t)(seq + 3));
+	assert_int_equal(f.rec.calls[0].u[0].seqno, (uint16_t)(seq + 1));
 
 	/* invalid address: rejected, nothing changes */
 	bad = a[0];
@@ -509,9 +528,9 @@ static void test_seqreq_forward(void **state)
 	struct route_seqreq q;
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
-	route_peer_up(rt, 3, 1);
-	route_peer_up(rt, 4, 1);
+	peer_up(rt, 2, 1);
+	peer_up(rt, 3, 1);
+	peer_up(rt, 4, 1);
 	u = upd(a, 9, 10, 5, 1);
 	route_recv(rt, 2, &u, 1);
 	memset(&q, 0, sizeof(q));
@@ -559,13 +578,14 @@ static void test_batching(void **state)
 	struct route_table *rt = ufix_new(&f, 0, 64);
 	struct route_update *u = calloc(1000, sizeof(*u));
 	struct addr a;
+	size_t n;
 	int i;
 
 	(void)state;
 	assert_non_null(u);
-	route_peer_up(rt, 2, 1);
-	route_peer_up(rt, 3, 1);
-	route_peer_up(rt, 4, 1);
+	peer_up(rt, 2, 1);
+	peer_up(rt, 3, 1);
+	peer_up(rt, 4, 1);
 	for (i = 0; i < 1000; i++) {
 		a = mac(7, 0);
 		a.b[3] = (uint8_t)(i >> 8);
@@ -577,9 +597,16 @@ static void test_batching(void **state)
 	assert_int_equal(f.rec.ncalls, 2);
 	assert_int_equal(rec_to(&f.rec, 3)->n, 1000);
 	rec_clear(&f.rec);
-	route_peer_up(rt, 5, 1);	/* a new peer gets the whole table */
-	assert_int_equal(f.rec.ncalls, 1);
-	assert_int_equal(rec_to(&f.rec, 5)->n, 1000);
+	route_peer_up(rt, 5, 1);	/* a new peer gets the whole table, */
+	assert_int_equal(f.rec.ncalls, 0);	/* streamed: */
+	for (i = 0; route_sync(rt, 5, 100); i++)
+		assert_true(i < 20);
+	assert_true(f.rec.ncalls >= 10);
+	for (i = 0, n = 0; i < (int)f.rec.ncalls; i++) {
+		assert_int_equal(f.rec.calls[i].peer, 5);
+		n += f.rec.calls[i].n;
+	}
+	assert_int_equal(n, 1000);
 	rec_clear(&f.rec);
 	route_peer_down(rt, 2);
 	assert_int_equal(f.rec.ncalls, 3);
@@ -603,8 +630,8 @@ static void test_lookup(void **state)
 	uint8_t ip[4] = { 10, 1, 2, 3 };
 
 	(void)state;
-	route_peer_up(rt, 2, 1);
-	route_peer_up(rt, 3, 1);
+	peer_up(rt, 2, 1);
+	peer_up(rt, 3, 1);
 	l[0] = mac(1, 0x42);			/* exact MAC, local */
 	l[1] = mac(1, 0);			/* 02:00:00/24, local... */
 	l[1].plen = 24;
@@ -691,8 +718,8 @@ static int chg_setup(void **state)
 	x->b = mac(1, 8);
 	x->rt = ufix_new(&x->f, 0, 64);
 	route_on_change(x->rt, chg_cb, &x->c);
-	route_peer_up(x->rt, 2, 10);
-	route_peer_up(x->rt, 3, 10);
+	peer_up(x->rt, 2, 10);
+	peer_up(x->rt, 3, 10);
 	assert_int_equal(x->c.n, 0);
 	u = upd(x->a, 9, 1, 100, 1);
 	route_recv(x->rt, 2, &u, 1);
@@ -928,9 +955,13 @@ static void test_seqreq_codec(void **state)
 #define SIM_CHUNK 400		/* small frames to exercise chunking */
 #define SIM_INF UINT64_MAX
 
+#define SIM_T0 1000		/* ms: the clock starts here */
+#define SIM_SIG 8		/* bytes of a simulated signature */
+
 struct msg {
 	struct msg *next;
 	int seqreq;
+	int forged;
 	size_t len;
 	uint8_t buf[];
 };
@@ -959,7 +990,11 @@ struct sim {
 	int nd;
 	struct addr dest[SIM_MAXD];
 	uint8_t owner[SIM_MAXD][SIM_MAXN];	/* bit per gate 1, 2 */
-	unsigned long delivered, requests, exact, inexact;
+	int sync[SIM_MAXN][SIM_MAXN];	/* i still streams its table to j */
+	uint8_t secret[SIM_MAXN][SIPHASH_KEY_LEN];	/* node keys */
+	uint64_t now, due[SIM_MAXN];	/* ms; route_tick due, 0: none */
+	int forger;			/* node index, or -1 */
+	unsigned long delivered, requests, exact, inexact, forged;
 };
 
 
@@ -991,6 +1026,7 @@ static void fifo_push(struct fifo *f, int seqreq, const uint8_t *b,
 	assert_non_null(m);
 	m->next = NULL;
 	m->seqreq = seqreq;
+	m->forged = 0;
 	m->len = len;
 	memcpy(m->buf, b, len);
 	if (f->tail)
@@ -1038,7 +1074,7 @@ static void sim_send_seqreq(void *ctx, uint32_t peer,
 	struct simnode *nd = ctx;
 	struct sim *s = nd->sim;
 	int j = (int)peer - 1;
-	uint8_t buf[128];
+	uint8_t buf[256];
 	size_t len;
 
 	if (j < 0 || j >= s->n || !s->up[nd->idx][j])
@@ -1066,13 +1102,68 @@ static void sim_node_gates(struct sim *s, int i)
 	}
 }
 
+/* Node idx's signature of u: a keyed hash under its secret. */
+static void sim_sig(const struct sim *s, int idx,
+		    const struct route_update *u, uint8_t out[SIM_SIG])
+{
+	uint8_t d[ROUTE_SIG_DATA_MAX];
+	size_t n = route_sig_data(&u->prefix, &u->origin, u->seqno, d);
+	uint64_t h = siphash24(s->secret[idx], d, n);
+	int k;
+
+	for (k = 0; k < SIM_SIG; k++)
+		out[k] = (uint8_t)(h >> 8 * k);
+}
+
+static int sim_sign(void *ctx, struct route_update *u)
+{
+	struct simnode *nd = ctx;
+
+	sim_sig(nd->sim, nd->idx, u, u->sig);
+	u->siglen = SIM_SIG;
+	return 0;
+}
+
+/* Good if signed by the node the origin ID names (nid(idx + 1)). */
+static int sim_verify(void *ctx, uint32_t peer, const struct route_update *u)
+{
+	struct simnode *nd = ctx;
+	int o = u->origin.b[0] - 1;
+	uint8_t sig[SIM_SIG];
+
+	(void)peer;
+	if (o < 0 || o >= nd->sim->n || u->siglen != SIM_SIG)
+		return -1;
+	sim_sig(nd->sim, o, u, sig);
+	return memcmp(sig, u->sig, SIM_SIG) ? -1 : 0;
+}
+
+static uint64_t sim_now(void *ctx)
+{
+	struct simnode *nd = ctx;
+
+	return nd->sim->now;
+}
+
+static void sim_arm(void *ctx, uint64_t ms)
+{
+	struct simnode *nd = ctx;
+	uint64_t *due = &nd->sim->due[nd->idx];
+
+	if (!*due || nd->sim->now + ms < *due)
+		*due = nd->sim->now + ms;
+}
+
 static void sim_node_new(struct sim *s, int i)
 {
-	struct route_conf conf = { 1000, 64, SIM_HOP_COST };
+	struct route_conf conf = { 1000, 64, SIM_HOP_COST, 0, { 0 } };
 	struct route_ops ops = { &s->node[i], sim_send_updates,
-				 sim_send_seqreq };
+				 sim_send_seqreq, sim_verify, sim_sign,
+				 sim_now, sim_arm };
 	struct node_id id = nid((uint8_t)(i + 1));
 
+	conf.hash_key[0] = (uint8_t)i;	/* each table hashes its own way */
+	s->due[i] = 0;
 	s->node[i].sim = s;
 	s->node[i].idx = i;
 	s->node[i].rt = route_new(&id, &conf, &ops);
@@ -1084,6 +1175,7 @@ static void sim_link_up(struct sim *s, int i, int j)
 	if (s->up[i][j])
 		return;
 	s->up[i][j] = s->up[j][i] = 1;
+	s->sync[i][j] = s->sync[j][i] = 1;
 	route_peer_up(s->node[i].rt, (uint32_t)j + 1, s->cost[i][j]);
 	route_peer_up(s->node[j].rt, (uint32_t)i + 1, s->cost[j][i]);
 }
@@ -1094,6 +1186,7 @@ static void sim_link_down(struct sim *s, int i, int j)
 	if (!s->up[i][j])
 		return;
 	s->up[i][j] = s->up[j][i] = 0;
+	s->sync[i][j] = s->sync[j][i] = 0;
 	fifo_clear(&s->q[i][j]);
 	fifo_clear(&s->q[j][i]);
 	route_peer_down(s->node[i].rt, (uint32_t)j + 1);
@@ -1161,38 +1254,83 @@ static void sim_check_loops(struct sim *s)
 	}
 }
 
-/* Deliver one message from a random non-empty link; 0 if all quiet. */
-static int sim_step(struct sim *s)
+static void sim_deliver(struct sim *s, int i, int j, struct msg *m)
 {
 	struct route_update u[64];
 	struct route_seqreq r;
-	int cand[SIM_MAXN * SIM_MAXN], nc = 0, i, j, k;
-	struct msg *m;
 	size_t n;
+	int refused;
+
+	if (m->seqreq) {
+		if (route_seqreq_decode(m->buf, m->len, &r) < 0)
+			sim_fail(s, "seqreq does not decode");
+		route_recv_seqreq(s->node[j].rt, (uint32_t)i + 1, &r);
+		return;
+	}
+	if (route_decode(m->buf, m->len, u, 64, &n) < 0)
+		sim_fail(s, "update frame does not decode");
+	refused = route_recv(s->node[j].rt, (uint32_t)i + 1, u, n);
+	if (refused != (m->forged ? (int)n : 0))
+		sim_fail(s, "node %d refused %d of %zu updates (forged: %d)",
+			 j, refused, n, m->forged);
+}
+
+/* Nothing in flight: run the earliest route_tick due; 0 if none. */
+static int sim_tick(struct sim *s)
+{
+	int i, k = -1;
 
 	for (i = 0; i < s->n; i++)
-		for (j = 0; j < s->n; j++)
+		if (s->due[i] && (k < 0 || s->due[i] < s->due[k]))
+			k = i;
+	if (k < 0)
+		return 0;
+	if (s->due[k] > s->now)
+		s->now = s->due[k];
+	s->due[k] = 0;
+	route_tick(s->node[k].rt);
+	return 1;
+}
+
+/*
+ * One event, a millisecond apart: deliver a message from a random
+ * non-empty link, or pull a chunk of a full table; with neither, a due
+ * route_tick. 0 if all quiet.
+ */
+static int sim_step(struct sim *s)
+{
+	int cand[2 * SIM_MAXN * SIM_MAXN], nc = 0, i, j, k;
+	struct msg *m;
+
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->n; j++) {
 			if (s->q[i][j].head)
 				cand[nc++] = i * SIM_MAXN + j;
+			if (s->sync[i][j])
+				cand[nc++] = SIM_MAXN * SIM_MAXN +
+					     i * SIM_MAXN + j;
+		}
 	if (nc == 0)
-		return 0;
+		return sim_tick(s);
+	s->now++;
 	k = cand[sim_rand(s, (uint32_t)nc)];
+	if (k >= SIM_MAXN * SIM_MAXN) {
+		k -= SIM_MAXN * SIM_MAXN;
+		i = k / SIM_MAXN;
+		j = k % SIM_MAXN;
+		if (!route_sync(s->node[i].rt, (uint32_t)j + 1,
+				1 + sim_rand(s, 4)))
+			s->sync[i][j] = 0;
+		sim_check_loops(s);
+		return 1;
+	}
 	i = k / SIM_MAXN;
 	j = k % SIM_MAXN;
 	m = s->q[i][j].head;
 	s->q[i][j].head = m->next;
 	if (s->q[i][j].head == NULL)
 		s->q[i][j].tail = NULL;
-	if (m->seqreq) {
-		if (route_seqreq_decode(m->buf, m->len, &r) < 0)
-			sim_fail(s, "seqreq does not decode");
-		route_recv_seqreq(s->node[j].rt, (uint32_t)i + 1, &r);
-	} else {
-		if (route_decode(m->buf, m->len, u, 64, &n) < 0)
-			sim_fail(s, "update frame does not decode");
-		if (route_recv(s->node[j].rt, (uint32_t)i + 1, u, n) != 0)
-			sim_fail(s, "node %d refused updates", j);
-	}
+	sim_deliver(s, i, j, m);
 	free(m);
 	s->delivered++;
 	sim_check_loops(s);
@@ -1248,6 +1386,7 @@ static void sim_sel_cb(void *arg, const struct route_info *ri)
 			continue;
 		assert_int_equal(ss->si[d].found, 0);
 		ss->si[d].found = 1;
+		ss->si[d].origin = *ri->origin;
 		ss->si[d].metric = ri->metric;
 		ss->si[d].hops = ri->hops;
 		ss->si[d].nh = ri->nh;
@@ -1314,6 +1453,10 @@ static void sim_check_quiet(struct sim *s)
 				sim_fail(s, "node %d has no route to dest %d "
 					 "(distance %llu)", i, d,
 					 (unsigned long long)dist[i]);
+			if (s->forger >= 0 && !s->owner[d][s->forger] &&
+			    x->origin.b[0] == s->forger + 1)
+				sim_fail(s, "node %d routes dest %d to the "
+					 "forger %d", i, d, s->forger);
 			if (s->owner[d][i]) {
 				if (x->nh.kind != NH_LOCAL || x->metric != 0)
 					sim_fail(s, "owner %d not local", i);
@@ -1457,10 +1600,61 @@ static int sim_random_edge(struct sim *s, int want_up, int *pi, int *pj)
 	return 0;
 }
 
+/*
+ * The forger sends a neighbour another origin's route to a destination,
+ * with a random seqno and metric 0, signed with garbage or with its own
+ * key; or asks the owner for a seqno far ahead.
+ */
+static void sim_forge(struct sim *s)
+{
+	struct route_update u;
+	struct route_seqreq r;
+	uint8_t buf[SIM_CHUNK];
+	size_t len, used;
+	int f = s->forger, j, d, o, k;
+
+	if (f < 0)
+		return;
+	j = (int)sim_rand(s, (uint32_t)s->n);
+	if (j == f || !s->up[f][j])
+		return;
+	d = (int)sim_rand(s, (uint32_t)s->nd);
+	o = (int)sim_rand(s, (uint32_t)s->n);
+	if (o == f || o == j)	/* j takes its own as a withdrawal */
+		return;
+	memset(&u, 0, sizeof(u));
+	u.prefix = s->dest[d];
+	u.origin = nid((uint8_t)(o + 1));
+	u.seqno = (uint16_t)sim_rand(s, 65536);
+	if (sim_rand(s, 3) == 0) {
+		memset(&r, 0, sizeof(r));
+		r.prefix = u.prefix;
+		r.origin = u.origin;
+		r.seqno = (uint16_t)(u.seqno + 30000);
+		r.hop_count = 64;
+		len = route_seqreq_encode(&r, buf, sizeof(buf));
+		fifo_push(&s->q[f][j], 1, buf, len);
+		s->forged++;
+		return;
+	}
+	u.siglen = SIM_SIG;
+	if (sim_rand(s, 2))
+		sim_sig(s, f, &u, u.sig);	/* its own key, not o's */
+	else
+		for (k = 0; k < SIM_SIG; k++)
+			u.sig[k] = (uint8_t)sim_rand(s, 256);
+	len = route_encode(&u, 1, buf, sizeof(buf), &used);
+	fifo_push(&s->q[f][j], 0, buf, len);
+	s->q[f][j].tail->forged = 1;
+	s->forged++;
+}
+
 static void sim_event(struct sim *s)
 {
 	int i, j, d;
 
+	if (sim_rand(s, 2))
+		sim_forge(s);
 	switch (sim_rand(s, 9)) {
 	case 0:
 	case 1:
@@ -1509,14 +1703,21 @@ static void sim_seed(unsigned seed, unsigned long *stats)
 	assert_non_null(s);
 	s->seed = seed;
 	s->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed * 0x100000001b3ull);
+	s->now = SIM_T0;
 	sim_rand(s, 2);
 	sim_topology(s, (int)(seed % 5));
+	for (i = 0; i < SIM_MAXN; i++)
+		for (j = 0; j < SIPHASH_KEY_LEN; j++)
+			s->secret[i][j] = (uint8_t)sim_rand(s, 256);
+	s->forger = seed % 3 == 0 ? s->n - 1 : -1;
 	sim_dests(s);
 	for (i = 0; i < s->n; i++)
 		sim_node_new(s, i);
-	for (d = 0; d < s->nd; d++)
-		if (sim_rand(s, 3) != 0)
-			s->owner[d][sim_rand(s, (uint32_t)s->n)] = 1;
+	for (d = 0; d < s->nd; d++) {
+		i = (int)sim_rand(s, (uint32_t)s->n);
+		if (sim_rand(s, 3) != 0 && i != s->forger)
+			s->owner[d][i] = 1;
+	}
 	for (i = 0; i < s->n; i++)
 		sim_node_gates(s, i);
 	for (i = 0; i < s->n; i++)
@@ -1539,6 +1740,7 @@ static void sim_seed(unsigned seed, unsigned long *stats)
 	stats[1] += s->requests;
 	stats[2] += s->exact;
 	stats[3] += s->inexact;
+	stats[4] += s->forged;
 	for (i = 0; i < s->n; i++) {
 		for (j = 0; j < s->n; j++)
 			fifo_clear(&s->q[i][j]);
@@ -1549,7 +1751,7 @@ static void sim_seed(unsigned seed, unsigned long *stats)
 
 static void test_simulator(void **state)
 {
-	unsigned long stats[4] = { 0 };
+	unsigned long stats[5] = { 0 };
 	const char *one = getenv("CVROUTE_SEED");
 	const char *cnt = getenv("CVROUTE_SEEDS");
 	unsigned seed, nseeds = cnt ? (unsigned)atoi(cnt) : 200;
@@ -1562,8 +1764,10 @@ static void test_simulator(void **state)
 			sim_seed(seed, stats);
 	}
 	print_message("simulator: %lu deliveries, %lu seqno requests, "
-		      "%lu routes optimal, %lu within hysteresis\n", stats[0],
-		      stats[1], stats[2], stats[3]);
+		      "%lu routes optimal, %lu within hysteresis, %lu forged "
+		      "messages refused\n", stats[0], stats[1], stats[2],
+		      stats[3], stats[4]);
+	assert_true(stats[4] > 0 || one != NULL);
 }
 
 int main(void)

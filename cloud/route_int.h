@@ -1,0 +1,191 @@
+/*
+ * Routing internals, shared by the files of one module and no other:
+ * route.c (the table, selection, limits, full tables), route_req.c (seqno
+ * requests), route_local.c (the address sets of local gates, our
+ * signatures) and route_codec.c (the wire codec).
+ */
+#ifndef CV_ROUTE_INT_H
+#define CV_ROUTE_INT_H
+
+#include <string.h>
+#include <sys/queue.h>
+
+#include "route.h"
+
+#define ROUTE_REQ_HOPS 64	/* hop count of a seqno request we start */
+#define ROUTE_REQ_CACHE 256	/* outstanding requests remembered */
+#define ROUTE_REQ_RETRY_MS 1000	/* an unanswered request of ours goes */
+#define ROUTE_REQ_TRIES 5	/* again after this, this often at most */
+#define ROUTE_REQ_PEER_MAX 64	/* of them, forwarded for one peer */
+#define ROUTE_REQ_WINDOW_MS 1000	/* per prefix and requester, */
+#define ROUTE_REQ_BURST 4	/* requests taken in each window */
+#define ROUTE_BUMP_MS 500	/* an origin moves a seqno at most this often */
+#define ROUTE_DEAD_MAX 4096	/* prefixes kept only for their FDs */
+
+struct rroute {			/* the latest update of one peer */
+	uint32_t peer;
+	struct node_id origin;
+	uint16_t seqno;
+	uint32_t metric;	/* as advertised by the peer */
+	uint8_t hops;		/* as advertised by the peer */
+	uint8_t siglen;
+	uint8_t sig[ROUTE_SIG_MAX];
+};
+
+struct rsel {			/* what we select and advertise */
+	enum nh_kind kind;	/* NH_NONE: nothing */
+	uint32_t peer;
+	struct node_id origin;
+	uint16_t seqno;
+	uint32_t metric;
+	uint8_t hops;
+	uint8_t siglen;
+	uint8_t sig[ROUTE_SIG_MAX];
+};
+
+enum lsig_state { LSIG_NONE, LSIG_OK, LSIG_REFUSED };
+
+struct rprefix {
+	struct addr a;			/* masked */
+	struct rprefix *hnext;		/* hash chain */
+	struct rprefix *dnext;		/* dirty list */
+	TAILQ_ENTRY(rprefix) dlink;	/* dead list */
+	struct rroute *routes;
+	size_t nroutes, croutes;
+	unsigned nlocal;		/* gates announcing it */
+	uint16_t lseq;			/* our seqno as its origin */
+	uint16_t fd_seqno;		/* feasibility distance */
+	uint32_t fd_metric;
+	uint8_t fd_valid, dirty, dead;
+	struct node_id fd_origin;	/* who signed fd_seqno, and how: */
+	uint8_t fd_siglen;		/* the proof our requests carry */
+	uint8_t fd_sig[ROUTE_SIG_MAX];
+	uint8_t bump_due;		/* a seqno request waits for its bump */
+	uint16_t bump_to;		/* to this seqno */
+	uint64_t bump_ms;		/* when we last moved lseq for one */
+	uint32_t rq_peer;		/* the last requester, */
+	uint64_t rq_start;		/* the start of its window, */
+	uint8_t rq_n;			/* and its requests in it */
+	enum lsig_state lsig_state;	/* our signature of (a, lseq) */
+	uint16_t lsig_seq;
+	uint8_t lsiglen;
+	uint8_t lsig[ROUTE_SIG_MAX];
+	struct rsel sel, old;
+};
+
+struct rclass {			/* a (len, plen) present in the table */
+	uint8_t len;
+	uint16_t plen;
+	uint32_t refs;
+};
+
+struct rpeer {
+	uint32_t id;
+	uint32_t cost;
+	uint32_t nroutes;
+	int syncing;		/* its full table is still being sent */
+	size_t cursor;		/* next hash bucket of it */
+};
+
+/* Routes one peer holds from one origin (for max_origin_routes). */
+struct rpo {
+	struct rpo *next;
+	uint32_t peer;
+	struct node_id origin;
+	uint32_t n;
+};
+
+struct rgate {
+	uint32_t id;
+	struct addr *a;		/* sorted, masked, unique */
+	size_t n;
+};
+
+/*
+ * An outstanding seqno request, ours (from 0) or forwarded. It dedups
+ * copies of itself, and carries the duty to follow the route toward the
+ * origin: whenever that route changes, the request goes to the new next hop,
+ * so a request lost in a transient state is not lost for good. It ends when
+ * our selection has the seqno, or when the ring wraps.
+ */
+struct rreq {
+	struct addr a;
+	struct node_id origin;
+	uint16_t seqno;
+	uint8_t hop_count;	/* as we send it */
+	uint8_t used;
+	uint32_t from;		/* peer it came from, 0: ours */
+	uint32_t target;	/* peer we sent it to, 0: none */
+	uint64_t sent_ms;	/* when */
+	uint8_t tries;		/* ours: times sent */
+	struct node_id porigin;	/* its proof (route_seqreq) */
+	uint8_t psiglen;
+	uint8_t psig[ROUTE_SIG_MAX];
+};
+
+struct route_table {
+	struct node_id self;
+	struct route_conf conf;
+	struct route_ops ops;
+	struct rprefix **buckets;
+	size_t nbuckets, nprefix;
+	struct rclass *cls;
+	size_t ncls, ccls;
+	struct rpeer *peers;
+	size_t npeers, cpeers;
+	struct rpo **po;		/* hash of (peer, origin) counts */
+	size_t npo_buckets, npo;
+	struct rgate *gates;
+	size_t ngates, cgates;
+	struct rprefix *dirty;
+	size_t ndirty;
+	TAILQ_HEAD(, rprefix) dead;
+	size_t ndead;
+	size_t nbump;			/* prefixes with bump_due */
+	struct route_update *batch;
+	size_t cbatch;
+	struct rreq reqs[ROUTE_REQ_CACHE];
+	unsigned reqpos;
+	route_change_fn *on_change;
+	void *change_arg;
+};
+
+/* Babel's modular comparison: is a newer than b (mod 2^16)? */
+static inline int seq_newer(uint16_t a, uint16_t b)
+{
+	return (int16_t)(uint16_t)(a - b) > 0;
+}
+
+static inline int id_eq(const struct node_id *a, const struct node_id *b)
+{
+	return memcmp(a->b, b->b, NODE_ID_LEN) == 0;
+}
+
+static inline int addr_valid(const struct addr *a)
+{
+	return a->len <= ADDR_MAX && a->plen <= a->len * 8;
+}
+
+/* route.c */
+int route_grow(void *arr, size_t *cap, size_t need, size_t sz);
+uint64_t route_now(const struct route_table *rt);
+struct rprefix *prefix_find(const struct route_table *rt,
+			    const struct addr *a);
+struct rprefix *prefix_get(struct route_table *rt, const struct addr *a);
+void mark_dirty(struct route_table *rt, struct rprefix *p);
+void route_flush(struct route_table *rt);
+struct rpeer *peer_find(const struct route_table *rt, uint32_t id);
+int route_feasible(const struct rprefix *p, const struct rroute *r);
+uint32_t route_metric(const struct route_table *rt, const struct rroute *r);
+int route_better(uint32_t m, uint32_t cur);
+void sel_update(const struct rprefix *p, const struct rsel *s,
+		struct route_update *u);
+
+/* route_req.c: after a flush reselected p */
+void req_refresh(struct route_table *rt, const struct rprefix *p);
+void prefix_request(struct route_table *rt, struct rprefix *p);
+
+/* route_local.c: our signature of p at lseq; 0, or -1 if we have none */
+int local_signed(struct route_table *rt, struct rprefix *p);
+
+#endif
