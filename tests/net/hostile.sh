@@ -2,15 +2,35 @@
 # member of the mesh (tests/net/hostile.c) and reads of the status file.
 HOSTILE=${HOSTILE:-$top_builddir/tests/net/hostile}
 
-# hostile_start NAME PEER_ADDR MODE [ARG] [-duration SECS]: the hostile
-# tool in NAME, with NAME's valid certificate, linked to PEER_ADDR:5000;
-# its lines go to $NET_TMP/hostile.log.
+# trust_hub NAME...: hosts A, X (the hostile member) and each NAME, all
+# linked to A only, with certificates; AT_<NAME> is A's address on NAME's
+# link. Nothing is started.
+trust_hub() {
+	local n
+	host A X "$@"
+	certs A X "$@"
+	for n in X "$@"; do
+		link "$n" A
+		eval "AT_$n=$LB"
+	done
+}
+# trust_join NAME [CONFIG LINE...]: NAME's daemon, linked to A; returns
+# once the link is up.
+trust_join() {
+	local n=$1
+	shift
+	mesh_start "$n" "connect $(eval echo "\$AT_$n") 5000" "$@"
+	wait_for 15 links_up "$n" A || fail "$n-A not up"
+}
+
+# hostile_start MODE [ARG] [-duration SECS]: the hostile tool in X, with
+# X's valid certificate, linked to A (once A listens); its lines go to
+# $NET_TMP/hostile.log.
 hostile_start() {
-	local n=$1 peer=$2
-	shift 2
 	[ -x "$HOSTILE" ] || hard_error "$HOSTILE: not built (make check TESTS=)"
-	run_in "$n" hostile "$HOSTILE" -connect "$peer" 5000 \
-		-cert "$CERTS/$n.crt" -key "$CERTS/$n.key" -ca "$CERTS/ca.crt" \
+	wait_for 10 listening A 5000 || fail "A does not listen"
+	run_in X hostile "$HOSTILE" -connect "$AT_X" 5000 \
+		-cert "$CERTS/X.crt" -key "$CERTS/X.key" -ca "$CERTS/ca.crt" \
 		-mode "$@"
 	PID_hostile=$LAST_PID
 }

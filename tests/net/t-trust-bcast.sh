@@ -17,18 +17,12 @@
 net_init
 net_need_cloud
 
-host V A C X
-link V A; VA=$LB
-link C A; CA=$LB
-link X A; XA=$LB
-certs V A C X
+trust_hub V C
 mesh_start A
-mesh_start V "connect $VA 5000"
-mesh_start C "connect $CA 5000"
-wait_for 15 links_up V A || fail "V-A not up"
-wait_for 15 links_up C A || fail "C-A not up"
+trust_join V
+trust_join C
 cat_listen C c 1 0c
-hostile_start X "$XA" forge-bcast -duration 40
+hostile_start forge-bcast -duration 40
 wait_for 10 hostile_said '^up' || fail "X's link not up"
 wait_for 10 has_route A 1/0c/8 C || fail "A has no route to C's gate"
 cat_send V 1 0b "" "before" || fail "cloudcat V"

@@ -18,21 +18,15 @@
 net_init
 net_need_cloud
 
-host A B V X
-link B A; BA=$LB
-link X A; XA=$LB
-link V A; VA=$LB
-certs A B V X
+trust_hub B V
 mesh_start A
-mesh_start B "connect $BA 5000" "max_remote_routes 200"
-wait_for 15 links_up A B || fail "A-B not up"
-hostile_start X "$XA" route-flood 2000 -duration 40
+trust_join B "max_remote_routes 200"
+hostile_start route-flood 2000 -duration 40
 wait_for 15 hostile_said '^acked flood' || fail "X did not get to flood"
 # A has taken the 2000 and queued them to B before anything of V's
 wait_for 5 eval '[ "$(route_count A)" -ge 2000 ]' ||
 	fail "A holds $(route_count A) routes, not X's 2000"
-mesh_start V "connect $VA 5000"
-wait_for 15 links_up V A || fail "V-A not up"
+trust_join V
 cat_listen V v 1 0b
 wait_for 10 has_route A 1/0b/8 V || fail "A has no route to V's gate"
 wait_for 5 has_route B 1/0b/8 A ||

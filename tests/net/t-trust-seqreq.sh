@@ -15,17 +15,13 @@ net_init
 net_need_cloud
 MOVE_MAX=10
 
-host V A X
-link V A; VA=$LB
-link X A; XA=$LB
-certs V A X
+trust_hub V
 mesh_start A
-mesh_start V "connect $VA 5000"
-wait_for 15 links_up V A || fail "V-A not up"
+trust_join V
 cat_listen V v 1 0b
 wait_for 10 has_route A 1/0b/8 V || fail "A has no route to V's gate"
 s0=$(route_field A 1/0b/8 seqno)
-hostile_start X "$XA" seqreq-flood 1/0b/8 -duration 5
+hostile_start seqreq-flood 1/0b/8 -duration 5
 wait_for 15 hostile_said '^done' || fail "X did not finish"
 say "X: $(grep '^done' "$NET_TMP/hostile.log")"
 hostile_said '^seqreq' || fail "X sent no seqno request"
