@@ -572,6 +572,7 @@ struct route_table *route_new(const struct node_id *self,
 			      const struct route_ops *ops)
 {
 	struct route_table *rt;
+	uint32_t half;
 
 	rt = calloc(1, sizeof(*rt));
 	if (rt == NULL)
@@ -579,6 +580,11 @@ struct route_table *route_new(const struct node_id *self,
 	rt->self = *self;
 	rt->conf = *conf;
 	rt->ops = *ops;
+	/* one origin never takes more than half of what a peer may send */
+	half = conf->max_remote_routes / 2 ? conf->max_remote_routes / 2 : 1;
+	if (conf->max_remote_routes &&
+	    (!conf->max_origin_routes || conf->max_origin_routes > half))
+		rt->conf.max_origin_routes = half;
 	TAILQ_INIT(&rt->dead);
 	return rt;
 }
@@ -760,6 +766,23 @@ static struct rroute *route_add(struct route_table *rt, struct rpeer *pe,
 	return r;
 }
 
+/* Would a route of u's origin from pe, new or replacing r's, be over a
+ * limit? Checked before the signature, which costs far more. */
+static int over_limit(struct route_table *rt, const struct rpeer *pe,
+		      const struct rroute *r, const struct route_update *u)
+{
+	struct rpo **pp;
+
+	if (r != NULL && id_eq(&r->origin, &u->origin))
+		return 0;
+	if (r == NULL && rt->conf.max_remote_routes &&
+	    pe->nroutes >= rt->conf.max_remote_routes)
+		return 1;
+	pp = po_find(rt, pe->id, &u->origin);
+	return pp && rt->conf.max_origin_routes &&
+	       (*pp)->n >= rt->conf.max_origin_routes;
+}
+
 /* Apply one update from pe; returns 1 if refused. */
 static int route_recv_one(struct route_table *rt, struct rpeer *pe,
 			  const struct route_update *u)
@@ -781,7 +804,7 @@ static int route_recv_one(struct route_table *rt, struct rpeer *pe,
 			route_del(rt, p, r);
 		return 0;
 	}
-	if (!update_trusted(rt, p, pe->id, u))
+	if (over_limit(rt, pe, r, u) || !update_trusted(rt, p, pe->id, u))
 		return 1;	/* changes nothing: as if never sent */
 	if (r != NULL && !id_eq(&r->origin, &u->origin)) {
 		if (po_add(rt, pe->id, &u->origin) < 0) {

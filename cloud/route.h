@@ -71,7 +71,8 @@ struct route_conf {
 	uint32_t max_remote_routes;	/* per peer; excess is refused */
 	uint8_t max_hops;		/* route_max_dist */
 	uint32_t hop_cost;		/* added per hop, metric units */
-	uint32_t max_origin_routes;	/* per peer and origin, 0: no limit */
+	uint32_t max_origin_routes;	/* per peer and origin, 0: no limit;
+					 * half of max_remote_routes at most */
 	uint8_t hash_key[16];		/* secret: keys every table hash */
 };
 

@@ -24,7 +24,11 @@
  * at -duration (default 20 s), 1 if the link fails, 2 on bad usage.
  *
  * The lies are each made in one small function (forge_route, seqreq_one,
- * flood_one, forge_bcast): that is where signing would go.
+ * flood_one, forge_bcast). Routes of its own it signs with its key and
+ * sends its certificate first (FR_CERT), as a daemon does, so a flood is
+ * refused for its size, not for a bad signature. A forged route carries,
+ * in turn, the victim's own signature of its real seqno (replayed) and
+ * our key's signature of the forged one: neither is the origin's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -49,7 +54,7 @@
 
 #define IO_TIMEOUT_S 10		/* connect, handshake, one blocking send */
 #define ROUTE_FRAME 16384	/* payload of an FR_ROUTE frame we send */
-#define ROUTE_ENTRY_MAX 63	/* encoded size of an entry, 16-byte address */
+#define ROUTE_ENTRY_MAX (ROUTE_ENTRY_FIXED + ADDR_MAX + ROUTE_SIG_MAX)
 #define FLOOD_MAX 1000000u
 #define FORGE_MAX 100		/* route forgeries at most */
 #define SEQREQ_MAX 300		/* seqno requests at most */
@@ -65,6 +70,9 @@ enum mode { M_FORGE_ROUTE, M_SEQREQ, M_FLOOD, M_BCAST };
 
 struct hostile {
 	gnutls_session_t s;
+	gnutls_privkey_t key;		/* signs routes of our own */
+	gnutls_datum_t der;		/* our certificate, for FR_CERT */
+	int cert_sent;
 	int fd;
 	enum mode mode;
 	struct node_id self;
@@ -194,6 +202,34 @@ static void ask_ack(struct hostile *h, const char *what)
 	send_frame(h, FR_PING, p, sizeof(p));
 }
 
+/* Sign u with our key (what a daemon does for its own routes). */
+static void sign_route(const struct hostile *h, struct route_update *u)
+{
+	uint8_t d[ROUTE_SIG_DATA_MAX];
+	gnutls_datum_t data = { d, 0 }, sig = { NULL, 0 };
+	unsigned bits;
+	int pk = gnutls_privkey_get_pk_algorithm(h->key, &bits);
+
+	data.size = (unsigned)route_sig_data(&u->prefix, &u->origin, u->seqno,
+					     d);
+	if (gnutls_privkey_sign_data2(h->key, pk == GNUTLS_PK_ECDSA ?
+				      GNUTLS_SIGN_ECDSA_SHA256 :
+				      GNUTLS_SIGN_EDDSA_ED25519, 0, &data,
+				      &sig) < 0 || sig.size > ROUTE_SIG_MAX)
+		die("cannot sign a route");
+	memcpy(u->sig, sig.data, sig.size);
+	u->siglen = (uint8_t)sig.size;
+	gnutls_free(sig.data);
+}
+
+/* Our certificate, once, before the first route of our own. */
+static void send_cert(struct hostile *h)
+{
+	if (h->cert_sent++)
+		return;
+	send_frame(h, FR_CERT, h->der.data, h->der.size);
+}
+
 /* ---- the lies ---------------------------------------------------------- */
 
 /* The victim's prefix, in its name, much newer and at no cost. */
@@ -208,6 +244,12 @@ static void forge_route(struct hostile *h, const struct route_update *heard)
 	u.seqno = (uint16_t)(heard->seqno + FORGE_SEQ_JUMP);
 	u.metric = 0;
 	u.hops = 0;
+	if (h->forged % 2 == 0) {	/* the victim's, of its real seqno */
+		u.siglen = heard->siglen;
+		memcpy(u.sig, heard->sig, heard->siglen);
+	} else {			/* ours, of the forged one */
+		sign_route(h, &u);
+	}
 	send_routes(h, &u, 1);
 	h->forged_seq = u.seqno;
 	h->forged++;
@@ -251,6 +293,7 @@ static void flood_one(const struct hostile *h, unsigned long i,
 	u->seqno = 1;
 	u->metric = 0;
 	u->hops = 0;
+	sign_route(h, u);
 }
 
 static void pump(struct hostile *h, int wait_ms);
@@ -261,6 +304,7 @@ static void route_flood(struct hostile *h)
 	unsigned long i = 0;
 	size_t n;
 
+	send_cert(h);
 	while (i < h->nflood) {
 		for (n = 0; n < sizeof(u) / sizeof(u[0]) && i < h->nflood;
 		     n++, i++)
@@ -345,7 +389,7 @@ static void frame_route(struct hostile *h, const uint8_t *p, size_t len)
 {
 	size_t n, i;
 
-	if (route_decode(p, len, h->scratch, FRAME_MAX / 47, &n) < 0)
+	if (route_decode(p, len, h->scratch, FRAME_MAX / ROUTE_ENTRY_FIXED, &n) < 0)
 		die("malformed route frame");
 	for (i = 0; i < n; i++)
 		on_route(h, &h->scratch[i]);
@@ -452,6 +496,17 @@ static void pump(struct hostile *h, int wait_ms)
 
 /* Our node id (SHA-256 of the public key, as the daemons compute it) and
  * our name (the CN). */
+static void load_key(struct hostile *h, const char *key)
+{
+	gnutls_datum_t d = { NULL, 0 };
+
+	if (gnutls_load_file(key, &d) < 0 || gnutls_privkey_init(&h->key) < 0 ||
+	    gnutls_privkey_import_x509_raw(h->key, &d, GNUTLS_X509_FMT_PEM,
+					   NULL, 0) < 0)
+		die("%s: cannot read the key", key);
+	gnutls_free(d.data);
+}
+
 static void load_identity(struct hostile *h, const char *cert)
 {
 	gnutls_datum_t d = { NULL, 0 };
@@ -463,6 +518,8 @@ static void load_identity(struct hostile *h, const char *cert)
 	    gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, h->self.b,
 				       &sz) < 0 || sz != NODE_ID_LEN)
 		die("%s: cannot read the certificate", cert);
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &h->der) < 0)
+		die("%s: cannot export the certificate", cert);
 	sz = sizeof(h->name);
 	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 					  0, h->name, &sz) < 0)
@@ -605,10 +662,11 @@ int main(int argc, char **argv)
 	    duration > 3600)
 		usage();
 	h.in = malloc(FRAME_HDR + FRAME_MAX);
-	h.scratch = calloc(FRAME_MAX / 47, sizeof(*h.scratch));
+	h.scratch = calloc(FRAME_MAX / ROUTE_ENTRY_FIXED, sizeof(*h.scratch));
 	if (!h.in || !h.scratch)
 		die("out of memory");
 	load_identity(&h, cert);
+	load_key(&h, key);
 	h.deadline_ms = mono_ms() + duration * 1000;
 	h.fd = tcp_connect(host, port);
 	tls_start(&h, cert, key, ca);

@@ -321,8 +321,8 @@ static void test_max_remote_routes(void **state)
 	(void)state;
 	peer_up(rt, 2, 1);
 	peer_up(rt, 3, 1);
-	for (i = 0; i < 5; i++)
-		u[i] = upd(mac(1, (uint8_t)(10 + i)), 9, 1, 5, 1);
+	for (i = 0; i < 5; i++)	/* five origins: only the peer's limit */
+		u[i] = upd(mac(1, (uint8_t)(10 + i)), (uint8_t)(9 + i), 1, 5, 1);
 	assert_int_equal(route_recv(rt, 2, u, 5), 2);
 	for (i = 0; i < 5; i++) {
 		a = mac(1, (uint8_t)(10 + i));
@@ -945,6 +945,252 @@ static void test_seqreq_codec(void **state)
 	assert_int_equal(route_seqreq_decode(buf, len, &r), -1);
 	buf[6] = 48;
 	assert_int_equal(route_seqreq_decode(buf, len, &r), 0);
+}
+
+/* ---- origins: limits, signatures, requests ------------------------------ */
+
+struct tfix {				/* a table with signing ops */
+	struct rec rec;
+	struct route_table *rt;
+	uint64_t now, armed;
+	unsigned verified, signed_;
+	int refuse_sign;
+};
+
+/* A signature is good if it is 4 bytes: the origin's first byte, the
+ * prefix's last byte and the seqno. */
+static void tsig(const struct route_update *u, uint8_t *sig)
+{
+	sig[0] = u->origin.b[0];
+	sig[1] = u->prefix.b[5];
+	sig[2] = (uint8_t)(u->seqno >> 8);
+	sig[3] = (uint8_t)u->seqno;
+}
+
+static int t_verify(void *ctx, uint32_t peer, const struct route_update *u)
+{
+	struct tfix *t = (struct tfix *)((char *)ctx - offsetof(struct tfix,
+								rec));
+	uint8_t sig[4];
+
+	(void)peer;
+	t->verified++;
+	tsig(u, sig);
+	return u->siglen == 4 && !memcmp(sig, u->sig, 4) ? 0 : -1;
+}
+
+static int t_sign(void *ctx, struct route_update *u)
+{
+	struct tfix *t = (struct tfix *)((char *)ctx - offsetof(struct tfix,
+								rec));
+
+	if (t->refuse_sign)
+		return -1;
+	t->signed_++;
+	tsig(u, u->sig);
+	u->siglen = 4;
+	return 0;
+}
+
+static uint64_t t_now(void *ctx)
+{
+	return ((struct tfix *)((char *)ctx - offsetof(struct tfix, rec)))->now;
+}
+
+static void t_arm(void *ctx, uint64_t ms)
+{
+	struct tfix *t = (struct tfix *)((char *)ctx - offsetof(struct tfix,
+								rec));
+
+	t->armed = t->now + ms;
+}
+
+static struct route_table *tfix_new(struct tfix *t, uint32_t maxr,
+				    uint32_t maxo)
+{
+	struct route_conf conf = { .max_remote_routes = maxr, .max_hops = 64,
+				   .max_origin_routes = maxo };
+	struct route_ops ops = { &t->rec, rec_updates, rec_seqreq, t_verify,
+				 t_sign, t_now, t_arm };
+	struct node_id self = nid(1);
+
+	memset(t, 0, sizeof(*t));
+	t->now = 1000;
+	t->rt = route_new(&self, &conf, &ops);
+	assert_non_null(t->rt);
+	return t->rt;
+}
+
+static struct route_update supd(struct addr a, uint8_t origin, uint16_t seqno,
+				uint32_t metric)
+{
+	struct route_update u = upd(a, origin, seqno, metric, 1);
+
+	tsig(&u, u.sig);
+	u.siglen = 4;
+	return u;
+}
+
+/*
+ *   peer 2 --.
+ *            [1] --- peer 4
+ *   peer 3 --'
+ * A forgery (another's origin, a bad or replayed signature) is refused and
+ * changes nothing; a signature already checked is not checked again.
+ */
+static void test_signed_routes(void **state)
+{
+	struct tfix t;
+	struct route_table *rt = tfix_new(&t, 0, 0);
+	struct addr a = mac(1, 7);
+	struct route_update u;
+
+	(void)state;
+	peer_up(rt, 2, 10);
+	peer_up(rt, 3, 10);
+	peer_up(rt, 4, 10);
+	u = supd(a, 9, 5, 100);
+	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
+	assert_int_equal(t.verified, 1);
+	assert_int_equal(sel_of(rt, a).nh.peer, 2);
+	/* the same signature relayed by peer 3: no second check */
+	u.metric = 50;
+	assert_int_equal(route_recv(rt, 3, &u, 1), 0);
+	assert_int_equal(t.verified, 1);
+	/* what we relay carries the origin's signature */
+	rec_clear(&t.rec);
+	u.metric = 10;
+	assert_int_equal(route_recv(rt, 3, &u, 1), 0);
+	assert_non_null(rec_to(&t.rec, 4));
+	assert_int_equal(rec_to(&t.rec, 4)->u[0].siglen, 4);
+	assert_memory_equal(rec_to(&t.rec, 4)->u[0].sig, u.sig, 4);
+	/* peer 4 forges: seqno + 30000 with the old signature, metric 0 */
+	u.seqno = 30005;
+	u.metric = 0;
+	assert_int_equal(route_recv(rt, 4, &u, 1), 1);
+	assert_int_equal(sel_of(rt, a).nh.peer, 3);
+	assert_int_equal(sel_of(rt, a).seqno, 5);
+	/* ... or unsigned, or signed by itself as origin 9 */
+	u.siglen = 0;
+	assert_int_equal(route_recv(rt, 4, &u, 1), 1);
+	u = supd(a, 4, 30005, 0);
+	u.origin = nid(9);
+	assert_int_equal(route_recv(rt, 4, &u, 1), 1);
+	assert_int_equal(sel_of(rt, a).nh.peer, 3);
+	/* a refused update leaves the peer's earlier route as it was */
+	u = supd(a, 9, 6, 40);
+	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
+	u.sig[3] ^= 1;
+	assert_int_equal(route_recv(rt, 2, &u, 1), 1);
+	u = upd(a, 9, 5, ROUTE_INF, 0);		/* peer 3 retracts */
+	assert_int_equal(route_recv(rt, 3, &u, 1), 0);
+	assert_int_equal(sel_of(rt, a).nh.peer, 2);
+	assert_int_equal(sel_of(rt, a).seqno, 6);
+	route_free(rt);
+}
+
+/* Our own addresses are signed once per seqno; one our certificate does
+ * not grant (the sign op refuses) is not announced, and another origin's
+ * route to it is used instead. */
+static void test_local_signing(void **state)
+{
+	struct tfix t;
+	struct route_table *rt = tfix_new(&t, 0, 0);
+	struct addr a = mac(1, 7), b = mac(1, 8);
+	struct route_update u;
+
+	(void)state;
+	peer_up(rt, 2, 10);
+	rec_clear(&t.rec);
+	assert_int_equal(route_local_set(rt, 5, &a, 1), 0);
+	assert_int_equal(t.signed_, 1);
+	assert_int_equal(rec_to(&t.rec, 2)->u[0].siglen, 4);
+	assert_int_equal(route_local_set(rt, 6, &a, 1), 0);
+	assert_int_equal(t.signed_, 1);	/* same seqno: same signature */
+	t.refuse_sign = 1;
+	rec_clear(&t.rec);
+	assert_int_equal(route_local_set(rt, 5, &b, 1), 0);
+	assert_null(rec_to(&t.rec, 2));
+	assert_int_equal(sel_of(rt, b).found, 0);
+	u = supd(b, 9, 3, 20);
+	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
+	assert_int_equal(sel_of(rt, b).nh.kind, NH_PEER);
+	route_free(rt);
+}
+
+/* One origin fills at most max_origin_routes of a peer's routes (and
+ * never more than half of max_remote_routes); others still fit. */
+static void test_origin_limit(void **state)
+{
+	struct tfix t;
+	struct route_table *rt = tfix_new(&t, 0, 3);
+	struct route_update u[6];
+	int i;
+
+	(void)state;
+	peer_up(rt, 2, 10);
+	peer_up(rt, 3, 10);
+	for (i = 0; i < 6; i++)
+		u[i] = supd(mac(1, (uint8_t)(20 + i)), 9, 1, 5);
+	assert_int_equal(route_recv(rt, 2, u, 6), 3);
+	assert_int_equal(t.verified, 3);	/* over the limit: unchecked */
+	assert_int_equal(route_recv(rt, 3, u, 6), 3);	/* per peer */
+	u[0] = supd(mac(1, 40), 8, 1, 5);	/* another origin */
+	assert_int_equal(route_recv(rt, 2, u, 1), 0);
+	route_free(rt);
+	rt = tfix_new(&t, 4, 0);		/* half of 4 */
+	peer_up(rt, 2, 10);
+	for (i = 0; i < 6; i++)
+		u[i] = supd(mac(1, (uint8_t)(20 + i)), 9, 1, 5);
+	assert_int_equal(route_recv(rt, 2, u, 6), 4);
+	route_free(rt);
+}
+
+/* An origin asked for a far seqno moves by one, at most every
+ * ROUTE_BUMP_MS (later ones wait for route_tick); a request that proves
+ * seqno - 1 was announced (after a restart) moves it there. */
+static void test_seqreq_origin(void **state)
+{
+	struct tfix t;
+	struct route_table *rt = tfix_new(&t, 0, 0);
+	struct addr a = mac(1, 7);
+	struct route_seqreq q;
+	struct route_update pu;
+	uint16_t seq;
+
+	(void)state;
+	peer_up(rt, 2, 10);
+	assert_int_equal(route_local_set(rt, 5, &a, 1), 0);
+	seq = sel_of(rt, a).seqno;
+	memset(&q, 0, sizeof(q));
+	q.prefix = a;
+	q.origin = nid(1);
+	q.seqno = (uint16_t)(seq + 32767);
+	q.hop_count = 10;
+	route_recv_seqreq(rt, 2, &q);
+	assert_int_equal(sel_of(rt, a).seqno, (uint16_t)(seq + 1));
+	t.now += 10;
+	route_recv_seqreq(rt, 2, &q);	/* too soon: deferred */
+	assert_int_equal(sel_of(rt, a).seqno, (uint16_t)(seq + 1));
+	assert_int_equal(t.armed, 1000 + 500);
+	t.now = t.armed;
+	route_tick(rt);
+	assert_int_equal(sel_of(rt, a).seqno, (uint16_t)(seq + 2));
+	/* with proof that seqno 900 was ours: straight to 901 */
+	t.now += 1000;
+	pu = supd(a, 1, 900, 0);
+	q.seqno = 901;
+	q.porigin = pu.origin;
+	q.psiglen = 4;
+	memcpy(q.psig, pu.sig, 4);
+	route_recv_seqreq(rt, 2, &q);
+	assert_int_equal(sel_of(rt, a).seqno, 901);
+	/* a bad proof moves it by one only */
+	t.now += 1000;
+	q.seqno = 20000;
+	route_recv_seqreq(rt, 2, &q);
+	assert_int_equal(sel_of(rt, a).seqno, 902);
+	route_free(rt);
 }
 
 /* ---- the simulator ---------------------------------------------------- */
@@ -1797,6 +2043,10 @@ int main(void)
 		cmocka_unit_test(test_codec_roundtrip),
 		cmocka_unit_test(test_codec_malformed),
 		cmocka_unit_test(test_seqreq_codec),
+		cmocka_unit_test(test_signed_routes),
+		cmocka_unit_test(test_local_signing),
+		cmocka_unit_test(test_origin_limit),
+		cmocka_unit_test(test_seqreq_origin),
 		cmocka_unit_test(test_simulator),
 	};
 
