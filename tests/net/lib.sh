@@ -24,6 +24,9 @@ CLOUD=${CLOUDVPN_DAEMON:-$top_builddir/cloud/cloud}
 # NET_WRAP="valgrind -q --leak-check=full --error-exitcode=99"
 read -r -a WRAP <<<"${NET_WRAP:-}"
 CLOUD_CERT=$top_srcdir/tools/cloud-cert
+# cloud-cert makes grants with the cloud-grants we built
+CLOUD_GRANTS=${CLOUD_GRANTS:-$top_builddir/tools/cloud-grants}
+export CLOUD_GRANTS
 PFX=cvt$$
 T=${NET_NAME:-${0##*/}}
 T=${T%.sh}
@@ -154,15 +157,24 @@ net_need_cloud() {
 	[ -x "$CLOUD" ] || hard_error "$CLOUD: not built"
 }
 
-# CA "ca" in $NET_TMP/pki plus one node cert per name.
+# CA "ca" in $NET_TMP/pki plus one node cert per name. A node's grants
+# are the cloud-cert options in GRANTS_<NAME> (GRANTS_B="--instance 8"),
+# set even if empty ("": no grants); else those in CERT_GRANTS, which
+# runs a whole suite with grants; else it has none.
 certs() {
-	local n
+	local n v g
 	CERTS=$NET_TMP/pki
 	[ -f "$CERTS/ca.crt" ] ||
 		"$CLOUD_CERT" ca "$CERTS" >/dev/null || hard_error "cloud-cert ca"
 	for n in "$@"; do
-		"$CLOUD_CERT" node "$CERTS" "$n" >/dev/null ||
-			hard_error "cloud-cert node $n"
+		v=GRANTS_$n
+		if [[ $n =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && [ -n "${!v+set}" ]; then
+			read -r -a g <<<"${!v}"
+		else
+			read -r -a g <<<"${CERT_GRANTS:-}"
+		fi
+		"$CLOUD_CERT" node "$CERTS" "$n" "${g[@]}" >/dev/null ||
+			hard_error "cloud-cert node $n ${g[*]}"
 	done
 }
 
