@@ -320,6 +320,20 @@ uint8_t *link_ctrl_frame(struct link *l, size_t plen)
 	return p + FRAME_HDR;
 }
 
+size_t link_ctrl_queued(const struct link *l)
+{
+	return queue_len(&l->io.ctrl);
+}
+
+void link_resync(struct link *l)
+{
+	route_resync(l->ls->c->rt, l->id);
+	if (l->syncing)
+		return;
+	l->syncing = 1;
+	l->ls->nsyncing++;
+}
+
 void link_ctrl_commit(struct link *l, uint8_t type, size_t plen)
 {
 	uint8_t *p = l->io.ctrl.buf + l->io.ctrl.tail;
@@ -634,6 +648,10 @@ static void link_keepalive(struct link *l, uint64_t now)
 			l->late = 1;
 			route_peer_cost(l->ls->c->rt, l->id, link_cost(l));
 		}
+		/* the pong may wait behind a big table the peer is sending us;
+		 * a ping of its own keeps the peer hearing from us meanwhile
+		 * (its pong does not match ping_sent and is ignored) */
+		send_ping(l, FR_PING, now);
 		return;
 	}
 	l->ping_sent = now;

@@ -56,6 +56,10 @@ void link_close_now(struct link *l, const char *why);
  * payload at the returned pointer, then commit its type and the length
  * used. NULL if the link cannot take it. */
 uint8_t *link_ctrl_frame(struct link *l, size_t plen);
+/* Bytes waiting in the control queue. */
+size_t link_ctrl_queued(const struct link *l);
+/* Stream l's full table again (routing asked: route_resync). */
+void link_resync(struct link *l);
 void link_ctrl_commit(struct link *l, uint8_t type, size_t plen);
 
 /* Walk every link. */

@@ -12,6 +12,9 @@
 #define ROUTE_FRAME 16384	/* payload bytes per FR_ROUTE frame */
 #define SEQREQ_MAX 256
 #define SYNC_CHUNK 256		/* entries of a full table per pull */
+#define CTRL_HIGH (1024 * 1024)	/* above this, updates other than
+					 * retractions give way to a resync:
+					 * pongs wait behind what is queued */
 
 /* The certificates l needs before the routes u[0..n): FR_CERT frames. */
 static void send_certs(struct cloud *c, struct link *l,
@@ -33,13 +36,11 @@ static void send_certs(struct cloud *c, struct link *l,
 	}
 }
 
-static void send_updates(void *ctx, uint32_t peer,
-			 const struct route_update *u, size_t n)
+/* u[0..n) as FR_ROUTE frames, each origin's certificate first. */
+static void send_frames(struct cloud *c, struct link *l,
+			const struct route_update *u, size_t n)
 {
-	struct cloud *c = ctx;
-	struct link *l = links_by_peer(c, peer);
-
-	while (l && n > 0) {
+	while (n > 0) {
 		uint8_t *p;
 		size_t used = 0, len;
 
@@ -55,6 +56,49 @@ static void send_updates(void *ctx, uint32_t peer,
 		u += used;
 		n -= used;
 	}
+}
+
+/* Runs of updates that are (or are not) retractions: their length. */
+static size_t run_of(const struct route_update *u, size_t n, int retraction)
+{
+	size_t i;
+
+	for (i = 0; i < n && (u[i].metric == ROUTE_INF) == retraction; i++)
+		;
+	return i;
+}
+
+/*
+ * A change that touches most of a big table (a link's cost moved every
+ * route through it) must not overflow the control queue and take the
+ * link down: past CTRL_HIGH the link gets only the retractions, and the
+ * rest as its full table again, streamed as the queue drains.
+ */
+static void send_updates(void *ctx, uint32_t peer,
+			 const struct route_update *u, size_t n)
+{
+	struct cloud *c = ctx;
+	struct link *l = links_by_peer(c, peer);
+	size_t k;
+	int skipped = 0;
+
+	while (l && n > 0) {
+		k = run_of(u, n, 1);
+		send_frames(c, l, u, k);
+		u += k;
+		n -= k;
+		k = run_of(u, n, 0);
+		if (link_ctrl_queued(l) > CTRL_HIGH) {
+			skipped |= k > 0;
+		} else {
+			k = k < SYNC_CHUNK ? k : SYNC_CHUNK;
+			send_frames(c, l, u, k);
+		}
+		u += k;
+		n -= k;
+	}
+	if (skipped)
+		link_resync(l);
 }
 
 static void send_seqreq(void *ctx, uint32_t peer,

@@ -648,8 +648,11 @@ int route_sync(struct route_table *rt, uint32_t peer, size_t want)
 		pe->cursor++;
 	}
 out:
-	if (pe->cursor >= rt->nbuckets)
-		pe->syncing = 0;
+	if (pe->cursor >= rt->nbuckets) {
+		pe->syncing = pe->again;
+		pe->again = 0;
+		pe->cursor = 0;
+	}
 	send_batch(rt, peer, rt->batch, n);
 	pe = peer_find(rt, peer);
 	return pe != NULL && pe->syncing;
@@ -681,7 +684,19 @@ void route_peer_up(struct route_table *rt, uint32_t peer, uint32_t cost)
 		pe->id = peer;
 		pe->cost = cost;
 	}
-	pe = peer_find(rt, peer);
+	route_resync(rt, peer);
+}
+
+void route_resync(struct route_table *rt, uint32_t peer)
+{
+	struct rpeer *pe = peer_find(rt, peer);
+
+	if (pe == NULL)
+		return;
+	if (pe->syncing && pe->cursor > 0) {
+		pe->again = 1;	/* what the walk has passed needs another */
+		return;
+	}
 	pe->syncing = 1;
 	pe->cursor = 0;
 }

@@ -97,6 +97,10 @@ void route_peer_up(struct route_table *rt, uint32_t peer, uint32_t cost);
 /* Send peer (through ops) about want more entries of its full table:
  * 1 if more remain, 0 when it has all of it. */
 int route_sync(struct route_table *rt, uint32_t peer, size_t want);
+/* Send peer its full table again (from route_sync): the caller dropped
+ * updates it could not queue. Retractions must never be dropped: the
+ * full table only says what is there. */
+void route_resync(struct route_table *rt, uint32_t peer);
 /* Deferred work is due (see route_ops.arm). */
 void route_tick(struct route_table *rt);
 void route_peer_down(struct route_table *rt, uint32_t peer);

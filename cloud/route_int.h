@@ -84,6 +84,7 @@ struct rpeer {
 	uint32_t cost;
 	uint32_t nroutes;
 	int syncing;		/* its full table is still being sent */
+	int again;		/* and once more from the start after that */
 	size_t cursor;		/* next hash bucket of it */
 };
 

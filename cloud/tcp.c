@@ -18,6 +18,7 @@
 #include "wire.h"
 
 #define TLS_CHUNK 16384			/* one TLS record */
+#define TCP_READ_BUDGET 8		/* records read per wakeup at most */
 #define IN_CAP (FRAME_HDR + FRAME_MAX + 2 * TLS_CHUNK)
 
 struct tcp {
@@ -25,6 +26,7 @@ struct tcp {
 	struct ev_loop *loop;
 	int fd;
 	ev_io io;
+	ev_idle more;			/* records GnuTLS holds, unread */
 	gnutls_session_t s;
 	struct tls_peer tp;
 	int secured;
@@ -148,11 +150,15 @@ static void tcp_flush(struct link *l)
 		tcp_want(t, EV_READ);
 }
 
+/* At most TCP_READ_BUDGET records per wakeup: a peer that never pauses
+ * (a big table whose signatures we check) must not keep the loop from
+ * our own output, pongs included, and other links. */
 static void tcp_read(struct tcp *t)
 {
 	struct link_io *io = link_io(t->l);
+	int budget = TCP_READ_BUDGET;
 
-	while (!link_doomed(t->l)) {
+	while (!link_doomed(t->l) && budget-- > 0) {
 		uint8_t *p = queue_reserve(&t->in, TLS_CHUNK);
 		ssize_t r;
 
@@ -171,6 +177,21 @@ static void tcp_read(struct tcp *t)
 		if (link_rx_stream(t->l, &t->in) < 0)
 			return;
 	}
+	/* out of budget: the socket wakes us again, but records GnuTLS
+	 * already holds would not; an idle watcher reads them once nothing
+	 * else is due */
+	if (!link_doomed(t->l) && gnutls_record_check_pending(t->s) > 0)
+		ev_idle_start(t->loop, &t->more);
+}
+
+static void tcp_more_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct tcp *t = w->data;
+
+	(void)revents;
+	ev_idle_stop(loop, w);
+	if (!link_doomed(t->l))
+		tcp_read(t);
 }
 
 static void tcp_handshake(struct tcp *t)
@@ -225,6 +246,7 @@ static void tcp_free(struct link *l)
 	struct tcp *t = link_io(l)->x;
 
 	ev_io_stop(t->loop, &t->io);
+	ev_idle_stop(t->loop, &t->more);
 	gnutls_deinit(t->s);
 	close(t->fd);
 	queue_free(&t->in);
@@ -292,6 +314,8 @@ static struct link *tcp_link(struct cloud *c, int fd, const char *addr,
 	t->fd = fd;
 	ev_io_init(&t->io, tcp_io_cb, fd, EV_READ | EV_WRITE);
 	t->io.data = t;
+	ev_idle_init(&t->more, tcp_more_cb);
+	t->more.data = t;
 	ev_io_start(c->loop, &t->io);
 	link_attach(l, &tcp_ops, t);
 	return l;

@@ -1193,6 +1193,37 @@ static void test_seqreq_origin(void **state)
 	route_free(rt);
 }
 
+/* A resync asked for in the middle of a full table's walk gives a second
+ * walk after it (what the first had passed may have changed); one asked
+ * for before the walk started costs nothing more. */
+static void test_resync(void **state)
+{
+	struct ufix f;
+	struct route_table *rt = ufix_new(&f, 0, 64);
+	struct route_update u[100];
+	size_t i, n;
+	int k;
+
+	(void)state;
+	peer_up(rt, 2, 1);
+	for (i = 0; i < 100; i++)
+		u[i] = upd(mac(7, (uint8_t)i), 9, 1, 5, 1);
+	assert_int_equal(route_recv(rt, 2, u, 100), 0);
+	route_peer_up(rt, 3, 1);
+	route_resync(rt, 3);			/* not started: no extra walk */
+	rec_clear(&f.rec);
+	assert_int_equal(route_sync(rt, 3, 10), 1);
+	route_resync(rt, 3);			/* halfway: once more after */
+	for (k = 0; route_sync(rt, 3, 10); k++)
+		assert_true(k < 100);
+	for (i = 0, n = 0; i < f.rec.ncalls; i++)
+		n += f.rec.calls[i].n;
+	assert_true(n >= 100 + 100);
+	assert_true(n < 100 + 100 + 40);
+	assert_int_equal(route_sync(rt, 3, 10), 0);
+	route_free(rt);
+}
+
 /* ---- the simulator ---------------------------------------------------- */
 
 #define SIM_MAXN 16
@@ -2047,6 +2078,7 @@ int main(void)
 		cmocka_unit_test(test_local_signing),
 		cmocka_unit_test(test_origin_limit),
 		cmocka_unit_test(test_seqreq_origin),
+		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_simulator),
 	};
 
