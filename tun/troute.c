@@ -275,9 +275,11 @@ int troute_set(struct troute *t, uint8_t len, const uint8_t *b,
 			return 0;
 	if (up)
 		return route_up(t, &p);
+	/* refused, said so, and gone for now: when it comes back, try the
+	 * kernel again, but say it only if the answer changes */
 	have = list_find(&t->refused, &p);
 	if (have != NULL)
-		list_del(&t->refused, (size_t)(have - t->refused.v));
+		have->stale = 1;
 	have = list_find(&t->routes, &p);
 	if (have == NULL)
 		return 0;

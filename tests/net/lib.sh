@@ -23,6 +23,9 @@ CLOUD=${CLOUDVPN_DAEMON:-$top_builddir/cloud/cloud}
 # NET_WRAP runs every daemon and gate under a tool, e.g.
 # NET_WRAP="valgrind -q --leak-check=full --error-exitcode=99"
 read -r -a WRAP <<<"${NET_WRAP:-}"
+# Waits on work that valgrind slows down most (signatures: each check is
+# some 70 times slower) are multiplied by this.
+SLOW=${NET_SLOW:-$([ -n "${NET_WRAP:-}" ] && echo 6 || echo 1)}
 CLOUD_CERT=$top_srcdir/tools/cloud-cert
 # cloud-cert makes grants with the cloud-grants we built
 CLOUD_GRANTS=${CLOUD_GRANTS:-$top_builddir/tools/cloud-grants}

@@ -146,9 +146,11 @@ out_has sub7 "^error" && fail "sub7: $(cat "$NET_TMP/sub7.out")"
 run_in C ann python3 "$NET_TMP/sub.py" "$NET_TMP/C.gate" ann "$NET_TMP/ann.out" \
 	-announce 9 1000
 PID_ann=$LAST_PID
-wait_for 10 has_route A 9/03e7/16 B || fail "A: no route to C's 9/03e7/16"
+# (C signs each, B and A check each signature)
+wait_for $((10 * SLOW)) has_route A 9/03e7/16 B ||
+	fail "A: no route to C's 9/03e7/16"
 routes9() { [ "$(grep -c '^route addr=9/' "$NET_TMP/A.status")" = 1000 ]; }
-wait_for 10 routes9 || fail "A: not 1000 routes of instance 9"
+wait_for $((10 * SLOW)) routes9 || fail "A: not 1000 routes of instance 9"
 # The table must hold still while the set is read: under valgrind a slow
 # daemon's routes may move, so a subscriber that saw them move is
 # replaced by a new one (at most twice).
