@@ -13,6 +13,7 @@
 #include <sys/random.h>
 
 #include "mac.h"
+#include "siphash.h"
 
 #define NIL UINT32_MAX
 
@@ -31,7 +32,7 @@ struct mac_table {
 	uint32_t head, tail;	/* oldest, newest */
 	uint32_t free;
 	unsigned age;
-	uint64_t seed;
+	uint8_t key[SIPHASH_KEY_LEN];	/* secret: peers choose the MACs */
 };
 
 static const uint8_t mac_bcast[MAC_LEN] = { 0xff, 0xff, 0xff,
@@ -100,18 +101,11 @@ void mac_make_local(uint8_t *mac)
 	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);
 }
 
-/* splitmix64's finaliser over the seeded 48-bit address. */
+/* The mesh chooses the MACs: a keyed hash, so nobody can aim many at
+ * one chain. */
 static uint32_t mac_hash(const struct mac_table *t, const uint8_t *mac)
 {
-	uint64_t v = t->seed;
-	size_t i;
-
-	for (i = 0; i < MAC_LEN; i++)
-		v += (uint64_t)mac[i] << (8 * i);
-	v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
-	v ^= v >> 31;
-	return (uint32_t)v & (t->nbucket - 1);
+	return (uint32_t)siphash24(t->key, mac, MAC_LEN) & (t->nbucket - 1);
 }
 
 struct mac_table *mac_table_new(size_t max, unsigned age)
@@ -144,10 +138,10 @@ struct mac_table *mac_table_new(size_t max, unsigned age)
 		t->ent[i].hnext = i + 1 < t->max ? i + 1 : NIL;
 	t->free = 0;
 	t->head = t->tail = NIL;
-	/* The seed only spreads the chains; a fixed one still works. */
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) !=
-	    sizeof(t->seed))
-		t->seed = 0x6a09e667f3bcc908ULL;
+	if (getrandom(t->key, sizeof(t->key), 0) != sizeof(t->key)) {
+		mac_table_free(t);
+		return NULL;
+	}
 	return t;
 }
 
