@@ -169,29 +169,127 @@ static int need(const struct conf *conf, const char *opt)
 	return -1;
 }
 
+/* Revocation dates do not make a CRL false: a stale one still lists what
+ * its CA revoked. */
+#define CRL_TIME_BITS (GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED | \
+		       GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
+
+/* The CA certificates of every `ca` file, to check the CRLs against (the
+ * credentials keep their own copy and do not list it). */
+struct cas {
+	gnutls_x509_crt_t *crt;
+	unsigned n;
+};
+
+static void cas_free(struct cas *cas)
+{
+	unsigned i;
+
+	for (i = 0; i < cas->n; i++)
+		gnutls_x509_crt_deinit(cas->crt[i]);
+	gnutls_free(cas->crt);
+	cas->crt = NULL;
+	cas->n = 0;
+}
+
+static int cas_add(struct cas *cas, const char *file)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_x509_crt_t *crt = NULL, *all;
+	unsigned n = 0, i;
+	int ret = gnutls_load_file(file, &pem);
+
+	if (ret >= 0)
+		ret = gnutls_x509_crt_list_import2(&crt, &n, &pem,
+						   GNUTLS_X509_FMT_PEM, 0);
+	gnutls_free(pem.data);
+	if (ret < 0)
+		return -1;
+	all = gnutls_realloc(cas->crt, (cas->n + n) * sizeof(*all));
+	if (!all) {
+		for (i = 0; i < n; i++)
+			gnutls_x509_crt_deinit(crt[i]);
+		gnutls_free(crt);
+		return -1;
+	}
+	memcpy(all + cas->n, crt, n * sizeof(*all));
+	gnutls_free(crt);
+	cas->crt = all;
+	cas->n += n;
+	return 0;
+}
+
+/* Every CRL of file v, each signed by one of cas, into cred; -1 after
+ * logging the first one that is not. */
+static int crl_add(gnutls_certificate_credentials_t cred,
+		   const struct conf_val *v, const struct cas *cas)
+{
+	gnutls_datum_t pem = { NULL, 0 }, dn = { NULL, 0 };
+	gnutls_x509_crl_t *crl = NULL;
+	unsigned n = 0, i, st;
+	char where[512];
+	int ret = gnutls_load_file(v->raw, &pem);
+
+	conf_where(v, "crl", where, sizeof(where));
+	if (ret >= 0)
+		ret = gnutls_x509_crl_list_import2(&crl, &n, &pem,
+						   GNUTLS_X509_FMT_PEM, 0);
+	gnutls_free(pem.data);
+	if (ret < 0 || n == 0) {
+		log_warnx("%scannot load CRL from \"%s\"", where, v->raw);
+		gnutls_free(crl);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		st = 0;
+		ret = gnutls_x509_crl_verify(crl[i], cas->crt, cas->n, 0, &st);
+		if (ret >= 0 && !(st & ~CRL_TIME_BITS))
+			continue;
+		gnutls_x509_crl_get_issuer_dn3(crl[i], &dn, 0);
+		log_warnx("%sCRL %u in \"%s\" (issuer %s) is not signed by a "
+			  "configured CA: %s", where, i + 1, v->raw,
+			  dn.data ? (char *)dn.data : "?",
+			  ret < 0 ? gnutls_strerror(ret)
+				  : tls_status_reason(st & ~CRL_TIME_BITS));
+		gnutls_free(dn.data);
+		ret = -1;
+		goto out;
+	}
+	ret = gnutls_certificate_set_x509_crl(cred, crl, n);
+	if (ret < 0)
+		log_warnx("%scannot load CRL from \"%s\": %s", where, v->raw,
+			  gnutls_strerror(ret));
+out:
+	for (i = 0; i < n; i++)
+		gnutls_x509_crl_deinit(crl[i]);
+	gnutls_free(crl);
+	return ret < 0 ? -1 : 0;
+}
+
 static int load_lists(struct tls *t, const struct conf *conf)
 {
 	const struct conf_val *v;
+	struct cas cas = { NULL, 0 };
 	char where[512];
 	size_t i;
+	int ret = -1;
 
 	for (i = 0; (v = conf_get(conf, "ca", i)); i++)
 		if (gnutls_certificate_set_x509_trust_file(
-			    t->cred, v->raw, GNUTLS_X509_FMT_PEM) <= 0) {
+			    t->cred, v->raw, GNUTLS_X509_FMT_PEM) <= 0 ||
+		    cas_add(&cas, v->raw) < 0) {
 			log_warnx("%scannot load CA certificates from \"%s\"",
 				  conf_where(v, "ca", where, sizeof(where)),
 				  v->raw);
-			return -1;
+			goto out;
 		}
 	for (i = 0; (v = conf_get(conf, "crl", i)); i++)
-		if (gnutls_certificate_set_x509_crl_file(
-			    t->cred, v->raw, GNUTLS_X509_FMT_PEM) < 0) {
-			log_warnx("%scannot load CRL from \"%s\"",
-				  conf_where(v, "crl", where, sizeof(where)),
-				  v->raw);
-			return -1;
-		}
-	return 0;
+		if (crl_add(t->cred, v, &cas) < 0)
+			goto out;
+	ret = 0;
+out:
+	cas_free(&cas);
+	return ret;
 }
 
 static int load_dh(struct tls *t, const struct conf *conf)
