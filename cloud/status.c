@@ -4,6 +4,7 @@
  * connects to the control socket (cloudctl -s).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,20 +119,28 @@ static int status_dump(struct cloud *c, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
+/* The temp file is mkstemp's (O_EXCL, 0600) in the status file's own
+ * directory, so rename() is atomic and no symlink planted at a known
+ * name is followed; the file stays 0600, like the control socket that
+ * serves the same snapshot. */
 void status_write(struct cloud *c)
 {
 	struct status *s = c->status;
 	char tmp[4200];
 	FILE *f;
-	int bad;
+	int fd, bad;
 
 	if (!s || !s->path)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-	f = fopen(tmp, "w");
-	if (!f) {
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", s->path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		if (!s->failed++)
 			log_warn("status-file: cannot write \"%s\"", tmp);
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		return;
 	}
 	bad = status_dump(c, f);
