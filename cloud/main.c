@@ -108,6 +108,7 @@ static int drop_privileges(const struct conf *conf)
 	const struct conf_val *r = conf_last(conf, "chroot");
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
+	char where[512];
 
 	if (u && !(pw = getpwnam(u->raw)))
 		return log_warnx("user: unknown user \"%s\"", u->raw), -1;
@@ -115,6 +116,11 @@ static int drop_privileges(const struct conf *conf)
 		return log_warnx("group: unknown group \"%s\"", g->raw), -1;
 	if (r && (chroot(r->raw) < 0 || chdir("/") < 0))
 		return log_warn("chroot: \"%s\"", r->raw), -1;
+	/* root can leave a chroot: alone it confines nothing */
+	if (r && !pw)
+		log_warnx("%s\"%s\" without user: the daemon stays root "
+			  "inside it", conf_where(r, "chroot", where,
+						  sizeof(where)), r->raw);
 	if ((gr || pw) && setgroups(0, NULL) < 0)
 		return log_warn("setgroups"), -1;
 	if (gr && setgid(gr->gr_gid) < 0)
