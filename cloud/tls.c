@@ -63,22 +63,59 @@ const char *tls_status_reason(unsigned st)
 	return "not trusted";
 }
 
+const char *tls_crt_purpose(gnutls_x509_crt_t crt, const char *oid)
+{
+	char buf[128];
+	unsigned i;
+	int any = 0;
+
+	for (i = 0;; i++) {
+		size_t sz = sizeof(buf);
+		int r = gnutls_x509_crt_get_key_purpose_oid(crt, i, buf, &sz,
+							    NULL);
+
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+			any = 1;	/* longer than any OID we look for */
+			continue;
+		}
+		if (r < 0)
+			return "unreadable extended key usage";
+		if (!strcmp(buf, oid))
+			return NULL;
+		any = 1;
+	}
+	return any ? "wrong key usage" : "no extended key usage";
+}
+
 /* Called by GnuTLS inside the handshake: a refusal aborts it with an
  * alert, so the peer learns at once. */
 /* The chain the peer presented, checked against CAs, CRLs, validity and
- * key purpose: NULL if good, else the reason. */
+ * key purpose: NULL if good, else the reason. GnuTLS takes a certificate
+ * without extended key usage as good for any purpose; we want the TLS
+ * client or server purpose written in it. */
 static const char *peer_check(gnutls_session_t s, int is_server)
 {
 	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_KEY_PURPOSE_OID };
+	const char *oid = is_server ? GNUTLS_KP_TLS_WWW_CLIENT
+				    : GNUTLS_KP_TLS_WWW_SERVER;
+	const gnutls_datum_t *chain;
+	gnutls_x509_crt_t crt;
+	const char *bad = "unreadable certificate";
 	unsigned n = 0, st = 0;
 
-	if (!gnutls_certificate_get_peers(s, &n) || n == 0)
+	if (!(chain = gnutls_certificate_get_peers(s, &n)) || n == 0)
 		return "no certificate";
-	vd.data = (void *)(is_server ? GNUTLS_KP_TLS_WWW_CLIENT
-				     : GNUTLS_KP_TLS_WWW_SERVER);
+	vd.data = (void *)oid;
 	if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st)
 		return tls_status_reason(st);
-	return NULL;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return bad;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) >= 0)
+		bad = tls_crt_purpose(crt, oid);
+	gnutls_x509_crt_deinit(crt);
+	return bad;
 }
 
 const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p)

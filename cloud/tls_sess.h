@@ -5,6 +5,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/dtls.h>
+#include <gnutls/x509.h>
 
 #include "tls.h"
 #include "xport.h"
@@ -36,6 +37,10 @@ void tls_log_failure(const char *addr, int r, gnutls_session_t s,
 		     const struct tls_peer *p);
 /* The credentials (CAs, CRLs) other checks share: origin.c. */
 gnutls_certificate_credentials_t tls_cred(const struct tls *t);
+/* NULL if crt's extended key usage names purpose oid (GNUTLS_KP_...),
+ * else why not: a certificate without the extension is refused, not taken
+ * as good for any purpose. */
+const char *tls_crt_purpose(gnutls_x509_crt_t crt, const char *oid);
 /* Why verification status st refuses a certificate, in a few words. */
 const char *tls_status_reason(unsigned st);
 /* Copy the verified identity into the link's view. */
