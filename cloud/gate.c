@@ -19,9 +19,7 @@
  * before it writes the queues.
  */
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,8 +39,10 @@
 #include "link.h"
 #include "log.h"
 #include "origin.h"
+#include "proc.h"
 #include "route.h"
 #include "udp.h"
+#include "usock.h"
 
 #define GATE_INBUF (2 * GP_MSG_MAX)	/* a whole message always fits */
 #define GATE_OUTBUF (512 * 1024)	/* per gate; full means drop */
@@ -770,121 +770,38 @@ static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* An existing socket file: remove it if stale, refuse if live. */
-static int gate_probe(const char *path, const struct sockaddr_un *sun)
-{
-	struct stat st;
-	int fd, r, e;
-
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("gate %s", path);
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("gate %s: exists and is not a socket", path);
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		log_warn("gate %s: socket", path);
-		return -1;
-	}
-	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	e = errno;
-	close(fd);
-	if (r == 0 || e == EAGAIN) {
-		log_warnx("gate %s: another daemon is listening", path);
-		return -1;
-	}
-	if (e != ECONNREFUSED && e != ENOENT) {
-		errno = e;
-		log_warn("gate %s: connect", path);
-		return -1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		log_warn("gate %s: removing the stale socket", path);
-		return -1;
-	}
-	log_info("gate %s: replaced a stale socket file", path);
-	return 0;
-}
-
-/* Mode and owner from the configuration, before listen(): nobody can
- * connect in between. */
-static int gate_perms(struct cloud *c, const char *path)
-{
-	const struct conf_val *mode = conf_last(c->conf, "gate_mode");
-	const struct conf_val *user = conf_last(c->conf, "user");
-	const struct conf_val *group = conf_last(c->conf, "group");
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-	struct passwd *pw;
-	struct group *gr;
-
-	if (chmod(path, mode ? (mode_t)mode->v.i : GATE_DEF_MODE) < 0) {
-		log_warn("gate %s: chmod", path);
-		return -1;
-	}
-	if (user != NULL) {
-		if ((pw = getpwnam(user->raw)) == NULL) {
-			log_warnx("gate %s: unknown user \"%s\"", path,
-				  user->raw);
-			return -1;
-		}
-		uid = pw->pw_uid;
-	}
-	if (group != NULL) {
-		if ((gr = getgrnam(group->raw)) == NULL) {
-			log_warnx("gate %s: unknown group \"%s\"", path,
-				  group->raw);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if ((user != NULL || group != NULL) && chown(path, uid, gid) < 0) {
-		log_warn("gate %s: chown", path);
-		return -1;
-	}
-	return 0;
-}
-
+/* The socket is born with gate_mode (umask around bind) and given to
+ * user/group through a handle on it, before listen(): nobody can connect
+ * in between, and no name swapped in after bind is followed. */
 static int gate_listen(struct cloud *c, const char *path)
 {
+	const struct conf_val *mode = conf_last(c->conf, "gate_mode");
 	struct gates *gs = c->gates;
 	struct gate_listener *l;
-	struct sockaddr_un sun;
+	struct proc_ids ids;
+	uid_t uid;
+	gid_t gid;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (strlen(path) >= sizeof(l->path)) {
 		log_warnx("gate %s: path too long", path);
 		return -1;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	if (gate_probe(path, &sun) < 0)
+	if (proc_ids(c->conf, &ids) < 0)
 		return -1;
+	uid = ids.setuid ? ids.uid : (uid_t)-1;
+	gid = conf_last(c->conf, "group") ? ids.gid : (gid_t)-1;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		log_warn("gate %s", path);
 		return -1;
 	}
 	l->c = c;
 	strcpy(l->path, path);
-	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	l->fd = usock_listen("gate ", path,
+			     mode ? (mode_t)mode->v.i : GATE_DEF_MODE, uid, gid,
+			     GATE_BACKLOG);
 	if (l->fd < 0) {
-		log_warn("gate %s: socket", path);
-		goto err_free;
-	}
-	if (bind(l->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		log_warn("gate %s: bind", path);
-		goto err_close;
-	}
-	if (gate_perms(c, path) < 0)
-		goto err_unlink;
-	if (listen(l->fd, GATE_BACKLOG) < 0) {
-		log_warn("gate %s: listen", path);
-		goto err_unlink;
+		free(l);
+		return -1;
 	}
 	ev_io_init(&l->io, gate_accept_cb, l->fd, EV_READ);
 	l->io.data = l;
@@ -893,13 +810,6 @@ static int gate_listen(struct cloud *c, const char *path)
 	gs->ls = l;
 	log_info("gate %s: listening", path);
 	return 0;
-err_unlink:
-	unlink(path);
-err_close:
-	close(l->fd);
-err_free:
-	free(l);
-	return -1;
 }
 
 int gate_init(struct cloud *c)

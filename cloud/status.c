@@ -23,6 +23,7 @@
 #include "route.h"
 #include "status.h"
 #include "udp.h"
+#include "usock.h"
 
 struct status {
 	const char *path;	/* status file, or NULL */
@@ -197,33 +198,16 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int ctl_open(struct cloud *c, struct status *s,
 		    const struct conf_val *v)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char where[512];
-	int fd, live;
+	int fd;
 
 	conf_where(v, "control", where, sizeof(where));
 	if (!v->v.addr.is_unix)
 		return log_warnx("%snot a UNIX socket path", where), -1;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", v->v.addr.path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = usock_listen(where, v->v.addr.path, 0600, (uid_t)-1, (gid_t)-1,
+			  8);
 	if (fd < 0)
-		return log_warn("%ssocket", where), -1;
-	/* a file someone answers on is another daemon's; else it is stale */
-	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	if (live)
-		return log_warnx("%s%s: another daemon is listening", where,
-				 sa.sun_path), -1;
-	unlink(sa.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || fchmod(fd, 0600) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 8) < 0) {
-		log_warn("%s%s", where, sa.sun_path);
-		if (fd >= 0)
-			close(fd);
 		return -1;
-	}
 	s->ctl_path = v->v.addr.path;
 	ev_io_init(&s->ctl, ctl_cb, fd, EV_READ);
 	s->ctl.data = c;
