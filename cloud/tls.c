@@ -6,6 +6,7 @@
 #include <gnutls/x509.h>
 
 #include "conf.h"
+#include "esc.h"
 #include "log.h"
 #include "tls_sess.h"
 
@@ -18,10 +19,12 @@ struct tls {
 	char name[NODE_NAME_MAX + 1];
 };
 
+/* The name is the CN escaped (esc.h): the peer chooses it. */
 static int crt_identity(const gnutls_datum_t *der, struct node_id *id,
 			char *name, size_t namesz)
 {
 	gnutls_x509_crt_t crt;
+	char raw[NODE_NAME_MAX + 1];
 	size_t sz = NODE_ID_LEN;
 	int ret = -1;
 
@@ -32,10 +35,11 @@ static int crt_identity(const gnutls_datum_t *der, struct node_id *id,
 	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id->b,
 				       &sz) < 0 || sz != NODE_ID_LEN)
 		goto out;
-	sz = namesz;
+	sz = sizeof(raw);
 	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-					  0, name, &sz) < 0)
-		snprintf(name, namesz, "-");
+					  0, raw, &sz) < 0)
+		raw[0] = '\0';
+	esc_name(raw, name, namesz);
 	ret = 0;
 out:
 	gnutls_x509_crt_deinit(crt);
@@ -395,17 +399,32 @@ static int prio_init(gnutls_priority_t *pr, const char *prio,
 	return -1;
 }
 
-/* tls_prio_str applies to both transports; DTLS gets its version set. */
+/* tls_prio_str applies to both transports; DTLS gets its version set.
+ * Whatever it says, TLS 1.2 (and DTLS 1.2) keeps only ECDHE key exchange
+ * with AEAD ciphers: no static RSA, no finite-field DHE, no CBC. */
 static int load_prio(struct tls *t, const struct conf_val *pv)
 {
-	char dprio[1024];
+	char prio[1024], dprio[1024];
+	int n, dn;
 
-	if (prio_init(&t->prio, pv ? pv->raw : TLS_DEFAULT_PRIO, pv) < 0)
-		return -1;
+	n = snprintf(prio, sizeof(prio), "%s%s",
+		     pv ? pv->raw : TLS_DEFAULT_PRIO, TLS12_ECDHE_AEAD);
 	if (pv)
-		snprintf(dprio, sizeof(dprio), "%s:-VERS-ALL:+VERS-DTLS1.2",
-			 pv->raw);
-	if (prio_init(&t->dprio, pv ? dprio : DTLS_DEFAULT_PRIO, pv) < 0) {
+		dn = snprintf(dprio, sizeof(dprio), "%s%s:-VERS-ALL:+VERS-DTLS1.2",
+			      pv->raw, TLS12_ECDHE_AEAD);
+	else
+		dn = snprintf(dprio, sizeof(dprio), "%s%s", DTLS_DEFAULT_PRIO,
+			      TLS12_ECDHE_AEAD ":-CHACHA20-POLY1305");
+	if (n < 0 || dn < 0 || (size_t)n >= sizeof(prio) ||
+	    (size_t)dn >= sizeof(dprio)) {
+		log_warnx("%stoo long", pv ? conf_where(pv, "tls_prio_str",
+							 prio, sizeof(prio))
+					   : "");
+		return -1;
+	}
+	if (prio_init(&t->prio, prio, pv) < 0)
+		return -1;
+	if (prio_init(&t->dprio, dprio, pv) < 0) {
 		gnutls_priority_deinit(t->prio);
 		return -1;
 	}

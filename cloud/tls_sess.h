@@ -14,6 +14,12 @@
 /* DTLS 1.2, AES-GCM only unless tls_prio_str says otherwise */
 #define DTLS_DEFAULT_PRIO \
 	"NORMAL:-VERS-ALL:+VERS-DTLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM"
+/* Appended to every priority string, tls_prio_str too: (D)TLS 1.2 with
+ * forward secrecy and AEAD only. TLS 1.3 suites are all ECDHE/AEAD. */
+#define TLS12_ECDHE_AEAD \
+	":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA" \
+	":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305" \
+	":-MAC-ALL:+AEAD"
 
 /* What one session learnt about its peer; lives in the transport. */
 struct tls_peer {
