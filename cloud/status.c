@@ -25,12 +25,32 @@
 #include "udp.h"
 #include "usock.h"
 
+/* The control socket never blocks the loop: each client's snapshot is
+ * sent as it reads, and a client that reads nothing for CTL_STUCK is
+ * dropped. At most CTL_CLIENTS at once (more are closed at accept), and a
+ * snapshot over CTL_SNAP_MAX is not served: memory stays bounded. */
+#define CTL_CLIENTS 8
+#define CTL_STUCK 5.			/* seconds without progress */
+#define CTL_SNAP_MAX (64u << 20)	/* bytes */
+
+struct ctl_client {
+	struct ctl_client *next;
+	struct status *s;
+	ev_io io;
+	ev_timer stuck;
+	char *buf;
+	size_t len, off;
+};
+
 struct status {
 	const char *path;	/* status file, or NULL */
 	ev_timer timer;
 	int failed;		/* log a failure once, not every interval */
 	const char *ctl_path;	/* control socket, or NULL */
 	ev_io ctl;
+	struct ev_loop *loop;
+	struct ctl_client *clients;
+	unsigned nclients;
 };
 
 static void hex8(const uint8_t *b, char *out)
@@ -162,37 +182,111 @@ static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	status_write(w->data);
 }
 
-/* One snapshot per connection, then close. The socket is the root-only
- * control socket, so a bounded blocking write is acceptable. */
-static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void ctl_close(struct ctl_client *cl)
 {
-	struct cloud *c = w->data;
-	struct timeval tv = { 1, 0 };
-	char *buf = NULL;
-	size_t len = 0, off = 0;
-	FILE *f;
-	int fd;
+	struct status *s = cl->s;
+	struct ctl_client **pp;
+
+	for (pp = &s->clients; *pp != cl; pp = &(*pp)->next)
+		;
+	*pp = cl->next;
+	s->nclients--;
+	ev_io_stop(s->loop, &cl->io);
+	ev_timer_stop(s->loop, &cl->stuck);
+	close(cl->io.fd);
+	free(cl->buf);
+	free(cl);
+}
+
+/* Send what the client's socket takes; 1 when it is all sent or the
+ * client is gone, 0 while some is left. */
+static int ctl_send(struct ctl_client *cl)
+{
+	ssize_t n;
+
+	while (cl->off < cl->len) {
+		n = send(cl->io.fd, cl->buf + cl->off, cl->len - cl->off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 1;
+		cl->off += (size_t)n;
+		ev_timer_again(cl->s->loop, &cl->stuck);
+	}
+	return 1;
+}
+
+static void ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	if (ctl_send(w->data))
+		ctl_close(w->data);
+}
+
+static void ctl_stuck_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_client *cl = w->data;
 
 	(void)loop;
 	(void)revents;
-	fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+	log_info("control %s: a client read nothing for %.0f s, dropped "
+		 "(%zu of %zu bytes sent)", cl->s->ctl_path, CTL_STUCK,
+		 cl->off, cl->len);
+	ctl_close(cl);
+}
+
+/* One snapshot per connection, then close. */
+static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct cloud *c = w->data;
+	struct status *s = c->status;
+	struct ctl_client *cl;
+	FILE *f;
+	int fd;
+
+	(void)revents;
+	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	f = open_memstream(&buf, &len);
-	if (f) {
-		status_dump(c, f);
-		fclose(f);
+	if (s->nclients >= CTL_CLIENTS) {
+		log_warnx("control %s: %d clients already, closing a new one",
+			  s->ctl_path, CTL_CLIENTS);
+		close(fd);
+		return;
 	}
-	while (buf && off < len) {
-		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
+	if (!(cl = calloc(1, sizeof(*cl))) ||
+	    !(f = open_memstream(&cl->buf, &cl->len))) {
+		log_warn("control %s", s->ctl_path);
+		free(cl);
+		close(fd);
+		return;
 	}
-	free(buf);
-	close(fd);
+	cl->s = s;
+	cl->next = s->clients;
+	s->clients = cl;
+	s->nclients++;
+	ev_io_init(&cl->io, ctl_write_cb, fd, EV_WRITE);
+	cl->io.data = cl;
+	ev_init(&cl->stuck, ctl_stuck_cb);
+	cl->stuck.repeat = CTL_STUCK;
+	cl->stuck.data = cl;
+	status_dump(c, f);
+	if (fclose(f) != 0 || cl->len > CTL_SNAP_MAX) {
+		log_warnx("control %s: snapshot of %zu bytes not sent",
+			  s->ctl_path, cl->len);
+		ctl_close(cl);
+		return;
+	}
+	if (ctl_send(cl)) {
+		ctl_close(cl);
+		return;
+	}
+	ev_io_start(loop, &cl->io);
+	ev_timer_again(loop, &cl->stuck);
 }
 
 static int ctl_open(struct cloud *c, struct status *s,
@@ -209,6 +303,7 @@ static int ctl_open(struct cloud *c, struct status *s,
 	if (fd < 0)
 		return -1;
 	s->ctl_path = v->v.addr.path;
+	s->loop = c->loop;
 	ev_io_init(&s->ctl, ctl_cb, fd, EV_READ);
 	s->ctl.data = c;
 	ev_io_start(c->loop, &s->ctl);
@@ -247,6 +342,8 @@ void status_shutdown(struct cloud *c)
 	if (!s)
 		return;
 	ev_timer_stop(c->loop, &s->timer);
+	while (s->clients)
+		ctl_close(s->clients);
 	if (s->ctl_path) {
 		ev_io_stop(c->loop, &s->ctl);
 		close(s->ctl.fd);
