@@ -16,8 +16,10 @@
 
 #include "cloud.h"
 #include "conf.h"
+#include "link.h"
 #include "log.h"
 #include "net.h"
+#include "tls_sess.h"
 
 #define BACKOFF_MIN_US 250000ull
 #define RESOLVE_POLL_S 0.02
@@ -34,6 +36,9 @@ struct connector {
 	ev_io io;
 	int fd;
 	int udp;			/* connect-udp */
+	char host[256], port[32];
+	int pinned;			/* HOST PORT NODEID */
+	struct node_id pin;
 	struct addrinfo hints;
 	struct gaicb gcb;
 	char addr[NET_ADDRSTRLEN];
@@ -245,7 +250,9 @@ static void cn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_stop(cn->net->c->loop, &cn->io);
 	cn->fd = -1;
 	cn->st = CN_LINKED;
+	tls_pin_next(links_tls(cn->net->c), cn->pinned ? &cn->pin : NULL);
 	cn->net->ops->connected(cn->net->c, cn, fd, cn->addr);
+	tls_pin_next(links_tls(cn->net->c), NULL);
 }
 
 static void cn_connect(struct connector *cn, const struct addrinfo *ai)
@@ -262,8 +269,10 @@ static void cn_connect(struct connector *cn, const struct addrinfo *ai)
 	}
 	if (cn->udp) {
 		cn->st = CN_LINKED;
+		tls_pin_next(links_tls(cn->net->c), cn->pinned ? &cn->pin : NULL);
 		cn->net->ops->udp_connect(cn->net->c, cn, fd, ai->ai_addr,
 					  ai->ai_addrlen, cn->addr);
+		tls_pin_next(links_tls(cn->net->c), NULL);
 		return;
 	}
 	sock_tune(fd);
@@ -304,13 +313,11 @@ static void cn_resolved(struct connector *cn)
 static void cn_resolve(struct connector *cn)
 {
 	struct gaicb *list[1] = { &cn->gcb };
-	const struct conf_addr *a = &cn->val->v.addr;
-
 	memset(&cn->gcb, 0, sizeof(cn->gcb));
 	cn->hints = (struct addrinfo){ .ai_socktype = cn->udp ? SOCK_DGRAM
 							       : SOCK_STREAM };
-	cn->gcb.ar_name = a->host;
-	cn->gcb.ar_service = a->port;
+	cn->gcb.ar_name = cn->host;
+	cn->gcb.ar_service = cn->port;
 	cn->gcb.ar_request = &cn->hints;
 	cn->st = CN_RESOLVING;
 	if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) {
@@ -336,8 +343,7 @@ static void cn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	/* numeric addresses need no resolver thread */
-	if (!getaddrinfo(cn->val->v.addr.host, cn->val->v.addr.port, &hints,
-			 &res)) {
+	if (!getaddrinfo(cn->host, cn->port, &hints, &res)) {
 		cn_connect(cn, res);
 		freeaddrinfo(res);
 		return;
@@ -352,6 +358,74 @@ void net_link_down(struct connector *cn, int was_up)
 	cn_retry(cn);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "HOST PORT [NODEID]" into cn; -1 after naming the bad token. HOST may be
+ * "[v6]"; NODEID is the 64 hex digits of `cloud name=... id=`. */
+static int cn_parse(struct connector *cn, const struct conf_val *v,
+		    const char *where)
+{
+	char tok[3][256];
+	const char *s = v->raw;
+	size_t n = 0, len, i;
+
+	while (*(s += strspn(s, " \t"))) {
+		len = strcspn(s, " \t");
+		if (n == 3 || len >= sizeof(tok[0])) {
+			log_warnx("%s\"%s\": expected HOST PORT [NODEID]",
+				  where, v->raw);
+			return -1;
+		}
+		memcpy(tok[n], s, len);
+		tok[n++][len] = '\0';
+		s += len;
+	}
+	if (n < 2 || strchr(tok[0], '/')) {
+		log_warnx("%s\"%s\": a host and port are needed", where,
+			  v->raw);
+		return -1;
+	}
+	len = strlen(tok[0]);
+	if (tok[0][0] == '[' && len > 2 && tok[0][len - 1] == ']')
+		snprintf(cn->host, sizeof(cn->host), "%.*s", (int)len - 2,
+			 tok[0] + 1);
+	else
+		snprintf(cn->host, sizeof(cn->host), "%s", tok[0]);
+	if (strlen(tok[1]) >= sizeof(cn->port) ||
+	    strspn(tok[1], "0123456789abcdefghijklmnopqrstuvwxyz-") !=
+		    strlen(tok[1])) {
+		log_warnx("%sbad port \"%s\"", where, tok[1]);
+		return -1;
+	}
+	snprintf(cn->port, sizeof(cn->port), "%s", tok[1]);
+	if (n < 3)
+		return 0;
+	if (strlen(tok[2]) != 2 * NODE_ID_LEN)
+		goto bad_id;
+	for (i = 0; i < NODE_ID_LEN; i++) {
+		int hi = hexval(tok[2][2 * i]), lo = hexval(tok[2][2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			goto bad_id;
+		cn->pin.b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	cn->pinned = 1;
+	return 0;
+bad_id:
+	log_warnx("%sbad node ID \"%s\" (expected %d hex digits)", where,
+		  tok[2], 2 * NODE_ID_LEN);
+	return -1;
+}
+
 static int connectors_add(struct net *n, const char *opt, int udp)
 {
 	const struct conf_val *v;
@@ -361,12 +435,9 @@ static int connectors_add(struct net *n, const char *opt, int udp)
 	for (i = 0; (v = conf_get(n->c->conf, opt, i)); i++) {
 		struct connector *cn = &n->cns[n->ncns];
 
-		if (v->v.addr.is_unix) {
-			log_warnx("%s\"%s\": a host and port are needed",
-				  conf_where(v, opt, where, sizeof(where)),
-				  v->raw);
+		if (cn_parse(cn, v, conf_where(v, opt, where,
+					       sizeof(where))) < 0)
 			return -1;
-		}
 		cn->net = n;
 		cn->val = v;
 		cn->fd = -1;

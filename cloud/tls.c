@@ -17,6 +17,7 @@ struct tls {
 	gnutls_dh_params_t dh;
 	struct node_id self;
 	char name[NODE_NAME_MAX + 1];
+	const struct node_id *pin_next;	/* see tls_pin_next() */
 };
 
 /* The name is the CN escaped (esc.h): the peer chooses it. */
@@ -93,6 +94,14 @@ const char *tls_crt_purpose(gnutls_x509_crt_t crt, const char *oid)
 	return any ? "wrong key usage" : "no extended key usage";
 }
 
+static void id_hex(const struct node_id *id, char *out)
+{
+	unsigned i;
+
+	for (i = 0; i < NODE_ID_LEN; i++)
+		sprintf(out + 2 * i, "%02x", id->b[i]);
+}
+
 /* Called by GnuTLS inside the handshake: a refusal aborts it with an
  * alert, so the peer learns at once. */
 /* The chain the peer presented, checked against CAs, CRLs, validity and
@@ -141,6 +150,16 @@ static int verify_cb(gnutls_session_t s)
 	chain = gnutls_certificate_get_peers(s, &n);
 	if (crt_identity(&chain[0], &p->id, p->name, sizeof(p->name)) < 0) {
 		snprintf(p->why, sizeof(p->why), "unreadable certificate");
+		return -1;
+	}
+	if (p->pinned && memcmp(p->id.b, p->pin.b, NODE_ID_LEN)) {
+		char got[2 * NODE_ID_LEN + 1], want[2 * NODE_ID_LEN + 1];
+
+		id_hex(&p->id, got);
+		id_hex(&p->pin, want);
+		snprintf(p->why, sizeof(p->why),
+			 "node %s (id %s) is not the pinned node %s", p->name,
+			 got, want);
 		return -1;
 	}
 	p->verified = 1;
@@ -502,9 +521,18 @@ int tls_session(struct tls *t, int dtls, struct tls_peer *p,
 		 * sends its certificate, and we can say why it is refused */
 		gnutls_certificate_send_x509_rdn_sequence(s, 1);
 	}
+	if (!p->is_server && t->pin_next) {
+		p->pinned = 1;
+		p->pin = *t->pin_next;
+	}
 	gnutls_session_set_ptr(s, p);
 	*out = s;
 	return 0;
+}
+
+void tls_pin_next(struct tls *t, const struct node_id *pin)
+{
+	t->pin_next = pin;
 }
 
 gnutls_certificate_credentials_t tls_cred(const struct tls *t)

@@ -25,7 +25,9 @@
 struct tls_peer {
 	int is_server;
 	int verified;
-	char why[160];		/* reason the peer was refused */
+	char why[320];		/* reason the peer was refused */
+	int pinned;		/* outbound `connect ... NODEID`: */
+	struct node_id pin;	/* the only node it may reach */
 	struct node_id id;
 	char name[NODE_NAME_MAX + 1];
 };
@@ -34,6 +36,10 @@ struct tls_peer {
  * result. The caller sets the transport (fd or push/pull). */
 int tls_session(struct tls *t, int dtls, struct tls_peer *p,
 		gnutls_session_t *out);
+/* The next client session made (by the `connected` callback net.c is
+ * calling) may only reach node pin; NULL: any node. net.c arms it just
+ * before that call and disarms it just after. */
+void tls_pin_next(struct tls *t, const struct node_id *pin);
 /* Verify an established session's peer again (after a reload): NULL if
  * it still passes, else the reason. */
 const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p);
