@@ -178,6 +178,12 @@ static int ether_conf(struct ether *e)
 		e->tapflags |= TAP_OFFLOAD;
 	if (proc_ids(e->conf, &e->ids) < 0)
 		return -1;
+	/* it would run as that user, who can no longer touch the TAP */
+	if (e->ids.setuid && e->ids.uid != 0 &&
+	    conf_last(e->conf, "iface_down_cmd") != NULL)
+		return conf_fail(e->conf, NULL, "iface_down_cmd",
+				 "cannot be used with user (it would run "
+				 "without root at exit)");
 	return ether_conf_mac(e);
 }
 
