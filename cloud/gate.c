@@ -30,6 +30,7 @@
 #include "addr.h"
 #include "cloud.h"
 #include "conf.h"
+#include "esc.h"
 #include "fwd.h"
 #include "gate.h"
 #include "gatenote.h"
@@ -230,8 +231,8 @@ static int gate_on_hello(struct gate *g, const uint8_t *pl, size_t plen)
 	}
 	if (r < 0)
 		return gate_bad(g, "malformed hello");
-	if (name[0] != '\0')
-		memcpy(g->name, name, sizeof(name));
+	if (name[0] != '\0')	/* the gate chooses it: escaped (esc.h) */
+		esc_name(name, g->name, sizeof(g->name));
 	g->hello = 1;
 	log_info("gate %u (%s): attached", (unsigned)g->id, g->name);
 	return 0;

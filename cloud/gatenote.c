@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cloud.h"
+#include "esc.h"
 #include "gatenote.h"
 #include "link.h"
 #include "route.h"
@@ -50,7 +51,7 @@ int gnotes_set(struct gnotes *ns, const struct gp_note *n)
 	if (!g && !(g = gnotes_add(ns)))
 		return -1;
 	memcpy(g->id, n->id, GP_ID_LEN);
-	memcpy(g->name, n->name, sizeof(g->name));
+	esc_name(n->name, g->name, sizeof(g->name));	/* a peer's choice */
 	memcpy(g->text, n->text, sizeof(g->text));
 	return 0;
 }

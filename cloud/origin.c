@@ -20,6 +20,7 @@
 #include "cloud.h"
 #include "conf.h"
 #include "grants.h"
+#include "esc.h"
 #include "log.h"
 #include "link.h"
 #include "origin.h"
@@ -176,9 +177,12 @@ static int sign_alg(gnutls_pk_algorithm_t pk, gnutls_sign_algorithm_t *alg)
 	return 0;
 }
 
+/* The name escaped as tls.c escapes a peer's, so that the stunproxy
+ * address hashes what that node's daemon tells its stunproxy. */
 static int identity(gnutls_x509_crt_t crt, struct ocert *e)
 {
 	size_t sz = NODE_ID_LEN;
+	char raw[NODE_NAME_MAX + 1];
 	uint8_t d[32];
 	char pre[] = "cloudvpn stunproxy ";
 	char buf[sizeof(pre) + NODE_NAME_MAX];
@@ -186,10 +190,11 @@ static int identity(gnutls_x509_crt_t crt, struct ocert *e)
 	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, e->id.b,
 				       &sz) < 0 || sz != NODE_ID_LEN)
 		return -1;
-	sz = sizeof(e->name);
+	sz = sizeof(raw);
 	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-					  0, e->name, &sz) < 0)
-		snprintf(e->name, sizeof(e->name), "-");
+					  0, raw, &sz) < 0)
+		raw[0] = '\0';
+	esc_name(raw, e->name, sizeof(e->name));
 	snprintf(buf, sizeof(buf), "%s%s", pre, e->name);
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, strlen(buf), d) < 0)
 		return -1;

@@ -25,26 +25,29 @@ static void usage(FILE *f)
 		   "  itself through its control socket\n");
 }
 
-static void json_str(const char *s, size_t n)
+/* JSON's string: quote, backslash, controls and every byte past ASCII
+ * escaped, so any input gives valid JSON (a byte >= 0x80 as U+0080..FF). */
+static void json_str(FILE *out, const char *s, size_t n)
 {
 	size_t i;
 
-	putchar('"');
+	putc('"', out);
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch > 0x7e)
+			fprintf(out, "\\u%04x", ch);
 		else
-			putchar(ch);
+			putc(ch, out);
 	}
-	putchar('"');
+	putc('"', out);
 }
 
 /* The next token of a status line: a word, or key="quoted text" (the
- * quotes dropped and the escapes undone, in place). NULL at the end. */
+ * quotes dropped and the escapes undone, in place; an unterminated quote
+ * ends with the line). NULL at the end. */
 static char *next_tok(char **p)
 {
 	char *s = *p + strspn(*p, " "), *eq, *r, *w;
@@ -70,35 +73,55 @@ static char *next_tok(char **p)
 	return s;
 }
 
-/* "kind k=v k=v" -> {"kind":"link","k":"v",...} */
-static void print_json(char *line, int *first)
+/* "kind k=v k=v" -> {"kind":"link","k":"v",...}; a word without '='
+ * is left out. */
+static void print_json(FILE *out, char *line, int *first)
 {
 	char *tok, *p = line;
 
-	printf("%s\n  {", *first ? "" : ",");
+	if (!(tok = next_tok(&p)))
+		return;
+	fprintf(out, "%s\n  {\"kind\":", *first ? "" : ",");
 	*first = 0;
-	tok = next_tok(&p);
-	printf("\"kind\":");
-	json_str(tok, strlen(tok));
+	json_str(out, tok, strlen(tok));
 	while ((tok = next_tok(&p))) {
 		char *eq = strchr(tok, '=');
 
 		if (!eq)
 			continue;
-		putchar(',');
-		json_str(tok, (size_t)(eq - tok));
-		putchar(':');
-		json_str(eq + 1, strlen(eq + 1));
+		putc(',', out);
+		json_str(out, tok, (size_t)(eq - tok));
+		putc(':', out);
+		json_str(out, eq + 1, strlen(eq + 1));
 	}
-	putchar('}');
+	putc('}', out);
+}
+
+/* n bytes of s, each that is not printable ASCII as \\xHH: nothing
+ * reaches the terminal that could drive it. */
+static void put_safe(FILE *out, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			putc(ch, out);
+		else
+			fprintf(out, "\\x%02x", ch);
+	}
 }
 
 /* The kind in a column, the rest as it is (a note keeps its spaces). */
-static void print_text(const char *line)
+static void print_text(FILE *out, const char *line)
 {
-	int n = (int)strcspn(line, " ");
+	size_t n = strcspn(line, " ");
 
-	printf("%-6.*s%s\n", n, line, line + n);
+	put_safe(out, line, n);
+	fprintf(out, "%*s", n < 6 ? (int)(6 - n) : 0, "");
+	put_safe(out, line + n, strlen(line + n));
+	putc('\n', out);
 }
 
 /* The daemon answers each connection with one snapshot, then closes. */
@@ -138,12 +161,38 @@ static int wanted(const char *what, const char *line)
 	       what[n] == 's';
 }
 
+/* Every record of in that what selects, to out as text or JSON. A line
+ * that is no record (empty, no kind first, longer than LINE_MAX_LEN) is
+ * passed over whole; a NUL ends the line's record, not the line. */
+static void ctl_read(FILE *in, FILE *out, const char *what, int json)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int first = 1;
+
+	if (json)
+		fputs("[", out);
+	while ((n = getline(&line, &cap, in)) >= 0) {
+		if (n > LINE_MAX_LEN)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || line[0] == ' ' || !wanted(what, line))
+			continue;
+		if (json)
+			print_json(out, line, &first);
+		else
+			print_text(out, line);
+	}
+	free(line);
+	if (json)
+		fputs("\n]\n", out);
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = "/run/cloudvpn/status", *what = "all";
-	int sock = 0;
-	char line[LINE_MAX_LEN];
-	int json = 0, first = 1, i;
+	int sock = 0, json = 0, i;
 	FILE *f;
 
 	for (i = 1; i < argc; i++) {
@@ -170,19 +219,7 @@ int main(int argc, char **argv)
 			perror(path);
 		return 1;
 	}
-	if (json)
-		printf("[");
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!line[0] || !wanted(what, line))
-			continue;
-		if (json)
-			print_json(line, &first);
-		else
-			print_text(line);
-	}
-	if (json)
-		printf("\n]\n");
+	ctl_read(f, stdout, what, json);
 	fclose(f);
 	return 0;
 }
