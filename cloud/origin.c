@@ -249,7 +249,10 @@ static const char *chain_check(struct origins *o, gnutls_x509_crt_t crt)
 	if (gnutls_x509_trust_list_verify_crt2(tl, &crt, 1, &vd, 1, 0, &st,
 					       NULL) < 0)
 		return "cannot be verified";
-	return st ? tls_status_reason(st) : NULL;
+	if (st)
+		return tls_status_reason(st);
+	/* GnuTLS takes no extended key usage for any: we do not */
+	return tls_crt_purpose(crt, GNUTLS_KP_TLS_WWW_CLIENT);
 }
 
 static gnutls_x509_crt_t crt_parse(const uint8_t *der, size_t len,
