@@ -247,7 +247,7 @@ static void tcp_free(struct link *l)
 
 	ev_io_stop(t->loop, &t->io);
 	ev_idle_stop(t->loop, &t->more);
-	gnutls_deinit(t->s);
+	tls_deinit(t->s);
 	close(t->fd);
 	queue_free(&t->in);
 	free(t);
@@ -305,7 +305,7 @@ static struct link *tcp_link(struct cloud *c, int fd, const char *addr,
 	if (tls_session(links_tls(c), 0, &t->tp, &t->s) < 0)
 		goto fail;
 	if (!(l = link_new(c, addr, is_server))) {
-		gnutls_deinit(t->s);
+		tls_deinit(t->s);
 		goto fail;
 	}
 	gnutls_transport_set_int(t->s, fd);

@@ -10,8 +10,27 @@
 #include "log.h"
 #include "tls_sess.h"
 
-struct tls {
+/*
+ * One generation of credentials: key, certificate, CAs, CRLs. New sessions
+ * take the current one; a reload builds the next and swaps it in whole. A
+ * GnuTLS session keeps a pointer to its credentials, so a generation lives
+ * until its last session is deinit'ed (tls_deinit). Sessions name their
+ * credentials, not their generation: every live generation is on `gens`.
+ */
+struct tls_gen {
+	struct tls_gen *next;
+	struct tls *t;
 	gnutls_certificate_credentials_t cred;
+	unsigned refs;			/* sessions, plus one while current */
+	unsigned serial;
+};
+
+static struct tls_gen *gens;
+
+struct tls {
+	struct tls_gen *cur;
+	unsigned serial;		/* of the last generation made */
+	gnutls_datum_t cert_pem, key_pem;	/* read once, at start */
 	gnutls_priority_t prio;		/* TLS over TCP */
 	gnutls_priority_t dprio;	/* DTLS over UDP */
 	gnutls_dh_params_t dh;
@@ -102,32 +121,66 @@ static void id_hex(const struct node_id *id, char *out)
 		sprintf(out + 2 * i, "%02x", id->b[i]);
 }
 
-/* Called by GnuTLS inside the handshake: a refusal aborts it with an
- * alert, so the peer learns at once. */
-/* The chain the peer presented, checked against CAs, CRLs, validity and
- * key purpose: NULL if good, else the reason. GnuTLS takes a certificate
- * without extended key usage as good for any purpose; we want the TLS
- * client or server purpose written in it. */
+static struct tls_gen *gen_of(gnutls_session_t s)
+{
+	struct tls_gen *g;
+	void *cred = NULL;
+
+	if (gnutls_credentials_get(s, GNUTLS_CRD_CERTIFICATE, &cred) < 0)
+		return NULL;
+	for (g = gens; g; g = g->next)
+		if ((void *)g->cred == cred)
+			return g;
+	return NULL;
+}
+
+#define CHAIN_MAX 16	/* certificates of a peer's chain we look at */
+
+/* The chain the peer presented, checked against the CAs and CRLs of the
+ * current generation (not always the session's own: after a reload the
+ * session still holds the old ones), validity and key purpose: NULL if
+ * good, else the reason. GnuTLS takes a certificate without extended key
+ * usage as good for any purpose; we want the TLS client or server purpose
+ * written in it. */
 static const char *peer_check(gnutls_session_t s, int is_server)
 {
 	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_KEY_PURPOSE_OID };
 	const char *oid = is_server ? GNUTLS_KP_TLS_WWW_CLIENT
 				    : GNUTLS_KP_TLS_WWW_SERVER;
+	gnutls_x509_crt_t crt[CHAIN_MAX];
+	gnutls_x509_trust_list_t tl;
 	const gnutls_datum_t *chain;
-	gnutls_x509_crt_t crt;
+	struct tls_gen *g = gen_of(s);
 	const char *bad = "unreadable certificate";
-	unsigned n = 0, st = 0;
+	unsigned n = 0, k, st = 0;
 
+	if (!g)
+		return "no credentials";
 	if (!(chain = gnutls_certificate_get_peers(s, &n)) || n == 0)
 		return "no certificate";
+	if (n > CHAIN_MAX)
+		n = CHAIN_MAX;
+	for (k = 0; k < n; k++) {	/* k: how many to deinit */
+		if (gnutls_x509_crt_init(&crt[k]) < 0)
+			goto out;
+		if (gnutls_x509_crt_import(crt[k], &chain[k],
+					   GNUTLS_X509_FMT_DER) < 0) {
+			k++;
+			goto out;
+		}
+	}
 	vd.data = (void *)oid;
-	if (gnutls_certificate_verify_peers(s, &vd, 1, &st) < 0 || st)
-		return tls_status_reason(st);
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return bad;
-	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) >= 0)
-		bad = tls_crt_purpose(crt, oid);
-	gnutls_x509_crt_deinit(crt);
+	gnutls_certificate_get_trust_list(g->t->cur->cred, &tl);
+	if (gnutls_x509_trust_list_verify_crt2(tl, crt, n, &vd, 1, 0, &st,
+					       NULL) < 0)
+		bad = "cannot be verified";
+	else if (st)
+		bad = tls_status_reason(st);
+	else
+		bad = tls_crt_purpose(crt[0], oid);
+out:
+	while (k--)
+		gnutls_x509_crt_deinit(crt[k]);
 	return bad;
 }
 
@@ -136,6 +189,8 @@ const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p)
 	return peer_check(s, p->is_server);
 }
 
+/* Called by GnuTLS inside the handshake: a refusal aborts it with an
+ * alert, so the peer learns at once. */
 static int verify_cb(gnutls_session_t s)
 {
 	struct tls_peer *p = gnutls_session_get_ptr(s);
@@ -198,26 +253,22 @@ void tls_peer_export(const struct tls_peer *p, struct link_peer *out)
 	snprintf(out->name, sizeof(out->name), "%s", p->name);
 }
 
-static int load_self(struct tls *t, const char *certfile)
+static int load_self(struct tls *t)
 {
-	gnutls_datum_t pem = { NULL, 0 }, der = { NULL, 0 };
+	gnutls_datum_t der = { NULL, 0 };
 	gnutls_x509_crt_t crt;
 	int ret = -1;
 
-	if (gnutls_load_file(certfile, &pem) < 0)
-		return -1;
 	if (gnutls_x509_crt_init(&crt) < 0)
-		goto out_pem;
-	if (gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) < 0)
-		goto out_crt;
+		return -1;
+	if (gnutls_x509_crt_import(crt, &t->cert_pem, GNUTLS_X509_FMT_PEM) < 0)
+		goto out;
 	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
-		goto out_crt;
+		goto out;
 	ret = crt_identity(&der, &t->self, t->name, sizeof(t->name));
 	gnutls_free(der.data);
-out_crt:
+out:
 	gnutls_x509_crt_deinit(crt);
-out_pem:
-	gnutls_free(pem.data);
 	return ret;
 }
 
@@ -326,7 +377,8 @@ out:
 	return ret < 0 ? -1 : 0;
 }
 
-static int load_lists(struct tls *t, const struct conf *conf)
+static int load_lists(gnutls_certificate_credentials_t cred,
+		      const struct conf *conf)
 {
 	const struct conf_val *v;
 	struct cas cas = { NULL, 0 };
@@ -336,7 +388,7 @@ static int load_lists(struct tls *t, const struct conf *conf)
 
 	for (i = 0; (v = conf_get(conf, "ca", i)); i++)
 		if (gnutls_certificate_set_x509_trust_file(
-			    t->cred, v->raw, GNUTLS_X509_FMT_PEM) <= 0 ||
+			    cred, v->raw, GNUTLS_X509_FMT_PEM) <= 0 ||
 		    cas_add(&cas, v->raw) < 0) {
 			log_warnx("%scannot load CA certificates from \"%s\"",
 				  conf_where(v, "ca", where, sizeof(where)),
@@ -344,7 +396,7 @@ static int load_lists(struct tls *t, const struct conf *conf)
 			goto out;
 		}
 	for (i = 0; (v = conf_get(conf, "crl", i)); i++)
-		if (crl_add(t->cred, v, &cas) < 0)
+		if (crl_add(cred, v, &cas) < 0)
 			goto out;
 	ret = 0;
 out:
@@ -374,34 +426,94 @@ static int load_dh(struct tls *t, const struct conf *conf)
 			  gnutls_strerror(ret));
 		return -1;
 	}
-	gnutls_certificate_set_dh_params(t->cred, t->dh);
 	return 0;
 }
 
-static int load_creds(struct tls *t, const struct conf *conf)
+/* Key and certificate are read once: the node's identity does not change
+ * under a running daemon (and the key may be readable by root only). */
+static int load_self_files(struct tls *t, const struct conf *conf)
 {
 	const struct conf_val *key = conf_last(conf, "key");
 	const struct conf_val *cert = conf_last(conf, "cert");
 	char where[512];
-	int ret;
 
 	if (need(conf, "key") || need(conf, "cert") || need(conf, "ca"))
 		return -1;
-	ret = gnutls_certificate_set_x509_key_file(t->cred, cert->raw, key->raw,
-						   GNUTLS_X509_FMT_PEM);
-	if (ret < 0) {
-		log_warnx("%scannot load \"%s\" with key \"%s\": %s",
+	if (gnutls_load_file(cert->raw, &t->cert_pem) < 0) {
+		log_warnx("%scannot read \"%s\"",
 			  conf_where(cert, "cert", where, sizeof(where)),
-			  cert->raw, key->raw, gnutls_strerror(ret));
+			  cert->raw);
 		return -1;
 	}
-	if (load_self(t, cert->raw) < 0) {
+	if (gnutls_load_file(key->raw, &t->key_pem) < 0) {
+		log_warnx("%scannot read \"%s\"",
+			  conf_where(key, "key", where, sizeof(where)),
+			  key->raw);
+		return -1;
+	}
+	if (load_self(t) < 0) {
 		log_warnx("%scannot read identity from \"%s\"",
 			  conf_where(cert, "cert", where, sizeof(where)),
 			  cert->raw);
 		return -1;
 	}
-	return load_lists(t, conf);
+	return 0;
+}
+
+static void gen_put(struct tls_gen *g)
+{
+	struct tls_gen **pp;
+
+	if (--g->refs)
+		return;
+	for (pp = &gens; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	gnutls_certificate_free_credentials(g->cred);
+	free(g);
+}
+
+/* A complete generation from the files as they are now, or NULL after
+ * logging why; the current one is left alone. */
+static struct tls_gen *gen_new(struct tls *t, const struct conf *conf)
+{
+	const struct conf_val *cert = conf_last(conf, "cert");
+	const struct conf_val *key = conf_last(conf, "key");
+	struct tls_gen *g = calloc(1, sizeof(*g));
+	char where[512];
+	int ret;
+
+	if (!g)
+		return NULL;
+	if (gnutls_certificate_allocate_credentials(&g->cred) < 0) {
+		free(g);
+		return NULL;
+	}
+	g->t = t;
+	g->refs = 1;
+	g->next = gens;
+	gens = g;
+	ret = gnutls_certificate_set_x509_key_mem(g->cred, &t->cert_pem,
+						  &t->key_pem,
+						  GNUTLS_X509_FMT_PEM);
+	if (ret < 0) {
+		log_warnx("%scannot load \"%s\" with key \"%s\": %s",
+			  conf_where(cert, "cert", where, sizeof(where)),
+			  cert->raw, key->raw, gnutls_strerror(ret));
+		goto fail;
+	}
+	if (load_lists(g->cred, conf) < 0)
+		goto fail;
+	if (t->dh)
+		gnutls_certificate_set_dh_params(g->cred, t->dh);
+	gnutls_certificate_set_verify_function(g->cred, verify_cb);
+	g->serial = ++t->serial;
+	return g;
+fail:
+	gen_put(g);
+	return NULL;
 }
 
 static int prio_init(gnutls_priority_t *pr, const char *prio,
@@ -450,6 +562,14 @@ static int load_prio(struct tls *t, const struct conf_val *pv)
 	return 0;
 }
 
+static void key_wipe(struct tls *t)
+{
+	if (t->key_pem.data)
+		gnutls_memset(t->key_pem.data, 0, t->key_pem.size);
+	gnutls_free(t->key_pem.data);
+	gnutls_free(t->cert_pem.data);
+}
+
 struct tls *tls_new(const struct conf *conf)
 {
 	const struct conf_val *pv = conf_last(conf, "tls_prio_str");
@@ -457,26 +577,33 @@ struct tls *tls_new(const struct conf *conf)
 
 	if (!t)
 		return NULL;
-	if (gnutls_certificate_allocate_credentials(&t->cred) < 0)
-		goto fail_free;
-	if (load_creds(t, conf) < 0 || load_dh(t, conf) < 0)
-		goto fail_cred;
-	gnutls_certificate_set_verify_function(t->cred, verify_cb);
+	if (load_self_files(t, conf) < 0 || load_dh(t, conf) < 0 ||
+	    !(t->cur = gen_new(t, conf)))
+		goto fail;
 	if (load_prio(t, pv) < 0)
-		goto fail_cred;
+		goto fail_gen;
 	return t;
-fail_cred:
+fail_gen:
+	gen_put(t->cur);
+fail:
 	if (t->dh)
 		gnutls_dh_params_deinit(t->dh);
-	gnutls_certificate_free_credentials(t->cred);
-fail_free:
+	key_wipe(t);
 	free(t);
 	return NULL;
 }
 
 int tls_reload(struct tls *t, const struct conf *conf)
 {
-	return load_lists(t, conf);
+	struct tls_gen *g = gen_new(t, conf);
+
+	if (!g) {
+		log_warnx("reload: keeping the CAs and CRLs loaded before");
+		return -1;
+	}
+	gen_put(t->cur);	/* freed with its last session */
+	t->cur = g;
+	return 0;
 }
 
 void tls_free(struct tls *t)
@@ -485,9 +612,10 @@ void tls_free(struct tls *t)
 		return;
 	gnutls_priority_deinit(t->prio);
 	gnutls_priority_deinit(t->dprio);
-	gnutls_certificate_free_credentials(t->cred);
+	gen_put(t->cur);
 	if (t->dh)
 		gnutls_dh_params_deinit(t->dh);
+	key_wipe(t);
 	free(t);
 }
 
@@ -511,10 +639,12 @@ int tls_session(struct tls *t, int dtls, struct tls_peer *p,
 	if (gnutls_init(&s, flags) < 0)
 		return -1;
 	if (gnutls_priority_set(s, dtls ? t->dprio : t->prio) < 0 ||
-	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) < 0) {
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+				   t->cur->cred) < 0) {
 		gnutls_deinit(s);
 		return -1;
 	}
+	t->cur->refs++;
 	if (p->is_server) {
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
 		/* no CA names in the request: a peer of another CA still
@@ -535,7 +665,19 @@ void tls_pin_next(struct tls *t, const struct node_id *pin)
 	t->pin_next = pin;
 }
 
+void tls_deinit(gnutls_session_t s)
+{
+	struct tls_gen *g;
+
+	if (!s)
+		return;
+	g = gen_of(s);
+	gnutls_deinit(s);
+	if (g)
+		gen_put(g);
+}
+
 gnutls_certificate_credentials_t tls_cred(const struct tls *t)
 {
-	return t->cred;
+	return t->cur->cred;
 }

@@ -13,8 +13,10 @@ struct tls *tls_new(const struct conf *conf);
 void tls_free(struct tls *t);
 const struct node_id *tls_self_id(const struct tls *t);
 const char *tls_self_name(const struct tls *t);
-/* SIGHUP: read every ca and crl file again. CAs and revocations are added
- * to what is loaded (taking a CA away needs a restart). -1 after logging. */
+/* SIGHUP: read every ca and crl file again into new credentials that
+ * replace the old ones (a CA or CRL taken out of a file is gone) for new
+ * sessions; on any error the old ones stay, -1 after logging. Live
+ * sessions keep theirs until they end; tls_recheck() them. */
 int tls_reload(struct tls *t, const struct conf *conf);
 
 #endif

@@ -36,18 +36,23 @@ struct tls_peer {
  * result. The caller sets the transport (fd or push/pull). */
 int tls_session(struct tls *t, int dtls, struct tls_peer *p,
 		gnutls_session_t *out);
+/* Deinit a session made by tls_session (every one, whatever happened to
+ * it): the credentials it was made with are freed with their last
+ * session. */
+void tls_deinit(gnutls_session_t s);
 /* The next client session made (by the `connected` callback net.c is
  * calling) may only reach node pin; NULL: any node. net.c arms it just
  * before that call and disarms it just after. */
 void tls_pin_next(struct tls *t, const struct node_id *pin);
-/* Verify an established session's peer again (after a reload): NULL if
- * it still passes, else the reason. */
+/* Verify an established session's peer again, against the CAs and CRLs
+ * loaded last (not the session's own, older ones): NULL if it still
+ * passes, else the reason. */
 const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p);
 /* A handshake ended with r: log why, in the same words for every
  * transport ("link ADDR: refused: unknown issuer", ...). */
 void tls_log_failure(const char *addr, int r, gnutls_session_t s,
 		     const struct tls_peer *p);
-/* The credentials (CAs, CRLs) other checks share: origin.c. */
+/* The current credentials (CAs, CRLs) other checks share: origin.c. */
 gnutls_certificate_credentials_t tls_cred(const struct tls *t);
 /* NULL if crt's extended key usage names purpose oid (GNUTLS_KP_...),
  * else why not: a certificate without the extension is refused, not taken

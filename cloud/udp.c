@@ -226,7 +226,7 @@ static void ul_flush(struct link *l)
 		return;
 	}
 	if (ul->old && now > ul->old_until) {
-		gnutls_deinit(ul->old);
+		tls_deinit(ul->old);
 		ul->old = NULL;
 	}
 	ul_send_ctrl(ul, &io->ctrl, now);
@@ -518,11 +518,11 @@ static void ul_free(struct link *l)
 			*pp = ul->next;
 			break;
 		}
-	gnutls_deinit(ul->s);
+	tls_deinit(ul->s);
 	if (ul->fresh)
-		gnutls_deinit(ul->fresh);
+		tls_deinit(ul->fresh);
 	if (ul->old)
-		gnutls_deinit(ul->old);
+		tls_deinit(ul->old);
 	reasm_free(ul->ra);
 	queue_free(&ul->in);
 	free(ul);
@@ -606,7 +606,7 @@ struct ulink *ul_new(struct uep *ep, const struct sockaddr_storage *sa,
 	if (us_new(ul, is_server, &ul->s, &ul->tp) < 0)
 		goto fail;
 	if (!(ul->l = link_new(u->c, addr, is_server))) {
-		gnutls_deinit(ul->s);
+		tls_deinit(ul->s);
 		goto fail;
 	}
 	ul->ep = ep;

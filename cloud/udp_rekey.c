@@ -25,7 +25,7 @@
 void rk_promote(struct ulink *ul)
 {
 	if (ul->old)
-		gnutls_deinit(ul->old);
+		tls_deinit(ul->old);
 	ul->old = ul->s;
 	ul->old_until = now_ns() + REKEY_GRACE_NS;
 	ul->s = ul->fresh;
@@ -54,7 +54,7 @@ void rk_step(struct ulink *ul)
 		tls_log_failure(link_io(ul->l)->addr, r, ul->fresh, &ul->ntp);
 		log_warnx("link %s: rekey failed, keeping the current keys",
 			  link_io(ul->l)->addr);
-		gnutls_deinit(ul->fresh);
+		tls_deinit(ul->fresh);
 		ul->fresh = NULL;
 		return;
 	}
@@ -75,7 +75,7 @@ void rk_input(struct ulink *ul)
 static int rk_fresh(struct ulink *ul, int is_server)
 {
 	if (ul->fresh)
-		gnutls_deinit(ul->fresh);
+		tls_deinit(ul->fresh);
 	ul->fresh = NULL;
 	ul->fresh_done = 0;
 	return us_new(ul, is_server, &ul->fresh, &ul->ntp);
