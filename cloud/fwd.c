@@ -45,6 +45,7 @@
 #include "cloud.h"
 #include "fwd.h"
 #include "gate.h"
+#include "gso.h"
 #include "link.h"
 #include "route.h"
 #include "siphash.h"
@@ -81,7 +82,7 @@ struct fwd {
 	struct far_entry far[FAR_ENTRIES];	/* ring, oldest at far_pos */
 	uint32_t far_head[FAR_BUCKETS];		/* index + 1, 0 empty */
 	uint32_t far_pos;
-	uint64_t no_route, ttl_expired, dups;
+	uint64_t no_route, ttl_expired, dups, offload_bad;
 	uint64_t far_n, far_evicted, rebases, origins_evicted;
 };
 
@@ -112,13 +113,15 @@ void fwd_free(struct fwd *f)
 void fwd_status(const struct fwd *f, FILE *out)
 {
 	fprintf(out, "fwd no_route=%llu ttl_expired=%llu dups=%llu far=%llu "
-		"far_evicted=%llu rebases=%llu origins_evicted=%llu\n",
+		"far_evicted=%llu rebases=%llu origins_evicted=%llu "
+		"offload_bad=%llu\n",
 		(unsigned long long)f->no_route,
 		(unsigned long long)f->ttl_expired,
 		(unsigned long long)f->dups, (unsigned long long)f->far_n,
 		(unsigned long long)f->far_evicted,
 		(unsigned long long)f->rebases,
-		(unsigned long long)f->origins_evicted);
+		(unsigned long long)f->origins_evicted,
+		(unsigned long long)f->offload_bad);
 }
 
 /* ---- the far cache ------------------------------------------------------ */
@@ -365,6 +368,12 @@ void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p)
 {
 	struct fwd *f = c->fwd;
 
+	/* a peer chose this vnet header: check it before a gate's kernel,
+	 * gso_split (gate_put) or a relay's segmenter (link.c) acts on it */
+	if ((p->flags & PKT_OFFLOAD) && gso_check(p->data, p->len, NULL) < 0) {
+		f->offload_bad++;
+		return;
+	}
 	if (p->dlen) {
 		send_to(c, from, p);
 		return;

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "gateproto.h"
 #include "gro.h"
+#include "gso.h"
 #include "log.h"
 #include "mac.h"
 #include "mono.h"
@@ -285,6 +286,11 @@ static void frame_in(void *arg, const struct cg_packet *p)
 
 	if (p->instance != e->inst || p->len < hl + MAC_HDR_LEN ||
 	    p->len > hl + ETHER_FRAME_MAX || (hl && !e->vnet)) {
+		e->dropped++;
+		return;
+	}
+	/* the vnet header is a peer's choice: the kernel gets a sane one */
+	if (hl && gso_check(p->data, p->len, NULL) < 0) {
 		e->dropped++;
 		return;
 	}

@@ -24,6 +24,7 @@
 #define IPPROTO_TCP_	6
 #define TCP_HLEN	20
 #define TCP_CSUM_OFF	16
+#define UDP_CSUM_OFF	6
 #define TCP_FIN		0x01
 #define TCP_PSH		0x08
 #define TCP_CWR		0x80
@@ -300,6 +301,48 @@ size_t gso_hdr_len(const uint8_t *buf, size_t len)
 	    parse_tso(&h, f, n, &t) == -1)
 		return 0;
 	return t.hlen;
+}
+
+/* The rule of gso_check for a frame without a GSO type. */
+static const char *check_csum_only(const struct vnet *h, size_t n)
+{
+	if (h->gso_size != 0)
+		return "gso_size without a gso type";
+	if (!(h->flags & GSO_F_NEEDS_CSUM))
+		return NULL;
+	if (h->csum_start < ETH_HLEN ||
+	    (h->csum_off != TCP_CSUM_OFF && h->csum_off != UDP_CSUM_OFF) ||
+	    (size_t)h->csum_start + h->csum_off + 2 > n)
+		return "csum_start/csum_offset";
+	return NULL;
+}
+
+int gso_check(const uint8_t *buf, size_t len, const char **why)
+{
+	const char *bad = NULL;
+	const uint8_t *f;
+	struct vnet h;
+	struct tso t;
+	size_t n;
+
+	if (gso_input(buf, len, &h, &f, &n) == -1)
+		bad = "length or hdr_len";
+	else if (h.flags & ~(GSO_F_NEEDS_CSUM | GSO_F_DATA_VALID))
+		bad = "flags";
+	else if (h.type == GSO_TYPE_NONE)
+		bad = check_csum_only(&h, n);
+	else if ((h.type & ~GSO_TYPE_ECN) != GSO_TYPE_TCPV4 &&
+	    (h.type & ~GSO_TYPE_ECN) != GSO_TYPE_TCPV6)
+		bad = "gso type";
+	else if (h.gso_size < GSO_SIZE_MIN)
+		bad = "gso_size";
+	else if (parse_tso(&h, f, n, &t) == -1)
+		bad = "headers or csum for the gso type";
+	else if (t.plen > (size_t)GSO_SEGS_MAX * t.mss)
+		bad = "segments";
+	if (bad != NULL && why != NULL)
+		*why = bad;
+	return bad != NULL ? -1 : 0;
 }
 
 int gso_split_mss(const uint8_t *buf, size_t len, size_t mss_max,

@@ -90,4 +90,29 @@ int gso_split_mss(const uint8_t *buf, size_t len, size_t mss_max,
  */
 size_t gso_hdr_len(const uint8_t *buf, size_t len);
 
+/*
+ * Offload metadata that arrives from the mesh is checked before it reaches
+ * a kernel (a TAP or TUN write) or a segmenter (gso_split): a remote
+ * member chooses every field, and gso_size 1 would make one 64 KB packet
+ * 65000 segments. The rule, what gso_split and a Linux TAP both accept:
+ *   - flags: NEEDS_CSUM and DATA_VALID only;
+ *   - gso_type NONE (gso_size 0), or TCPV4 / TCPV6, with or without ECN;
+ *     UDP (UFO) and UDP_L4 are never asked of a TAP here, so never sent;
+ *   - hdr_len inside the frame (Linux fills it with the skb's linear
+ *     length, a hint, so it may be shorter or longer than the headers);
+ *   - TCPV4/TCPV6: Ethernet (0-2 tags), IPv4 (options, not a fragment) or
+ *     IPv6 (no extension header) of the type's version, lengths matching
+ *     the frame, TCP; gso_size at least GSO_SIZE_MIN and at most
+ *     GSO_SEGS_MAX segments; a partial checksum at TCP's own field;
+ *   - NEEDS_CSUM without a GSO type: [csum_start, end) past the Ethernet
+ *     header, csum_offset at a TCP (16) or UDP (6) checksum field, the
+ *     field inside the frame.
+ * Returns 0, or -1 with *why (may be NULL) a constant naming the rule.
+ * A few comparisons and the parse of the headers: no payload is read.
+ */
+#define GSO_SIZE_MIN		536	/* RFC 1122's default MSS */
+#define GSO_SEGS_MAX		64	/* as GRO_SEGS_MAX (ether/gro.h) */
+
+int gso_check(const uint8_t *buf, size_t len, const char **why);
+
 #endif

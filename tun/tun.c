@@ -23,6 +23,7 @@
 #include "cloudgate.h"
 #include "conf.h"
 #include "gateproto.h"
+#include "gso.h"
 #include "log.h"
 #include "mono.h"
 #include "proc.h"
@@ -278,7 +279,10 @@ static void on_packet(void *arg, const struct cg_packet *p)
 	const uint8_t *ip;
 	struct tunpkt pk;
 
+	/* the vnet header is a peer's choice: checked (lib/gso.h) in its
+	 * mesh form, counted from the pseudo-Ethernet header */
 	if (p->instance != t->inst || (hl && !t->vnet) || p->len < hl ||
+	    (hl && gso_check(p->data, p->len, NULL) < 0) ||
 	    tunpkt_eth_strip(p->data + hl, p->len - hl) < 0) {
 		t->cnt.bad_mesh++;
 		return;

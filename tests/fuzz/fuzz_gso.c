@@ -6,6 +6,10 @@
  * value; -1 must emit nothing; TCP segments must verify, carry at most
  * min(gso_size, cap) bytes after gso_hdr_len() of headers, and their
  * payloads laid end to end must be the input's.
+ *
+ * The same hostile headers go through gso_check, the gate for offload
+ * metadata from the mesh: what it passes, gso_split must take with a full
+ * scratch, in 1 to GSO_SEGS_MAX frames; what it refuses has a reason.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -84,7 +88,7 @@ static void fz_emit(void *arg, const uint8_t *frame, size_t len)
 	z->count++;
 }
 
-static void fz_run(const uint8_t *buf, size_t len, uint8_t *scratch,
+static int fz_run(const uint8_t *buf, size_t len, uint8_t *scratch,
     size_t slen, size_t cap)
 {
 	struct fz z = { .in = buf, .inlen = len, .scratch = scratch,
@@ -108,15 +112,21 @@ static void fz_run(const uint8_t *buf, size_t len, uint8_t *scratch,
 	/* every payload byte went out, once */
 	if (z.tso && r > 0 && z.off != len - GSO_VNET_HDR_LEN - z.hlen)
 		abort();
+	return r;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	static uint8_t *scratch;
+	const char *why = NULL;
+	int r;
 
 	if (scratch == NULL && (scratch = malloc(GSO_FRAME_MAX)) == NULL)
 		abort();
-	fz_run(buf, len, scratch, GSO_FRAME_MAX, 0);
+	r = fz_run(buf, len, scratch, GSO_FRAME_MAX, 0);
+	if (gso_check(buf, len, &why) == 0 ?
+	    why != NULL || r < 1 || r > GSO_SEGS_MAX : why == NULL)
+		abort();
 	fz_run(buf, len, scratch, len > 3 ? buf[len - 1] * 16 + 20 : 0, 0);
 	fz_run(buf, len, scratch, GSO_FRAME_MAX,
 	    len > 3 ? (size_t)buf[len - 2] * 8 : 0);

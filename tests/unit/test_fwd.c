@@ -390,7 +390,8 @@ static void test_status(void **state)
 	fwd_status(cl.fwd, out);
 	fclose(out);
 	assert_string_equal(buf, "fwd no_route=0 ttl_expired=0 dups=0 far=1 "
-			    "far_evicted=0 rebases=0 origins_evicted=0\n");
+			    "far_evicted=0 rebases=0 origins_evicted=0 "
+			    "offload_bad=0\n");
 }
 
 static void test_broadcast_flood(void **state)
@@ -462,6 +463,41 @@ static void test_unicast(void **state)
 	assert_int_equal(links[3].sent, 0);
 }
 
+/* Offload metadata a peer chose is checked before a gate or a relay gets
+ * it: gso_size 1 on a TCP super-segment is dropped, and counted. */
+static void test_offload_checked(void **state)
+{
+	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 2 };
+	uint8_t b[10 + 60] = { 0 };
+	struct pkt p = bcast(0, 0, 9);
+
+	(void)state;
+	p.dlen = 6;
+	p.dst = dst;
+	p.flags = PKT_OFFLOAD;
+	p.data = b;
+	p.len = sizeof(b);
+	next.kind = NH_LOCAL;
+	fwd_from_link(&cl, &links[1], &p);	/* no work in it: passes */
+	assert_int_equal(delivered, 1);
+	b[1] = 1;				/* TCPV4, gso_size 1 */
+	b[4] = 1;
+	fwd_from_link(&cl, &links[1], &p);
+	next.kind = NH_PEER;
+	next.peer = 2;
+	fwd_from_link(&cl, &links[1], &p);
+	p.dlen = 0;				/* nor flooded */
+	p.bc_origin = 7;
+	p.bc_seq = 1;
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(links[2].sent + links[3].sent, 0);
+	assert_int_equal(cl.fwd->offload_bad, 3);
+	p.flags = 0;				/* the same bytes, not offload */
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_equal(delivered, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +532,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_own_broadcast, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unicast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offload_checked, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

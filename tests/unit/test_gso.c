@@ -851,6 +851,183 @@ static void test_hdr_len(void **state)
 	assert_int_equal(gso_hdr_len(inbuf, len), 0);
 }
 
+/* ---- gso_check: offload metadata from the mesh ---- */
+
+static int check(const uint8_t *b, size_t len, const char *want)
+{
+	const char *why = "unset";
+	int r = gso_check(b, len, &why);
+
+	if (r == 0)
+		assert_string_equal(why, "unset");
+	else if (want != NULL)
+		assert_string_equal(why, want);
+	return r;
+}
+
+/* A plain IPv4 super-segment of 3 segments in inbuf; its length. */
+static size_t build_tso3(void)
+{
+	struct spec sp = { .plen = 3000, .mss = 1448,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_TCPV4,
+	    .tflags = TCP_ACK };
+
+	return build(&sp, inbuf);
+}
+
+/* What Linux writes on a TAP passes, and gso_split takes it. */
+static void test_check_good(void **state)
+{
+	struct spec v4 = { .tcpopt = 12, .plen = 65535 - 20 - 32,
+	    .mss = 1448, .vflags = GSO_F_NEEDS_CSUM,
+	    .type = GSO_TYPE_TCPV4 | GSO_TYPE_ECN,
+	    .tflags = TCP_ACK | TCP_CWR };
+	struct spec v6 = { .v6 = 1, .vlans = 2, .tcpopt = 12,
+	    .plen = 65535 - 32, .mss = 1428, .vflags = GSO_F_NEEDS_CSUM,
+	    .type = GSO_TYPE_TCPV6, .tflags = TCP_ACK };
+	struct spec one = { .ipopt = 8, .plen = 536, .mss = GSO_SIZE_MIN,
+	    .vflags = GSO_F_DATA_VALID, .type = GSO_TYPE_TCPV4,
+	    .tflags = TCP_ACK };
+	size_t len;
+
+	(void)state;
+	len = build(&v4, inbuf);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	assert_int_equal(split(inbuf, len, GSO_FRAME_MAX), 46);
+	len = build(&v6, inbuf);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	assert_int_equal(split(inbuf, len, GSO_FRAME_MAX), 46);
+	len = build(&one, inbuf);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	wle16(inbuf + 2, 0);				/* hdr_len: a hint */
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	wle16(inbuf + 2, (uint16_t)(len - VNET));
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	/* a checksum alone, TCP then UDP; no work at all */
+	one.type = GSO_TYPE_NONE;
+	one.mss = 0;
+	one.vflags = GSO_F_NEEDS_CSUM;
+	len = build(&one, inbuf);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	wle16(inbuf + 8, 6);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	memset(inbuf, 0, VNET);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+}
+
+/* gso_size 1: one 64 KB packet would be 65000 segments. */
+static void test_check_gso_size(void **state)
+{
+	struct spec sp = { .tcpopt = 12, .plen = 65535 - 20 - 32, .mss = 1,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_TCPV4,
+	    .tflags = TCP_ACK };
+	size_t len = build(&sp, inbuf);
+
+	(void)state;
+	assert_int_equal(check(inbuf, len, "gso_size"), -1);
+	wle16(inbuf + 4, 0);
+	assert_int_equal(check(inbuf, len, "gso_size"), -1);
+	wle16(inbuf + 4, GSO_SIZE_MIN - 1);
+	assert_int_equal(check(inbuf, len, "gso_size"), -1);
+	/* no GSO type: gso_size must be 0 */
+	inbuf[1] = GSO_TYPE_NONE;
+	assert_int_equal(check(inbuf, len, NULL), -1);
+}
+
+/* At most GSO_SEGS_MAX segments, whatever gso_size. */
+static void test_check_segments(void **state)
+{
+	struct spec sp = { .v6 = 1, .plen = 64 * 1000, .mss = 1000,
+	    .vflags = GSO_F_NEEDS_CSUM, .type = GSO_TYPE_TCPV6,
+	    .tflags = TCP_ACK };
+	size_t len = build(&sp, inbuf);
+
+	(void)state;
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	sp.plen++;
+	len = build(&sp, inbuf);
+	assert_int_equal(check(inbuf, len, "segments"), -1);
+	sp.plen = 65000;
+	sp.mss = 600;
+	len = build(&sp, inbuf);
+	assert_int_equal(check(inbuf, len, "segments"), -1);
+}
+
+/* hdr_len past the frame; a frame too short or too long. */
+static void test_check_lengths(void **state)
+{
+	size_t len = build_tso3();
+
+	(void)state;
+	wle16(inbuf + 2, (uint16_t)(len - VNET + 1));
+	assert_int_equal(check(inbuf, len, "length or hdr_len"), -1);
+	wle16(inbuf + 2, 0xffff);
+	assert_int_equal(check(inbuf, len, "length or hdr_len"), -1);
+	wle16(inbuf + 2, 54);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	assert_int_equal(check(inbuf, len - 1, NULL), -1);	/* IP length */
+	assert_int_equal(check(inbuf, VNET - 1, NULL), -1);
+	assert_int_equal(check(inbuf, VNET + 13, NULL), -1);
+	assert_int_equal(check(inbuf, VNET + GSO_FRAME_MAX + 1, NULL), -1);
+}
+
+/* csum_start/csum_offset must name the L4 checksum, inside the frame. */
+static void test_check_csum(void **state)
+{
+	size_t len = build_tso3(), n = len - VNET;
+
+	(void)state;
+	wle16(inbuf + 6, (uint16_t)n);				/* outside */
+	assert_int_equal(check(inbuf, len, NULL), -1);
+	wle16(inbuf + 6, 34 + 4);				/* not TCP's */
+	assert_int_equal(check(inbuf, len, NULL), -1);
+	wle16(inbuf + 6, 34);
+	wle16(inbuf + 8, 6);
+	assert_int_equal(check(inbuf, len, NULL), -1);
+	/* a checksum alone */
+	inbuf[1] = GSO_TYPE_NONE;
+	wle16(inbuf + 4, 0);
+	wle16(inbuf + 8, 16);
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	wle16(inbuf + 6, (uint16_t)(n - 17));
+	assert_int_equal(check(inbuf, len, "csum_start/csum_offset"), -1);
+	wle16(inbuf + 6, (uint16_t)(n - 18));
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	wle16(inbuf + 6, 0xffff);
+	wle16(inbuf + 8, 0xffff);
+	assert_int_equal(check(inbuf, len, "csum_start/csum_offset"), -1);
+	wle16(inbuf + 6, 6);				/* Ethernet header */
+	wle16(inbuf + 8, 6);
+	assert_int_equal(check(inbuf, len, "csum_start/csum_offset"), -1);
+	wle16(inbuf + 6, 34);
+	wle16(inbuf + 8, 8);
+	assert_int_equal(check(inbuf, len, "csum_start/csum_offset"), -1);
+}
+
+/* Unknown types, UDP offloads, ECN alone, unknown flags; a type that is
+ * not the frame's IP version. */
+static void test_check_type(void **state)
+{
+	static const uint8_t bad[] = { 2, 3, 5, 6, 0x7f, 0xff,
+	    GSO_TYPE_ECN, GSO_TYPE_UDP | GSO_TYPE_ECN,
+	    GSO_TYPE_UDP_L4 | GSO_TYPE_ECN };
+	size_t len = build_tso3(), i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad); i++) {
+		inbuf[1] = bad[i];
+		assert_int_equal(check(inbuf, len, NULL), -1);
+	}
+	inbuf[1] = GSO_TYPE_TCPV6;
+	assert_int_equal(check(inbuf, len, NULL), -1);
+	inbuf[1] = GSO_TYPE_TCPV4;
+	assert_int_equal(check(inbuf, len, NULL), 0);
+	inbuf[0] = GSO_F_NEEDS_CSUM | 0x04;
+	assert_int_equal(check(inbuf, len, "flags"), -1);
+	inbuf[0] = GSO_F_NEEDS_CSUM | 0x80;
+	assert_int_equal(check(inbuf, len, "flags"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +1056,12 @@ int main(void)
 		cmocka_unit_test(test_cap_whole),
 		cmocka_unit_test(test_cap_scratch),
 		cmocka_unit_test(test_hdr_len),
+		cmocka_unit_test(test_check_good),
+		cmocka_unit_test(test_check_gso_size),
+		cmocka_unit_test(test_check_segments),
+		cmocka_unit_test(test_check_lengths),
+		cmocka_unit_test(test_check_csum),
+		cmocka_unit_test(test_check_type),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
