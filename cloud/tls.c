@@ -1,7 +1,11 @@
 /* TLS: credentials from the configuration, mutual verification. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gnutls/x509.h>
 
@@ -27,8 +31,25 @@ struct tls_gen {
 
 static struct tls_gen *gens;
 
+/*
+ * A ca or crl file, read at every load by its name in the directory it was
+ * in at start: the directory is opened (O_PATH) before chroot and the
+ * privilege drop, so a reload still reaches it. It must stay in that
+ * directory, readable by the user the daemon runs as.
+ */
+struct tls_file {
+	const struct conf_val *v;
+	const char *opt;		/* "ca" or "crl" */
+	const char *base;		/* the name in dir (within v->raw) */
+	int dir;
+};
+
+#define TLS_FILE_MAX (16 * 1024 * 1024)	/* a ca or crl file at most */
+
 struct tls {
 	struct tls_gen *cur;
+	struct tls_file *files;		/* every ca, then every crl */
+	size_t nfiles;
 	unsigned serial;		/* of the last generation made */
 	gnutls_datum_t cert_pem, key_pem;	/* read once, at start */
 	gnutls_priority_t prio;		/* TLS over TCP */
@@ -303,18 +324,13 @@ static void cas_free(struct cas *cas)
 	cas->n = 0;
 }
 
-static int cas_add(struct cas *cas, const char *file)
+static int cas_add(struct cas *cas, const gnutls_datum_t *pem)
 {
-	gnutls_datum_t pem = { NULL, 0 };
 	gnutls_x509_crt_t *crt = NULL, *all;
 	unsigned n = 0, i;
-	int ret = gnutls_load_file(file, &pem);
 
-	if (ret >= 0)
-		ret = gnutls_x509_crt_list_import2(&crt, &n, &pem,
-						   GNUTLS_X509_FMT_PEM, 0);
-	gnutls_free(pem.data);
-	if (ret < 0)
+	if (gnutls_x509_crt_list_import2(&crt, &n, pem, GNUTLS_X509_FMT_PEM,
+					 0) < 0)
 		return -1;
 	all = gnutls_realloc(cas->crt, (cas->n + n) * sizeof(*all));
 	if (!all) {
@@ -330,22 +346,79 @@ static int cas_add(struct cas *cas, const char *file)
 	return 0;
 }
 
-/* Every CRL of file v, each signed by one of cas, into cred; -1 after
- * logging the first one that is not. */
-static int crl_add(gnutls_certificate_credentials_t cred,
-		   const struct conf_val *v, const struct cas *cas)
+static int file_open_dir(struct tls_file *f)
 {
-	gnutls_datum_t pem = { NULL, 0 }, dn = { NULL, 0 };
+	const char *slash = strrchr(f->v->raw, '/');
+	char *dir;
+	char where[512];
+
+	f->base = slash ? slash + 1 : f->v->raw;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == f->v->raw)
+		dir = strdup("/");
+	else
+		dir = strndup(f->v->raw, (size_t)(slash - f->v->raw));
+	if (!dir)
+		return -1;
+	f->dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (f->dir < 0)
+		log_warn("%scannot open directory \"%s\"",
+			 conf_where(f->v, f->opt, where, sizeof(where)), dir);
+	free(dir);
+	return f->dir < 0 ? -1 : 0;
+}
+
+/* The whole of file f into pem (NUL-terminated); -1 after logging. */
+static int file_read(const struct tls_file *f, gnutls_datum_t *pem)
+{
+	struct stat st;
+	char where[512];
+	ssize_t r = 0;
+	size_t len = 0;
+	int fd = openat(f->dir, f->base, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	pem->data = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	errno = EFBIG;
+	if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX ||
+	    !(pem->data = gnutls_malloc((size_t)st.st_size + 1)))
+		goto fail;
+	while (len < (size_t)st.st_size &&
+	       (r = read(fd, pem->data + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)r;
+	if (r < 0)
+		goto fail;
+	close(fd);
+	pem->data[len] = '\0';
+	pem->size = (unsigned)len;
+	return 0;
+fail:
+	log_warn("%scannot read \"%s\"",
+		 conf_where(f->v, f->opt, where, sizeof(where)), f->v->raw);
+	if (fd >= 0)
+		close(fd);
+	gnutls_free(pem->data);
+	pem->data = NULL;
+	return -1;
+}
+
+/* Every CRL of pem (file v), each signed by one of cas, into cred; -1
+ * after logging the first one that is not. */
+static int crl_add(gnutls_certificate_credentials_t cred,
+		   const struct conf_val *v, const gnutls_datum_t *pem,
+		   const struct cas *cas)
+{
+	gnutls_datum_t dn = { NULL, 0 };
 	gnutls_x509_crl_t *crl = NULL;
 	unsigned n = 0, i, st;
 	char where[512];
-	int ret = gnutls_load_file(v->raw, &pem);
+	int ret;
 
 	conf_where(v, "crl", where, sizeof(where));
-	if (ret >= 0)
-		ret = gnutls_x509_crl_list_import2(&crl, &n, &pem,
-						   GNUTLS_X509_FMT_PEM, 0);
-	gnutls_free(pem.data);
+	ret = gnutls_x509_crl_list_import2(&crl, &n, pem, GNUTLS_X509_FMT_PEM,
+					   0);
 	if (ret < 0 || n == 0) {
 		log_warnx("%scannot load CRL from \"%s\"", where, v->raw);
 		gnutls_free(crl);
@@ -377,31 +450,74 @@ out:
 	return ret < 0 ? -1 : 0;
 }
 
-static int load_lists(gnutls_certificate_credentials_t cred,
-		      const struct conf *conf)
+/* One ca file into cred and cas, or one crl file into cred, checked
+ * against cas; -1 after logging. */
+static int file_load(gnutls_certificate_credentials_t cred, struct cas *cas,
+		     const struct tls_file *f)
 {
-	const struct conf_val *v;
-	struct cas cas = { NULL, 0 };
+	gnutls_datum_t pem;
 	char where[512];
-	size_t i;
-	int ret = -1;
+	int ret = 0;
 
-	for (i = 0; (v = conf_get(conf, "ca", i)); i++)
-		if (gnutls_certificate_set_x509_trust_file(
-			    cred, v->raw, GNUTLS_X509_FMT_PEM) <= 0 ||
-		    cas_add(&cas, v->raw) < 0) {
-			log_warnx("%scannot load CA certificates from \"%s\"",
-				  conf_where(v, "ca", where, sizeof(where)),
-				  v->raw);
-			goto out;
-		}
-	for (i = 0; (v = conf_get(conf, "crl", i)); i++)
-		if (crl_add(cred, v, &cas) < 0)
-			goto out;
-	ret = 0;
-out:
+	if (file_read(f, &pem) < 0)
+		return -1;
+	if (!strcmp(f->opt, "crl")) {
+		ret = crl_add(cred, f->v, &pem, cas);
+	} else if (gnutls_certificate_set_x509_trust_mem(
+			   cred, &pem, GNUTLS_X509_FMT_PEM) <= 0 ||
+		   cas_add(cas, &pem) < 0) {
+		log_warnx("%scannot load CA certificates from \"%s\"",
+			  conf_where(f->v, "ca", where, sizeof(where)),
+			  f->v->raw);
+		ret = -1;
+	}
+	gnutls_free(pem.data);
+	return ret;
+}
+
+/* Every CA first: each CRL must be signed by one of them. */
+static int load_lists(struct tls *t, gnutls_certificate_credentials_t cred)
+{
+	struct cas cas = { NULL, 0 };
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < t->nfiles && ret == 0; i++)
+		ret = file_load(cred, &cas, &t->files[i]);
 	cas_free(&cas);
 	return ret;
+}
+
+/* Where every ca and crl file is, while the daemon can still open it. */
+static int files_open(struct tls *t, const struct conf *conf)
+{
+	static const char *const opts[] = { "ca", "crl" };
+	const struct conf_val *v;
+	size_t i, k, n = 0;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; conf_get(conf, opts[k], i); i++)
+			n++;
+	if (!(t->files = calloc(n ? n : 1, sizeof(*t->files))))
+		return -1;
+	for (k = 0; k < 2; k++)
+		for (i = 0; (v = conf_get(conf, opts[k], i)); i++) {
+			t->files[t->nfiles].v = v;
+			t->files[t->nfiles].opt = opts[k];
+			if (file_open_dir(&t->files[t->nfiles]) < 0)
+				return -1;
+			t->nfiles++;
+		}
+	return 0;
+}
+
+static void files_close(struct tls *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		close(t->files[i].dir);
+	free(t->files);
 }
 
 static int load_dh(struct tls *t, const struct conf *conf)
@@ -504,7 +620,7 @@ static struct tls_gen *gen_new(struct tls *t, const struct conf *conf)
 			  cert->raw, key->raw, gnutls_strerror(ret));
 		goto fail;
 	}
-	if (load_lists(g->cred, conf) < 0)
+	if (load_lists(t, g->cred) < 0)
 		goto fail;
 	if (t->dh)
 		gnutls_certificate_set_dh_params(g->cred, t->dh);
@@ -578,7 +694,7 @@ struct tls *tls_new(const struct conf *conf)
 	if (!t)
 		return NULL;
 	if (load_self_files(t, conf) < 0 || load_dh(t, conf) < 0 ||
-	    !(t->cur = gen_new(t, conf)))
+	    files_open(t, conf) < 0 || !(t->cur = gen_new(t, conf)))
 		goto fail;
 	if (load_prio(t, pv) < 0)
 		goto fail_gen;
@@ -588,6 +704,7 @@ fail_gen:
 fail:
 	if (t->dh)
 		gnutls_dh_params_deinit(t->dh);
+	files_close(t);
 	key_wipe(t);
 	free(t);
 	return NULL;
@@ -615,6 +732,7 @@ void tls_free(struct tls *t)
 	gen_put(t->cur);
 	if (t->dh)
 		gnutls_dh_params_deinit(t->dh);
+	files_close(t);
 	key_wipe(t);
 	free(t);
 }

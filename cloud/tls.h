@@ -13,10 +13,11 @@ struct tls *tls_new(const struct conf *conf);
 void tls_free(struct tls *t);
 const struct node_id *tls_self_id(const struct tls *t);
 const char *tls_self_name(const struct tls *t);
-/* SIGHUP: read every ca and crl file again into new credentials that
- * replace the old ones (a CA or CRL taken out of a file is gone) for new
- * sessions; on any error the old ones stay, -1 after logging. Live
- * sessions keep theirs until they end; tls_recheck() them. */
+/* SIGHUP: read every ca and crl file again (by name, in the directory it
+ * was in at start, opened then: chroot and user do not stop it) into new
+ * credentials that replace the old ones for new sessions (a CA or CRL
+ * taken out of a file is gone); on any error the old ones stay, -1 after
+ * logging. Live sessions keep theirs until they end: tls_recheck() them. */
 int tls_reload(struct tls *t, const struct conf *conf);
 
 #endif
