@@ -632,8 +632,19 @@ void link_secured(struct link *l)
 	send_hello(l);
 }
 
+/* Each tick also asks the transport whether the peer's certificate still
+ * holds (tls_recheck: its expiry, cheaply), so a link outlives it by one
+ * conn_keepalive at most. */
 static void link_keepalive(struct link *l, uint64_t now)
 {
+	const char *bad;
+
+	if ((bad = l->xo->recheck(l))) {
+		log_warnx("link %s (%s): %s", l->io.peer.name, l->io.addr,
+			  bad);
+		link_fail(l, bad);
+		return;
+	}
 	if (l->ls->rekey_us && now >= l->rekey_at) {
 		l->rekey_at = now + l->ls->rekey_us * 1000;
 		l->xo->rekey(l);

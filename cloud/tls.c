@@ -163,11 +163,11 @@ static struct tls_gen *gen_of(gnutls_session_t s)
  * good, else the reason. GnuTLS takes a certificate without extended key
  * usage as good for any purpose; we want the TLS client or server purpose
  * written in it. */
-static const char *peer_check(gnutls_session_t s, int is_server)
+static const char *peer_check(gnutls_session_t s, struct tls_peer *p)
 {
 	gnutls_typed_vdata_st vd = { .type = GNUTLS_DT_KEY_PURPOSE_OID };
-	const char *oid = is_server ? GNUTLS_KP_TLS_WWW_CLIENT
-				    : GNUTLS_KP_TLS_WWW_SERVER;
+	const char *oid = p->is_server ? GNUTLS_KP_TLS_WWW_CLIENT
+				       : GNUTLS_KP_TLS_WWW_SERVER;
 	gnutls_x509_crt_t crt[CHAIN_MAX];
 	gnutls_x509_trust_list_t tl;
 	const gnutls_datum_t *chain;
@@ -199,15 +199,25 @@ static const char *peer_check(gnutls_session_t s, int is_server)
 		bad = tls_status_reason(st);
 	else
 		bad = tls_crt_purpose(crt[0], oid);
+	if (!bad) {
+		p->expires = gnutls_x509_crt_get_expiration_time(crt[0]);
+		p->checked = g->t->cur->serial;
+	}
 out:
 	while (k--)
 		gnutls_x509_crt_deinit(crt[k]);
 	return bad;
 }
 
-const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p)
+const char *tls_recheck(gnutls_session_t s, struct tls_peer *p)
 {
-	return peer_check(s, p->is_server);
+	struct tls_gen *g;
+
+	if (p->expires > 0 && time(NULL) >= p->expires)
+		return "certificate expired";
+	if ((g = gen_of(s)) && p->checked == g->t->cur->serial)
+		return NULL;
+	return peer_check(s, p);
 }
 
 /* Called by GnuTLS inside the handshake: a refusal aborts it with an
@@ -216,7 +226,7 @@ static int verify_cb(gnutls_session_t s)
 {
 	struct tls_peer *p = gnutls_session_get_ptr(s);
 	const gnutls_datum_t *chain;
-	const char *bad = peer_check(s, p->is_server);
+	const char *bad = peer_check(s, p);
 	unsigned n = 0;
 
 	if (bad) {

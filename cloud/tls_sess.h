@@ -3,6 +3,8 @@
 #ifndef CV_TLS_SESS_H
 #define CV_TLS_SESS_H
 
+#include <time.h>
+
 #include <gnutls/gnutls.h>
 #include <gnutls/dtls.h>
 #include <gnutls/x509.h>
@@ -30,6 +32,8 @@ struct tls_peer {
 	struct node_id pin;	/* the only node it may reach */
 	struct node_id id;
 	char name[NODE_NAME_MAX + 1];
+	time_t expires;		/* the peer certificate's notAfter */
+	unsigned checked;	/* credentials generation it passed last */
 };
 
 /* A non-blocking session (DTLS if dtls); p receives the verification
@@ -44,10 +48,12 @@ void tls_deinit(gnutls_session_t s);
  * calling) may only reach node pin; NULL: any node. net.c arms it just
  * before that call and disarms it just after. */
 void tls_pin_next(struct tls *t, const struct node_id *pin);
-/* Verify an established session's peer again, against the CAs and CRLs
- * loaded last (not the session's own, older ones): NULL if it still
- * passes, else the reason. */
-const char *tls_recheck(gnutls_session_t s, const struct tls_peer *p);
+/* An established session's peer still good? NULL if so, else the reason.
+ * Cheap enough for every keepalive tick: the certificate's expiry is
+ * compared with the clock; the chain is verified again only when CAs and
+ * CRLs were reloaded since, against the new ones (not the session's own,
+ * older ones). */
+const char *tls_recheck(gnutls_session_t s, struct tls_peer *p);
 /* A handshake ended with r: log why, in the same words for every
  * transport ("link ADDR: refused: unknown issuer", ...). */
 void tls_log_failure(const char *addr, int r, gnutls_session_t s,
