@@ -406,7 +406,7 @@ static int cn_parse(struct connector *cn, const struct conf_val *v,
 		log_warnx("%sbad port \"%s\"", where, tok[1]);
 		return -1;
 	}
-	snprintf(cn->port, sizeof(cn->port), "%s", tok[1]);
+	memcpy(cn->port, tok[1], strlen(tok[1]) + 1);	/* fits: checked */
 	if (n < 3)
 		return 0;
 	if (strlen(tok[2]) != 2 * NODE_ID_LEN)
