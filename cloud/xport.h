@@ -53,7 +53,8 @@ struct xport_ops {
 	void (*bye)(struct link *l);
 	/* Release the transport state (and its socket). */
 	void (*free)(struct link *l);
-	/* After a CA/CRL reload: NULL if the peer still passes, else why. */
+	/* After a CA/CRL reload and at every keepalive tick (expiry): NULL
+	 * if the peer still passes, else why. */
 	const char *(*recheck)(struct link *l);
 	/* Fresh keys (TLS 1.3 KeyUpdate; a new DTLS handshake). */
 	void (*rekey)(struct link *l);
