@@ -55,6 +55,7 @@ struct osent {				/* per link (peer handle - 1) */
 	uint8_t *bits;			/* certificates sent, by idx */
 	size_t nbytes;
 	int logged;			/* a route with no certificate */
+	int logged_cert;		/* a certificate refused */
 };
 
 struct origins {
@@ -73,6 +74,8 @@ struct origins {
 	int require_grants;
 	int logged_full;
 };
+
+static struct osent *peer_sent(struct origins *o, uint32_t peer);
 
 static char *hex8(const uint8_t *b, char out[17])
 {
@@ -351,6 +354,32 @@ void origins_free(struct origins *o)
 
 /* ---- certificates from links ------------------------------------------ */
 
+/* Do we hold these very bytes? (A cheap look before any signature.) */
+static int cached(const struct origins *o, gnutls_x509_crt_t crt,
+		  const uint8_t *der, size_t len)
+{
+	struct node_id id;
+	struct ocert **pp;
+	size_t sz = NODE_ID_LEN;
+
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id.b,
+				       &sz) < 0 || sz != NODE_ID_LEN)
+		return 0;
+	pp = find(o, &id);
+	return pp && (*pp)->derlen == len && !memcmp((*pp)->der, der, len);
+}
+
+/* Said once per link: a peer that sends bad ones cannot flood the log. */
+static void refused_cert(struct origins *o, uint32_t peer, const char *why)
+{
+	struct osent *ps = peer_sent(o, peer);
+
+	if (ps && ps->logged_cert++)
+		return;
+	log_warnx("link %s: a certificate it relayed is refused: %s (said "
+		  "once per link)", links_peer_name(o->c, peer), why);
+}
+
 /* e replaces old (same key): the later certificate wins. */
 static void replace(struct origins *o, struct ocert **pp, struct ocert *e)
 {
@@ -375,9 +404,12 @@ int origins_recv_cert(struct origins *o, uint32_t peer, const uint8_t *der,
 	if (len == 0 || len > CERT_DER_MAX ||
 	    !(crt = crt_parse(der, len, GNUTLS_X509_FMT_DER)))
 		return -1;
+	if (cached(o, crt, der, len)) {	/* the one we have: no checks */
+		gnutls_x509_crt_deinit(crt);
+		return 0;
+	}
 	if ((why = chain_check(o, crt)) || !(e = ocert_new(crt, &why))) {
-		log_warnx("link %s: a certificate it relayed is refused: %s",
-			  links_peer_name(o->c, peer), why);
+		refused_cert(o, peer, why);
 		gnutls_x509_crt_deinit(crt);
 		return 0;
 	}
