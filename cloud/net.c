@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cloud.h"
 #include "conf.h"
 #include "link.h"
@@ -358,17 +359,6 @@ void net_link_down(struct connector *cn, int was_up)
 	cn_retry(cn);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "HOST PORT [NODEID]" into cn; -1 after naming the bad token. HOST may be
  * "[v6]"; NODEID is the 64 hex digits of `cloud name=... id=`. */
 static int cn_parse(struct connector *cn, const struct conf_val *v,
@@ -412,7 +402,8 @@ static int cn_parse(struct connector *cn, const struct conf_val *v,
 	if (strlen(tok[2]) != 2 * NODE_ID_LEN)
 		goto bad_id;
 	for (i = 0; i < NODE_ID_LEN; i++) {
-		int hi = hexval(tok[2][2 * i]), lo = hexval(tok[2][2 * i + 1]);
+		int hi = addr_hexval(tok[2][2 * i]);
+		int lo = addr_hexval(tok[2][2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			goto bad_id;

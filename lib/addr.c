@@ -4,7 +4,7 @@
 
 #include "addr.h"
 
-static int addr_hexval(char ch)
+int addr_hexval(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';

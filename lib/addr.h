@@ -19,6 +19,8 @@ struct addr {
 int addr_parse_hex(const char *s, uint32_t inst, struct addr *a);
 /* "inst/hex/plen" for logs and status; returns buf. */
 char *addr_fmt(const struct addr *a, char *buf, size_t size);
+/* One hex digit's value, or -1. */
+int addr_hexval(char ch);
 /* bytes only, colon-separated hex ("" for the empty address). */
 char *addr_hex(const uint8_t *b, size_t len, char *buf, size_t size);
 /* Does destination (dst, dlen) of instance inst fall inside prefix a?
