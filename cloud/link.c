@@ -284,7 +284,7 @@ void link_close_now(struct link *l, const char *why)
 	if (was_up)
 		log_info("link %s (%s) down: %s", l->io.peer.name, l->io.addr,
 			 why);
-	else
+	else if (link_log_early(l))
 		log_info("link %s: closed: %s", l->io.addr, why);
 	ev_timer_stop(ls->c->loop, &l->timer);
 	link_unlist(l);
@@ -579,7 +579,7 @@ int link_rx_frame(struct link *l, uint8_t type, const uint8_t *p,
 
 int link_rx_stream(struct link *l, struct queue *in)
 {
-	for (;;) {
+	while (queue_len(in)) {
 		const uint8_t *p = in->buf + in->head;
 		size_t len = queue_len(in), plen;
 		uint8_t type;
@@ -593,6 +593,7 @@ int link_rx_stream(struct link *l, struct queue *in)
 			return -1;
 		queue_consume(in, FRAME_HDR + plen);
 	}
+	return 0;
 }
 
 static void hex8(const uint8_t *b, char *out)
@@ -621,9 +622,31 @@ static int link_unexpected(struct link *l)
 	return 1;
 }
 
+int link_log_early(struct link *l)
+{
+	return !l->io.peer.is_server || l->gate || l->st != LS_HANDSHAKE ||
+	       admit_log_ok(l->ls->c);
+}
+
+/* One certified node holds max_links_per_node links at most, so a stolen
+ * or rogue certificate cannot fill max_connections by itself. */
+static int link_crowded(struct link *l)
+{
+	if (admit_node(l->ls->c, l) == 0)
+		return 0;
+	snprintf(l->reason, sizeof(l->reason),
+		 "node %s already holds max_links_per_node links",
+		 l->io.peer.name);
+	if (admit_log_ok(l->ls->c))
+		log_warnx("link %s: refused: %s", l->io.addr, l->reason);
+	l->xo->bye(l);
+	link_fail(l, l->reason);
+	return 1;
+}
+
 void link_secured(struct link *l)
 {
-	if (link_unexpected(l))
+	if (link_unexpected(l) || link_crowded(l))
 		return;
 	l->st = LS_HELLO;
 	l->last_rx = now_ns();

@@ -44,6 +44,14 @@ static const struct conf_opt cloud_opts[] = {
 	  "GnuTLS priority string" },
 	{ "max_connections", CONF_INT, 0, "256",
 	  "peer connections at most (unauthenticated ones are evicted first)" },
+	{ "max_handshakes_per_source", CONF_INT, 0, "4",
+	  "inbound connections one address may have not yet authenticated" },
+	{ "accept_rate", CONF_INT, 0, "64",
+	  "new inbound connections accepted per second, from all sources" },
+	{ "accept_rate_per_source", CONF_INT, 0, "8",
+	  "new inbound connections accepted per second from one address" },
+	{ "max_links_per_node", CONF_INT, 0, "8",
+	  "links one authenticated node may hold at most" },
 	{ "conn_retry", CONF_DUR, 0, "10s",
 	  "longest wait between reconnection attempts" },
 	{ "conn_timeout", CONF_DUR, 0, "30s",
@@ -91,6 +99,10 @@ static int check_range(const struct conf *conf, const char *name,
 static int check_conf(const struct conf *conf)
 {
 	return check_range(conf, "max_connections", 1, 65536) |
+	       check_range(conf, "max_handshakes_per_source", 1, 65536) |
+	       check_range(conf, "accept_rate", 1, 1000000) |
+	       check_range(conf, "accept_rate_per_source", 1, 1000000) |
+	       check_range(conf, "max_links_per_node", 1, 65536) |
 	       check_range(conf, "max_gates", 1, 4096) |
 	       check_range(conf, "max_remote_routes", 0, 1000000) |
 	       check_range(conf, "max_origin_routes", 0, 1000000) |

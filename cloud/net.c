@@ -113,7 +113,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		sock_tune(fd);
 		net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr));
-		li->net->ops->accepted(li->net->c, fd, addr);
+		li->net->ops->accepted(li->net->c, fd, (struct sockaddr *)&ss,
+				       addr);
 	}
 }
 

@@ -13,8 +13,10 @@ struct connector;
 struct net;
 
 struct net_ops {
-	/* A new inbound TCP connection; the callee owns fd. */
-	void (*accepted)(struct cloud *c, int fd, const char *addr);
+	/* A new inbound TCP connection from sa (addr, its text); the
+	 * callee owns fd. */
+	void (*accepted)(struct cloud *c, int fd, const struct sockaddr *sa,
+			 const char *addr);
 	/* An outbound TCP connection is established; the callee owns fd
 	 * and reports its end with net_link_down(). */
 	void (*connected)(struct cloud *c, struct connector *cn, int fd,

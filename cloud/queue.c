@@ -1,4 +1,5 @@
-/* Bounded byte FIFO. The buffer is allocated once; the kernel only backs
+/* Bounded byte FIFO. The buffer is allocated on first use (a link that
+ * never authenticates never uses its queues), once; the kernel only backs
  * the pages a busy link actually touches. */
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,10 @@
 
 int queue_init(struct queue *q, size_t cap)
 {
-	q->buf = malloc(cap);
-	q->cap = q->buf ? cap : 0;
+	q->buf = NULL;
+	q->cap = cap;
 	q->head = q->tail = 0;
-	return q->buf ? 0 : -1;
+	return 0;
 }
 
 void queue_free(struct queue *q)
@@ -24,7 +25,7 @@ uint8_t *queue_reserve(struct queue *q, size_t n)
 {
 	size_t len = queue_len(q);
 
-	if (n > q->cap - len)
+	if (n > q->cap - len || (!q->buf && !(q->buf = malloc(q->cap))))
 		return NULL;
 	if (n > q->cap - q->tail) {
 		memmove(q->buf, q->buf + q->head, len);

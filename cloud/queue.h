@@ -11,6 +11,7 @@ struct queue {
 	size_t head, tail;	/* live bytes are buf[head..tail) */
 };
 
+/* Sets the capacity; the buffer comes with the first queue_reserve. */
 int queue_init(struct queue *q, size_t cap);
 void queue_free(struct queue *q);
 
@@ -19,7 +20,8 @@ static inline size_t queue_len(const struct queue *q)
 	return q->tail - q->head;
 }
 
-/* Room for n more bytes at the tail, or NULL if the queue is too full. */
+/* Room for n more bytes at the tail, or NULL if the queue is too full
+ * (or its buffer cannot be allocated). */
 uint8_t *queue_reserve(struct queue *q, size_t n);
 void queue_commit(struct queue *q, size_t n);
 void queue_consume(struct queue *q, size_t n);

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "cloud.h"
 #include "conf.h"
 #include "fwd.h"
@@ -135,6 +136,7 @@ static int status_dump(struct cloud *c, FILE *f)
 	route_foreach(c->rt, route_line, &w);
 	gate_status(c, f);
 	fwd_status(c->fwd, f);
+	admit_status(c, f);
 	origins_status(c->origins, f);
 	udp_status(links_udp(c), f);
 	return ferror(f) ? -1 : 0;

@@ -205,7 +205,8 @@ static void tcp_handshake(struct tcp *t)
 		return;
 	}
 	if (r < 0 || !t->tp.verified) {
-		tls_log_failure(link_io(t->l)->addr, r, t->s, &t->tp);
+		if (link_log_early(t->l))
+			tls_log_failure(link_io(t->l)->addr, r, t->s, &t->tp);
 		link_fail(t->l, "handshake failed");
 		return;
 	}
@@ -328,9 +329,10 @@ fail:
 	return NULL;
 }
 
-void tcp_accepted(struct cloud *c, int fd, const char *addr)
+void tcp_accepted(struct cloud *c, int fd, const struct sockaddr *sa,
+		  const char *addr)
 {
-	if (admit_link(c, addr) < 0) {
+	if (admit_inbound(c, sa, addr) < 0) {
 		close(fd);
 		return;
 	}

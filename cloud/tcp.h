@@ -4,9 +4,11 @@
 
 struct cloud;
 struct connector;
+struct sockaddr;
 
 /* net.c hands over sockets: the callee owns fd. */
-void tcp_accepted(struct cloud *c, int fd, const char *addr);
+void tcp_accepted(struct cloud *c, int fd, const struct sockaddr *sa,
+		  const char *addr);
 void tcp_connected(struct cloud *c, struct connector *cn, int fd,
 		   const char *addr);
 

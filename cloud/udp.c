@@ -384,7 +384,9 @@ void ul_handshake(struct ulink *ul)
 	}
 	ev_timer_stop(loop, &ul->timer);
 	if (r < 0 || !ul->tp.verified) {
-		tls_log_failure(link_io(ul->l)->addr, r, ul->s, &ul->tp);
+		if (link_log_early(ul->l))
+			tls_log_failure(link_io(ul->l)->addr, r, ul->s,
+					&ul->tp);
 		link_fail(ul->l, "handshake failed");
 		return;
 	}

@@ -104,7 +104,7 @@ static struct ulink *ep_hello(struct uep *ep, const struct sockaddr_storage *sa,
 	if (!ep_cookie_ok(ep, sa, salen, p, len, &ps))
 		return NULL;
 	net_fmt_addr((const struct sockaddr *)sa, addr, sizeof(addr));
-	if (admit_link(ep->u->c, addr) < 0 || !(ul = ul_new(ep, sa, salen, 1)))
+	if (admit_inbound(ep->u->c, (const struct sockaddr *)sa, addr) < 0 || !(ul = ul_new(ep, sa, salen, 1)))
 		return NULL;
 	gnutls_dtls_prestate_set(ul->s, &ps);
 	return ul;
@@ -342,7 +342,7 @@ int udp_handed(struct cloud *c, int fd, const struct sockaddr_storage *sa,
 		close(fd);
 		return -1;
 	}
-	if (admit_link(c, addr) < 0 || !(ep = ep_new(links_udp(c), fd, addr, 0))) {
+	if (admit_outbound(c, addr) < 0 || !(ep = ep_new(links_udp(c), fd, addr, 0))) {
 		close(fd);
 		return -1;
 	}

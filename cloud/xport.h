@@ -80,6 +80,10 @@ int link_rx_frame(struct link *l, uint8_t type, const uint8_t *p,
 int link_rx_stream(struct link *l, struct queue *in);
 /* The transport has output to send: flush before the loop sleeps. */
 void link_mark(struct link *l);
+/* 1 if a failure of l's handshake may be logged now: always for our own
+ * links, within admit's limits for strangers' (a flood must not flood
+ * the log). */
+int link_log_early(struct link *l);
 /* Close the link from the loop's next turn, logging why. */
 void link_fail(struct link *l, const char *why);
 int link_doomed(const struct link *l);
