@@ -177,9 +177,14 @@ static int ether_conf(struct ether *e)
 	e->tapflags = conf_int(e->conf, "iface_persist") ? TAP_PERSIST : 0;
 	if (conf_int(e->conf, "offload"))
 		e->tapflags |= TAP_OFFLOAD;
-	if (proc_ids(e->conf, &e->ids) < 0 ||
-	    proc_down_cmd_ok(e->conf, &e->ids) < 0)
+	if (proc_ids(e->conf, &e->ids) < 0)
 		return -1;
+	/* it would run as that user, who can no longer touch the TAP */
+	if (e->ids.setuid && e->ids.uid != 0 &&
+	    conf_last(e->conf, "iface_down_cmd") != NULL)
+		return conf_fail(e->conf, NULL, "iface_down_cmd",
+				 "cannot be used with user (it would run "
+				 "without root at exit)");
 	return ether_conf_mac(e);
 }
 

@@ -41,16 +41,6 @@ int proc_ids(const struct conf *c, struct proc_ids *ids)
 	return 0;
 }
 
-int proc_down_cmd_ok(const struct conf *c, const struct proc_ids *ids)
-{
-	if (ids->setuid && ids->uid != 0 &&
-	    conf_last(c, "iface_down_cmd") != NULL)
-		return conf_fail(c, NULL, "iface_down_cmd",
-				 "cannot be used with user (it would run "
-				 "without root at exit)");
-	return 0;
-}
-
 static int keep_net_admin(void)
 {
 	struct __user_cap_header_struct h = {

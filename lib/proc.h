@@ -17,10 +17,6 @@ struct proc_ids {
 /* Resolve the "user" and "group" options now, so a typo fails at start
  * ("FILE:LINE: user: no such user"); -1 after logging. */
 int proc_ids(const struct conf *c, struct proc_ids *ids);
-/* iface_down_cmd runs at exit, after the switch to a user, who cannot act
- * on the interface (commands do not inherit CAP_NET_ADMIN): refuse the
- * pair at start, naming the option. -1 after logging. */
-int proc_down_cmd_ok(const struct conf *c, const struct proc_ids *ids);
 /* Switch to them (no-op if none). keep_net_admin: keep CAP_NET_ADMIN, and
  * no other capability, across the switch. 0 or -1 after logging. */
 int proc_drop(const struct proc_ids *ids, int keep_net_admin);

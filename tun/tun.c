@@ -209,10 +209,9 @@ static int tun_conf(struct tun *t)
 	t->flags = TAP_TUN;
 	if (conf_int(t->conf, "offload"))
 		t->flags |= TAP_OFFLOAD;
-	if (conf_addrs(t) < 0 || conf_ports(t) < 0 ||
-	    proc_ids(t->conf, &t->ids) < 0)
+	if (conf_addrs(t) < 0 || conf_ports(t) < 0)
 		return -1;
-	return proc_down_cmd_ok(t->conf, &t->ids);
+	return proc_ids(t->conf, &t->ids);
 }
 
 /* ---- commands and privileges ---------------------------------------- */
