@@ -521,6 +521,8 @@ static int ether_tap(struct ether *e)
 	tc.promisc = e->learned != NULL;
 	tc.addrs = addrs;
 	tc.naddr = n;
+	/* a peer drops super-segments of more (gso_check) */
+	tc.gso_max_segs = e->vnet ? GSO_SEGS_MAX : 0;
 	r = tap_configure(e->ifname, &tc, err, sizeof(err));
 	free(addrs);
 	if (r < 0)

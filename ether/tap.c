@@ -12,8 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/rtnetlink.h>
 #include <netlink/addr.h>
+#include <netlink/attr.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -245,6 +248,31 @@ out:
 	return r;
 }
 
+/* IFLA_GSO_MAX_SEGS (Linux 5.19+): libnl-3 has no setter, so the message
+ * is built by hand. The TCP stack then sends super-segments of at most
+ * segs segments into the device, and the kernel cuts forwarded ones. */
+static int link_gso_segs(struct nl_sock *sk, int ifindex, unsigned segs,
+			 char *err, size_t errsize)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *m;
+	int r = -NLE_NOMEM;
+
+	if (segs == 0)
+		return 0;
+	m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (m != NULL && nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) == 0 &&
+	    nla_put_u32(m, IFLA_GSO_MAX_SEGS, segs) == 0 &&
+	    (r = nl_send_auto(sk, m)) >= 0)
+		r = nl_wait_for_ack(sk);
+	if (m != NULL)
+		nlmsg_free(m);
+	if (r < 0)
+		seterr(err, errsize, "ifindex %d: gso_max_segs %u: %s", ifindex,
+		       segs, nl_geterror(r));
+	return r < 0 ? -1 : 0;
+}
+
 int tap_configure(const char *name, const struct tap_conf *tc, char *err,
 		  size_t errsize)
 {
@@ -269,6 +297,9 @@ int tap_configure(const char *name, const struct tap_conf *tc, char *err,
 		goto out;
 	}
 	r = link_params(sk, orig, tc, err, errsize);
+	if (r == 0)
+		r = link_gso_segs(sk, rtnl_link_get_ifindex(orig),
+				  tc->gso_max_segs, err, errsize);
 	for (i = 0; r == 0 && i < tc->naddr; i++)
 		r = addr_add(sk, rtnl_link_get_ifindex(orig), tc->addrs[i],
 			     err, errsize);

@@ -32,6 +32,8 @@ struct tap_conf {
 	int promisc;
 	const char *const *addrs; /* "10.0.0.1/24", "fd00::1/64", ... */
 	size_t naddr;
+	unsigned gso_max_segs;	/* segments per super-segment; 0 keeps the
+				 * kernel's (65535) */
 };
 
 /*

@@ -526,6 +526,8 @@ static int tun_device(struct tun *t)
 		addrs[i] = conf_get(t->conf, "iface_addr", i)->raw;
 	tc.addrs = addrs;
 	tc.naddr = n;
+	/* a peer drops super-segments of more (gso_check) */
+	tc.gso_max_segs = t->vnet ? GSO_SEGS_MAX : 0;
 	r = tap_configure(t->ifname, &tc, err, sizeof(err));
 out:
 	if (r < 0)

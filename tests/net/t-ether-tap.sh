@@ -163,6 +163,9 @@ ip -n "$B" link set br0 up
 check "B: bridge mode TAP is promiscuous" sh -c "ip -n $B link show cvb0 | grep -q PROMISC"
 check "A: MAC set" sh -c "ip -n $A link show cvpn0 | grep -q 'ether 02:77:00:00:00:01'"
 check "A: MTU set" sh -c "ip -n $A link show cvpn0 | grep -q 'mtu 9000'"
+# a peer drops super-segments of more than 64 segments (lib/gso.h)
+check "A: offload TAP sends 64 segments at most" sh -c \
+	"ip -d -n $A link show cvpn0 | grep -q 'gso_max_segs 64 '"
 check "A: IPv4 address" sh -c "ip -n $A addr show cvpn0 | grep -q 'inet 10.77.0.1/24'"
 check "A: IPv6 address" sh -c "ip -n $A addr show cvpn0 | grep -q 'inet6 fd77::1/64'"
 check "B: random MAC is locally administered unicast" sh -c \

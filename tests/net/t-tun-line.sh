@@ -36,16 +36,21 @@ ours() { ip -n "$(ns "$1")" -4 route show proto $PROTO; \
 line_abc
 host L
 lan C L 192.168.77
-# A's tun runs as nobody once set up: it keeps CAP_NET_ADMIN for routes.
+# A's tun runs as nobody once set up: it keeps CAP_NET_ADMIN for routes,
+# and its iface_down_cmd has it too (it can take the TUN down).
 tun_start A A a -iface_addr 10.20.0.1/24 -iface_addr fd20::1/64 \
 	-user nobody -iface_up_cmd 'echo "up $IFACE as $(id -un)"' \
-	-iface_down_cmd 'echo "down $IFACE as $(id -un)"'
+	-iface_down_cmd 'ip link set dev $IFACE down &&
+		echo "down $IFACE as $(id -un)"'
 ip -n "$(ns A)" route add blackhole 192.168.77.0/24 ||
 	hard_error "cannot add a blackhole route on A"
 tun_start C C c0 -iface_addr 10.20.0.3/24 -iface_addr fd20::3/64 \
 	-route 192.168.77.0/24
 wait_for 5 tun_up A || fail "A's TUN is not up"
 wait_for 5 tun_up C || fail "C's TUN is not up"
+# a peer drops super-segments of more than 64 segments (lib/gso.h)
+ip -d -n "$(ns A)" link show tun0 | grep -q 'gso_max_segs 64 ' ||
+	fail "A's offload TUN takes more than 64 segments"
 wait_for 10 log_has tun-a "192\.168\.77\.0/24: .*not tun's" ||
 	fail "A's tun did not say 192.168.77.0/24 is someone else's"
 # Traffic for a few seconds: every RTT sample re-sends the prefix.
