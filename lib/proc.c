@@ -41,6 +41,8 @@ int proc_ids(const struct conf *c, struct proc_ids *ids)
 	return 0;
 }
 
+/* CAP_NET_ADMIN alone, also as an ambient capability, so the commands we
+ * run (iface_down_cmd) can act on the interface as we can. */
 static int keep_net_admin(void)
 {
 	struct __user_cap_header_struct h = {
@@ -50,11 +52,15 @@ static int keep_net_admin(void)
 	memset(d, 0, sizeof(d));
 	d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective =
 		d[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted =
+		d[CAP_TO_INDEX(CAP_NET_ADMIN)].inheritable =
 		CAP_TO_MASK(CAP_NET_ADMIN);
 	if (syscall(SYS_capset, &h, d) < 0) {
 		log_warn("cannot keep CAP_NET_ADMIN");
 		return -1;
 	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0L,
+		  0L) < 0)
+		log_warn("commands will run without CAP_NET_ADMIN");
 	return 0;
 }
 

@@ -18,7 +18,8 @@ struct proc_ids {
  * ("FILE:LINE: user: no such user"); -1 after logging. */
 int proc_ids(const struct conf *c, struct proc_ids *ids);
 /* Switch to them (no-op if none). keep_net_admin: keep CAP_NET_ADMIN, and
- * no other capability, across the switch. 0 or -1 after logging. */
+ * no other capability, across the switch, for us and the commands we run
+ * (an ambient capability). 0 or -1 after logging. */
 int proc_drop(const struct proc_ids *ids, int keep_net_admin);
 /* Run option name's shell command, if given, with $IFACE set to ifname,
  * default signal dispositions and nothing blocked; wait for it. */
