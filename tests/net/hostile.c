@@ -2,7 +2,7 @@
  * hostile: a mesh member that lies, for tests/net/t-trust-*.sh. It holds
  * a valid node certificate, links to one daemon over TCP+TLS like a cloud
  * daemon would (hello, pongs to pings), reads the routes and broadcasts
- * it is sent, and then attacks in one of four ways:
+ * it is sent, and then attacks in one of five ways:
  *
  *   hostile -connect HOST PORT -cert F -key F -ca F -mode MODE [ARG]
  *           [-duration SECS]
@@ -16,8 +16,13 @@
  *   route-flood N        announce N prefixes 1/f0xxxxxx/32 of our own
  *   forge-bcast          replay the first broadcast heard with its origin
  *                        and sequence + 2^31 - 1 (which silences it)
+ *   offload INST         broadcast in INST two offloaded TCP frames of our
+ *                        own: a sound one (3000 bytes, gso_size 1000: 3
+ *                        segments), then one with gso_size 1 (8000 bytes:
+ *                        8000 segments, if a segmenter believed it)
  *
  * One line per event on stdout, for the scripts to wait on: "up NAME",
+ * "offload sent",
  * "route PREFIX ...", "forged ...", "seqreq ...", "flooded N", "acked
  * WHAT" (the peer answered a ping sent after WHAT, so it has processed
  * WHAT), "broadcast ...", "data ...", and "done ..." at the end. Exits 0
@@ -66,7 +71,7 @@
 #define BCAST_STEPS 5
 #define PING_MAGIC 0x686f7374696c6500ull	/* "hostile\0": our pings */
 
-enum mode { M_FORGE_ROUTE, M_SEQREQ, M_FLOOD, M_BCAST };
+enum mode { M_FORGE_ROUTE, M_SEQREQ, M_FLOOD, M_BCAST, M_OFFLOAD };
 
 struct hostile {
 	gnutls_session_t s;
@@ -79,6 +84,8 @@ struct hostile {
 	char name[NODE_NAME_MAX + 1];
 	struct addr target;		/* forge-route, seqreq-flood */
 	unsigned long nflood;		/* route-flood */
+	uint32_t inst;			/* offload */
+	int offload_sent;
 	uint64_t deadline_ms;
 	int up;
 	uint8_t *in;			/* received bytes not yet framed */
@@ -113,7 +120,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: hostile -connect HOST PORT -cert F -key F -ca F\n"
 		"               -mode forge-route PREFIX | seqreq-flood PREFIX"
-		" | route-flood N | forge-bcast\n"
+		" | route-flood N | forge-bcast | offload INST\n"
 		"               [-duration SECS]   (PREFIX: INST/HEX/PLEN)\n");
 	exit(2);
 }
@@ -350,6 +357,78 @@ static void forge_bcast(struct hostile *h, const struct pkt *heard)
 	}
 	h->bcasts++;
 	ask_ack(h, "forged broadcasts");
+}
+
+/*
+ * A virtio_net_hdr (TCPV4, partial checksum) and an Ethernet/IPv4/TCP
+ * frame to the broadcast MAC carrying plen bytes of payload, at buf; its
+ * length. Only gso_size is a lie, when we choose it to be.
+ */
+#define OFF_HDRS (10 + 14 + 20 + 20)
+#define OFF_PAYLOAD_MAX 8000
+
+static size_t offload_frame(uint8_t *b, size_t plen, uint16_t gso_size)
+{
+	uint8_t *eth = b + 10, *ip = eth + 14, *tcp = ip + 20;
+	size_t i;
+
+	memset(b, 0, OFF_HDRS);
+	b[0] = 0x01;				/* NEEDS_CSUM */
+	b[1] = 0x01;				/* GSO TCPV4 */
+	b[2] = 54;				/* hdr_len, little-endian */
+	b[4] = (uint8_t)gso_size;
+	b[5] = (uint8_t)(gso_size >> 8);
+	b[6] = 34;				/* csum_start */
+	b[8] = 16;				/* csum_offset */
+	memset(eth, 0xff, 6);
+	eth[6] = 0x02;
+	eth[11] = 0x58;
+	put16(eth + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(40 + plen));
+	ip[8] = 64;
+	ip[9] = 6;				/* TCP */
+	put32(ip + 12, 0x0a4d6301);		/* 10.77.99.1 -> .2 */
+	put32(ip + 16, 0x0a4d6302);
+	put16(tcp, 40000);
+	put16(tcp + 2, 9);
+	put32(tcp + 4, 1);
+	tcp[12] = 5 << 4;
+	tcp[13] = 0x18;				/* ACK PSH */
+	put16(tcp + 14, 65535);
+	for (i = 0; i < plen; i++)
+		tcp[20 + i] = (uint8_t)('a' + i % 26);
+	return OFF_HDRS + plen;
+}
+
+static void offload_one(struct hostile *h, size_t plen, uint16_t gso_size,
+			uint32_t seq)
+{
+	uint8_t buf[WIRE_DATA_HDR_MAX + OFF_HDRS + OFF_PAYLOAD_MAX];
+	uint8_t frame[OFF_HDRS + OFF_PAYLOAD_MAX];
+	struct pkt p;
+	size_t len;
+
+	memset(&p, 0, sizeof(p));
+	p.inst = h->inst;
+	p.ttl = DEF_TTL;
+	p.flags = PKT_OFFLOAD;
+	p.bc_origin = get64(h->self.b);
+	p.bc_seq = seq;
+	p.data = frame;
+	p.len = offload_frame(frame, plen, gso_size);
+	len = wire_data_hdr(&p, buf);
+	memcpy(buf + len, p.data, p.len);
+	send_bytes(h, buf, len + p.len);
+}
+
+static void offload_send(struct hostile *h)
+{
+	offload_one(h, 3000, 1000, 1);
+	offload_one(h, OFF_PAYLOAD_MAX, 1, 2);
+	h->offload_sent = 1;
+	printf("offload sent\n");
+	ask_ack(h, "offload");
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -594,6 +673,8 @@ static void tick(struct hostile *h)
 		return;
 	if (h->mode == M_FLOOD && !h->flooded)
 		route_flood(h);
+	if (h->mode == M_OFFLOAD && !h->offload_sent)
+		offload_send(h);
 	if (h->mode == M_SEQREQ && h->have_victim &&
 	    h->requests < SEQREQ_MAX &&
 	    mono_ms() - h->last_req_ms >= SEQREQ_EVERY_MS)
@@ -617,6 +698,13 @@ static void parse_mode(struct hostile *h, int argc, char **argv, int *i)
 		h->nflood = strtoul(argv[*i], &end, 10);
 		if (*end || h->nflood == 0 || h->nflood > FLOOD_MAX)
 			die("route-flood: bad count \"%s\"", argv[*i]);
+		return;
+	}
+	if (!strcmp(m, "offload")) {
+		h->mode = M_OFFLOAD;
+		h->inst = (uint32_t)strtoul(argv[*i], &end, 10);
+		if (*end)
+			die("offload: bad instance \"%s\"", argv[*i]);
 		return;
 	}
 	if (!strcmp(m, "forge-route"))
