@@ -9,6 +9,10 @@
  *	FILE:LINE: OPTION: REASON	(a value in a file)
  *	command line: OPTION: REASON
  *	FILE: REASON			(the file itself: too large, ...)
+ *
+ * Option names: '-' and '_' are the same letter ("status_file" is
+ * "status-file"), as the classic names mix both; the table's spelling is
+ * the one reports and the program's lookups use.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +36,18 @@
 #define CONF_CMDLINE	"command line"
 #define CONF_DEFAULT	"default"
 #define CONF_INCLUDE	"@include"
+#define CONF_NEAR_MAX	64		/* longest name a suggestion is sought for */
+
+#ifndef PACKAGE_VERSION			/* from configure (DEFS) */
+#define PACKAGE_VERSION "unknown"
+#endif
 
 struct conf_slot {
 	const struct conf_opt *opt;
 	struct conf_val *def;		/* parsed default, or NULL */
 	struct conf_val **vals;		/* values read, in order */
 	size_t n, cap;
+	int noticed;			/* CONF_COMPAT: its notice was printed */
 };
 
 struct conf_name {			/* owns the file names values point at */
@@ -369,6 +379,19 @@ static int conf_value(const struct conf_opt *o, const char *s,
 
 /* ---- the table of values ------------------------------------------------ */
 
+/* '-' and '_' compare equal; nothing else folds. */
+static char conf_fold(char ch)
+{
+	return ch == '_' ? '-' : ch;
+}
+
+static int conf_name_eq(const char *a, const char *b)
+{
+	for (; *a != '\0' && conf_fold(*a) == conf_fold(*b); a++, b++)
+		;
+	return *a == '\0' && *b == '\0';
+}
+
 static struct conf_slot *conf_slot(const struct conf *c, const char *name)
 {
 	size_t i;
@@ -376,9 +399,90 @@ static struct conf_slot *conf_slot(const struct conf *c, const char *name)
 	if (name == NULL)
 		return NULL;
 	for (i = 0; i < c->nslots; i++)
-		if (strcmp(c->slots[i].opt->name, name) == 0)
+		if (conf_name_eq(c->slots[i].opt->name, name))
 			return &c->slots[i];
 	return NULL;
+}
+
+/*
+ * Edit distance (insert, delete, replace, swap two neighbours) between a
+ * and b, both at most CONF_NEAR_MAX bytes, '-' and '_' being equal.
+ */
+static size_t conf_distance(const char *a, const char *b)
+{
+	size_t d[3][CONF_NEAR_MAX + 1], la = strlen(a), lb = strlen(b);
+	size_t i, j, best, *row, *prev, *prev2;
+
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		row = d[i % 3];
+		prev = d[(i - 1) % 3];
+		prev2 = d[(i + 1) % 3];		/* i - 2 */
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			best = prev[j - 1] +
+			       (conf_fold(a[i - 1]) != conf_fold(b[j - 1]));
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    conf_fold(a[i - 1]) == conf_fold(b[j - 2]) &&
+			    conf_fold(a[i - 2]) == conf_fold(b[j - 1]) &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			row[j] = best;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+/* The known name nearest to name, if near enough to be a typo: at most
+ * two edits, and fewer than a third of the name. */
+static const char *conf_nearest(const struct conf *c, const char *name)
+{
+	const char *best = NULL, *cand;
+	size_t i, d, bestd = 3, len = strlen(name);
+
+	if (len > CONF_NEAR_MAX)
+		return NULL;
+	for (i = 0; i <= c->nslots; i++) {
+		cand = i < c->nslots ? c->slots[i].opt->name : CONF_INCLUDE;
+		if (strlen(cand) > CONF_NEAR_MAX)
+			continue;
+		d = conf_distance(name, cand);
+		if (d < bestd && 3 * d < len) {
+			best = cand;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+static void conf_unknown(const struct conf *c, const struct conf_src *src,
+			 const char *name)
+{
+	const char *near = conf_nearest(c, name);
+
+	if (near != NULL)
+		conf_err(src, name, "unknown option (did you mean %s?)", near);
+	else
+		conf_err(src, name, "unknown option");
+}
+
+/* CONF_COMPAT: the value is kept, but the program ignores it. Once. */
+static void conf_notice(struct conf_slot *sl, const struct conf_src *src)
+{
+	if (!(sl->opt->flags & CONF_COMPAT) || sl->noticed)
+		return;
+	sl->noticed = 1;
+	if (src->line > 0)
+		fprintf(stderr, "%s:%d: ", src->file, src->line);
+	else
+		fprintf(stderr, "%s: ", src->file);
+	fprintf(stderr, "%s: accepted for compatibility, has no effect here "
+		"(%s)\n", sl->opt->name, sl->opt->help ? sl->opt->help : "");
 }
 
 static void conf_val_free(struct conf_val *v)
@@ -421,12 +525,13 @@ static int conf_set(struct conf *c, const struct conf_src *src,
 	size_t cap;
 
 	if (sl == NULL) {
-		conf_err(src, name, "unknown option");
+		conf_unknown(c, src, name);
 		return -1;
 	}
 	v = conf_val_new(sl->opt, src, s);
 	if (v == NULL)
 		return -1;
+	conf_notice(sl, src);
 	if (!(sl->opt->flags & CONF_LIST) && sl->n > 0) {
 		conf_val_free(sl->vals[0]);
 		sl->vals[0] = v;
@@ -595,11 +700,17 @@ static int conf_line(struct conf *c, const struct conf_src *src, char *line)
 	end = val + strlen(val);
 	while (end > val && strchr(sp, end[-1]) != NULL)
 		*--end = '\0';
+	if (strcmp(name, "-@include") == 0)
+		name++;
+	if (strcmp(name, CONF_INCLUDE) != 0 && conf_slot(c, name) == NULL) {
+		conf_unknown(c, src, name);
+		return -1;
+	}
 	if (*val == '\0') {
 		conf_err(src, name, "missing value");
 		return -1;
 	}
-	if (strcmp(name, CONF_INCLUDE) == 0 || strcmp(name, "-@include") == 0)
+	if (strcmp(name, CONF_INCLUDE) == 0)
 		return conf_include(c, src, val);
 	return conf_set(c, src, name, val);
 }
@@ -752,15 +863,28 @@ static int conf_is_help(const char *a)
 	return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
 }
 
-/* Option names at argv[1], argv[3], ...: is one of them -h? */
-static int conf_want_help(int argc, char **argv)
+static int conf_is_version(const char *a)
+{
+	return strcmp(a, "-V") == 0 || strcmp(a, "-version") == 0 ||
+	       strcmp(a, "--version") == 0;
+}
+
+/* Option names at argv[1], argv[3], ...: is one of them a flag is()
+ * knows? */
+static int conf_want(int argc, char **argv, int (*is)(const char *))
 {
 	int i;
 
 	for (i = 1; i < argc; i += 2)
-		if (conf_is_help(argv[i]))
+		if (is(argv[i]))
 			return 1;
 	return 0;
+}
+
+void conf_version(const char *prog, FILE *f)
+{
+	fprintf(f, "%s (cloudvpn) %s\n", prog != NULL ? prog : "cloudvpn",
+		PACKAGE_VERSION);
 }
 
 static int conf_arg(struct conf *c, const char *arg, const char *val)
@@ -775,6 +899,10 @@ static int conf_arg(struct conf *c, const char *arg, const char *val)
 		name += name[1] == '-' ? 2 : 1;
 	if (arg[0] != '-' || *name == '\0') {
 		conf_err(&conf_cmdline, arg, "not an option (expected -name)");
+		return -1;
+	}
+	if (strcmp(name, CONF_INCLUDE) != 0 && conf_slot(c, name) == NULL) {
+		conf_unknown(c, &conf_cmdline, name);
 		return -1;
 	}
 	if (val == NULL) {
@@ -794,8 +922,12 @@ int conf_args(struct conf *c, int argc, char **argv)
 {
 	int i;
 
-	if (conf_want_help(argc, argv)) {
+	if (conf_want(argc, argv, conf_is_help)) {
 		conf_usage(c, stdout);
+		return 1;
+	}
+	if (conf_want(argc, argv, conf_is_version)) {
+		conf_version(c->prog, stdout);
 		return 1;
 	}
 	for (i = 1; i < argc; i += 2)
@@ -942,8 +1074,9 @@ void conf_usage(const struct conf *c, FILE *f)
 		w = o->def ? (int)strlen(o->def) + 2 : 1;
 		dw = w > dw ? w : dw;
 	}
-	fprintf(f, "usage: %s [-name value]... [-@include FILE]...\n",
-		c->prog != NULL ? c->prog : "prog");
+	fprintf(f, "usage: %s [-name value]... [-@include FILE]...\n"
+		"   -h this help, -V the version; in names '-' and '_' are "
+		"the same\n", c->prog != NULL ? c->prog : "prog");
 	fprintf(f, "   %-*s  %-7s  %-*s  %s\n", nw, "option", "type", dw,
 		"default", "help");
 	for (i = 0; i < c->nslots; i++) {

@@ -20,6 +20,10 @@ enum conf_type {
 };
 
 #define CONF_LIST 0x1	/* repeatable: every value is kept, in order */
+/* A classic option with no effect here: its value is parsed and kept, and
+ * the first one read prints "FILE:LINE: NAME: accepted for compatibility,
+ * has no effect here (HELP)" on stderr; help says why. */
+#define CONF_COMPAT 0x2
 
 struct conf_opt {
 	const char *name;
@@ -53,7 +57,9 @@ struct conf *conf_new(const struct conf_opt *opts, const char *prog);
 void conf_free(struct conf *c);
 /*
  * Parse argv[1..]: "-name value" pairs; "-@include FILE" reads a file.
- * "-h" / "--help" prints conf_usage() to stdout and returns 1.
+ * In names '-' and '_' are the same ("-status_file" is "-status-file").
+ * "-h" / "--help" prints conf_usage() to stdout and returns 1; so does
+ * "-V" / "-version" / "--version" with conf_version().
  * On any error prints "FILE:LINE: OPTION: REASON" (or "command line:
  * OPTION: REASON") to stderr and returns -1. Returns 0 on success.
  */
@@ -86,5 +92,7 @@ int conf_range(const struct conf *c, const char *name, long long lo,
  * NULL after conf_fail if it is missing or not a path. */
 const char *conf_gate(const struct conf *c);
 void conf_usage(const struct conf *c, FILE *f);
+/* "PROG (cloudvpn) VERSION" and a newline: for programs without a table. */
+void conf_version(const char *prog, FILE *f);
 
 #endif

@@ -36,8 +36,15 @@ static const struct conf_opt opts[] = {
 	{ "conn_retry", CONF_DUR, 0, "5000000", "reconnect after" },
 	{ "gate_mode", CONF_MODE, 0, "0660", "gate socket mode" },
 	{ "uplimit-total", CONF_INT, 0, "0", "bytes per second" },
+	{ "status-file", CONF_STR, 0, NULL, "status snapshot" },
+	{ "heartbeat", CONF_INT, CONF_COMPAT, NULL,
+	  "the keepalive does this" },
 	{ NULL, CONF_STR, 0, NULL, NULL },
 };
+
+#ifndef PACKAGE_VERSION
+#error "PACKAGE_VERSION comes from configure"
+#endif
 
 struct t {
 	char dir[64];
@@ -248,6 +255,7 @@ static void test_args_errors(void **state)
 		const char *a, *b, *err;
 	} cases[] = {
 		{ "-bogus", "1", "command line: bogus: unknown option\n" },
+		{ "-bogus", NULL, "command line: bogus: unknown option\n" },
 		{ "--bogus", "1", "command line: bogus: unknown option\n" },
 		{ "-key", NULL, "command line: key: missing value\n" },
 		{ "-key", "", "command line: key: empty value\n" },
@@ -455,6 +463,7 @@ static void test_help(void **state)
 	assert_int_equal(r, 1);
 	assert_string_equal(t->err, "");
 	assert_non_null(strstr(out, "usage: cvconf-test "));
+	assert_non_null(strstr(out, "-V the version"));
 	for (i = 0; opts[i].name != NULL; i++) {
 		line = strstr(out, opts[i].name);
 		assert_non_null(line);
@@ -476,7 +485,8 @@ static void test_help(void **state)
 			helpcol = (int)(col - line);
 		assert_int_equal(col - line, helpcol);
 	}
-	assert_int_equal(n, 3 + (int)(sizeof(opts) / sizeof(opts[0])) - 1);
+	/* usage, how to get the version, header, options, @include */
+	assert_int_equal(n, 4 + (int)(sizeof(opts) / sizeof(opts[0])) - 1);
 	cap_start(&k, 1);
 	r = args(t, "-h", NULL);
 	cap_end(&k, out, sizeof(out));
@@ -533,7 +543,11 @@ static void test_file_errors(void **state)
 		const char *text, *err;
 	} cases[] = {
 		{ "key k\nbogus 1\n", "%s:2: bogus: unknown option\n" },
-		{ "-key k\n", "%s:1: -key: unknown option\n" },
+		{ "-key k\n",
+		  "%s:1: -key: unknown option (did you mean key?)\n" },
+		{ "bogus\n", "%s:1: bogus: unknown option\n" },
+		{ "stauts_file\n", "%s:1: stauts_file: unknown option "
+		  "(did you mean status-file?)\n" },
 		{ "\n\nkey\n", "%s:3: key: missing value\n" },
 		{ "key   \t \n", "%s:1: key: missing value\n" },
 		{ "conn_timeout 10x\n",
@@ -768,16 +782,12 @@ static void test_pipe(void **state)
 	close(fds[0]);
 }
 
-static void test_bad_default_aborts(void **state)
+/* conf_new(table) in a child must abort: the table itself is wrong. */
+static void assert_table_aborts(const struct conf_opt *table)
 {
-	static const struct conf_opt bad[] = {
-		{ "t", CONF_DUR, 0, "10 parsecs", "" },
-		{ NULL, CONF_STR, 0, NULL, NULL },
-	};
 	pid_t pid;
 	int st;
 
-	(void)state;
 	fflush(stderr);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -785,12 +795,191 @@ static void test_bad_default_aborts(void **state)
 		int fd = open("/dev/null", O_WRONLY);
 
 		dup2(fd, 2);
-		conf_new(bad, "x");
+		conf_new(table, "x");
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
+static void test_bad_default_aborts(void **state)
+{
+	static const struct conf_opt bad[] = {
+		{ "t", CONF_DUR, 0, "10 parsecs", "" },
+		{ NULL, CONF_STR, 0, NULL, NULL },
+	};
+
+	(void)state;
+	assert_table_aborts(bad);
+}
+
+/* ---- names: '-' is '_', typos, the version ----------------------------- */
+
+static void test_names(void **state)
+{
+	struct t *t = *state;
+	char p[PATH_MAX];
+
+	assert_int_equal(args(t, "-status_file", "/tmp/s", "--max-connections",
+			      "9", "-uplimit_total", "3", "-conn-timeout",
+			      "2s", NULL), 0);
+	assert_string_equal(t->err, "");
+	/* the program looks up the table's spelling */
+	assert_string_equal(conf_str(t->c, "status-file"), "/tmp/s");
+	assert_int_equal(conf_int(t->c, "max_connections"), 9);
+	assert_int_equal(conf_int(t->c, "uplimit-total"), 3);
+	assert_int_equal(conf_us(t->c, "conn_timeout"), 2000000);
+	/* one option, whichever the spelling: last one wins, lists grow */
+	assert_int_equal(args(t, "-max_connections", "1", "-max-connections",
+			      "2", "-gate", "/a", "-gate", "/b", NULL), 0);
+	assert_int_equal(conf_count(t->c, "max_connections"), 1);
+	assert_int_equal(conf_int(t->c, "max_connections"), 2);
+	assert_int_equal(conf_count(t->c, "gate"), 2);
+	wfile(t, "n.cfg", "status_file /f\ngate-mode 0600\n", p);
+	assert_int_equal(file(t, p), 0);
+	assert_string_equal(conf_str(t->c, "status-file"), "/f");
+	assert_int_equal(conf_last(t->c, "status-file")->line, 1);
+	assert_int_equal(conf_int(t->c, "gate_mode"), 0600);
+	/* errors name the table's spelling for values */
+	assert_int_equal(args(t, "-gate-mode", "999", NULL), -1);
+	assert_string_equal(t->err, "command line: gate_mode: bad mode "
+			    "\"999\"\n");
+}
+
+static void test_did_you_mean(void **state)
+{
+	static const struct {
+		const char *name, *err;
+	} cases[] = {
+		{ "stauts-file", "stauts-file: unknown option (did you mean "
+		  "status-file?)" },
+		{ "status-fiel", "status-fiel: unknown option (did you mean "
+		  "status-file?)" },
+		{ "conn_timout", "conn_timout: unknown option (did you mean "
+		  "conn_timeout?)" },
+		{ "conn-timeuot", "conn-timeuot: unknown option (did you mean "
+		  "conn_timeout?)" },
+		{ "lisen", "lisen: unknown option (did you mean listen?)" },
+		{ "max_conections", "max_conections: unknown option (did you "
+		  "mean max_connections?)" },
+		{ "@inclde", "@inclde: unknown option (did you mean "
+		  "@include?)" },
+		/* too far, or too short to guess */
+		{ "bogus", "bogus: unknown option" },
+		{ "x", "x: unknown option" },
+		{ "ky", "ky: unknown option" },
+		{ "sttsfl", "sttsfl: unknown option" },
+		{ "conn_tmt", "conn_tmt: unknown option" },
+	};
+	struct t *t = *state;
+	char want[256], opt[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(opt, sizeof(opt), "-%s", cases[i].name);
+		snprintf(want, sizeof(want), "command line: %s\n",
+			 cases[i].err);
+		assert_int_equal(args(t, opt, "1", NULL), -1);
+		assert_string_equal(t->err, want);
+		/* without a value it is still unknown, not "missing value" */
+		assert_int_equal(args(t, opt, NULL), -1);
+		assert_string_equal(t->err, want);
+	}
+	/* a long name is no trouble */
+	memset(want, 'a', 200);
+	want[0] = '-';
+	want[200] = '\0';
+	assert_int_equal(args(t, want, "1", NULL), -1);
+}
+
+/* stdout of conf_args on argv, and its return code */
+static int args_out(struct t *t, char *out, size_t size, char **argv,
+		    int argc)
+{
+	struct cap k;
+	int r;
+
+	cap_start(&k, 1);
+	r = conf_args(t->c, argc, argv);
+	cap_end(&k, out, size);
+	return r;
+}
+
+static void test_version(void **state)
+{
+	static const char *const flags[] = { "-V", "-version", "--version" };
+	struct t *t = *state;
+	char out[256], want[256];
+	char *argv[4] = { "cvconf-test" };
+	struct cap k;
+	size_t i;
+
+	snprintf(want, sizeof(want), "cvconf-test (cloudvpn) %s\n",
+		 PACKAGE_VERSION);
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		argv[1] = (char *)flags[i];
+		assert_int_equal(args_out(t, out, sizeof(out), argv, 2), 1);
+		assert_string_equal(out, want);
+	}
+	/* anywhere an option name may be, even after a bad value */
+	argv[1] = "-max_connections";
+	argv[2] = "x";
+	argv[3] = "-V";
+	assert_int_equal(args_out(t, out, sizeof(out), argv, 4), 1);
+	assert_string_equal(out, want);
+	/* as a value it is just a value */
+	assert_int_equal(args(t, "-key", "-V", NULL), 0);
+	assert_string_equal(conf_str(t->c, "key"), "-V");
+	/* what cloudctl and cloudcat print, having no table */
+	cap_start(&k, 1);
+	conf_version("cloudctl", stdout);
+	cap_end(&k, out, sizeof(out));
+	snprintf(want, sizeof(want), "cloudctl (cloudvpn) %s\n",
+		 PACKAGE_VERSION);
+	assert_string_equal(out, want);
+}
+
+static void test_compat(void **state)
+{
+	struct t *t = *state;
+	char p[PATH_MAX], want[PATH_MAX + 128];
+
+	assert_int_equal(args(t, "-heartbeat", "5", "-heartbeat", "6", NULL),
+			 0);
+	assert_string_equal(t->err, "command line: heartbeat: accepted for "
+			    "compatibility, has no effect here (the keepalive "
+			    "does this)\n");
+	assert_int_equal(conf_int(t->c, "heartbeat"), 6);
+	/* once per run, wherever it comes from */
+	wfile(t, "c.cfg", "heartbeat 7\n", p);
+	assert_int_equal(file(t, p), 0);
+	assert_string_equal(t->err, "");
+	/* its value is still checked */
+	assert_int_equal(args(t, "-heartbeat", "soon", NULL), -1);
+	assert_string_equal(t->err, "command line: heartbeat: bad integer "
+			    "\"soon\"\n");
+	conf_free(t->c);
+	t->c = conf_new(opts, "cvconf-test");
+	wfile(t, "c.cfg", "\nheartbeat 7\nheartbeat 8\n", p);
+	assert_int_equal(file(t, p), 0);
+	snprintf(want, sizeof(want), "%s:2: heartbeat: accepted for "
+		 "compatibility, has no effect here (the keepalive does "
+		 "this)\n", p);
+	assert_string_equal(t->err, want);
+}
+
+/* Two spellings of one name in a table is a bug in the table. */
+static void test_twice_aborts(void **state)
+{
+	static const struct conf_opt twice[] = {
+		{ "status-file", CONF_STR, 0, NULL, "" },
+		{ "status_file", CONF_STR, 0, NULL, "" },
+		{ NULL, CONF_STR, 0, NULL, NULL },
+	};
+
+	(void)state;
+	assert_table_aborts(twice);
 }
 
 /* ---- golden files ------------------------------------------------------- */
@@ -914,6 +1103,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 		cmocka_unit_test(test_bad_default_aborts),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_did_you_mean, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compat, setup, teardown),
+		cmocka_unit_test(test_twice_aborts),
 		cmocka_unit_test_setup_teardown(test_golden, setup, teardown),
 	};
 
