@@ -36,7 +36,7 @@
 
 #define SOURCES 1024			/* rate buckets, by keyed hash */
 #define LOG_WINDOW_NS 10000000000ull
-#define LOG_BURST 5
+#define LOG_BURST 10
 
 /* GCRA: tat is the bucket's theoretical arrival time; a request conforms
  * while tat - now is within the burst. One word per bucket. */

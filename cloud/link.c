@@ -276,6 +276,12 @@ static void link_unlist(struct link *l)
 	ls->nsyncing -= l->syncing;
 }
 
+/* Inbound, not handed by a gate, not authenticated: anyone at all. */
+static int link_stranger(const struct link *l)
+{
+	return l->io.peer.is_server && !l->gate && l->st == LS_HANDSHAKE;
+}
+
 void link_close_now(struct link *l, const char *why)
 {
 	struct links *ls = l->ls;
@@ -284,7 +290,9 @@ void link_close_now(struct link *l, const char *why)
 	if (was_up)
 		log_info("link %s (%s) down: %s", l->io.peer.name, l->io.addr,
 			 why);
-	else if (link_log_early(l))
+	else if (link_stranger(l))	/* its failure, if any, was logged */
+		log_debug("link %s: closed: %s", l->io.addr, why);
+	else
 		log_info("link %s: closed: %s", l->io.addr, why);
 	ev_timer_stop(ls->c->loop, &l->timer);
 	link_unlist(l);
@@ -624,8 +632,7 @@ static int link_unexpected(struct link *l)
 
 int link_log_early(struct link *l)
 {
-	return !l->io.peer.is_server || l->gate || l->st != LS_HANDSHAKE ||
-	       admit_log_ok(l->ls->c);
+	return !link_stranger(l) || admit_log_ok(l->ls->c);
 }
 
 /* One certified node holds max_links_per_node links at most, so a stolen

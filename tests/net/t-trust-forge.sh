@@ -33,10 +33,14 @@ wait_for 10 hostile_said '^acked forged route' ||
 	fail "X did not get to forge V's route"
 say "X: $(grep -m1 '^forged route' "$NET_TMP/hostile.log")"
 # A chose X's route if it poisons the prefix towards X (metric infinity)
-# or shows it: the attack has 3 s, 15 keepalive rounds of A's, each of
-# which has A choose again with the link costs of the moment.
+# with the forged seqno (30000 and more), or shows it: the attack has 3 s,
+# 15 keepalive rounds of A's, each of which has A choose again with the
+# link costs of the moment. A retraction of V's own seqno is no sign: an
+# RTT spike on A-B (a loaded machine) can make the route via B unfeasible
+# for a moment, and A then retracts it to everyone and asks V for a new
+# seqno, as Babel says.
 forged_chosen() {
-	hostile_said '^route 1/0b/8 .* metric=4294967295' ||
+	hostile_said '^route 1/0b/8 .* seqno=[0-9]{5,} metric=4294967295' ||
 		has_route A 1/0b/8 X
 }
 if wait_for 3 forged_chosen; then
