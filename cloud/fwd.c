@@ -42,11 +42,13 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bytes.h"
 #include "cloud.h"
 #include "fwd.h"
 #include "gate.h"
 #include "gso.h"
 #include "link.h"
+#include "log.h"
 #include "route.h"
 #include "siphash.h"
 
@@ -57,6 +59,9 @@
 #define DUP_IDLE_MS 1000		/* no near seq this long: may re-base */
 #define FAR_ENTRIES 16384		/* 8192 far seqs/s held DUP_LIFE_MS */
 #define FAR_BUCKETS (2 * FAR_ENTRIES)	/* power of two */
+#define NOROUTE_SLOTS 64		/* destinations logged lately */
+#define NOROUTE_AGAIN_MS 60000		/* one destination, once a minute */
+#define NOROUTE_LINES 5			/* lines a second at most */
 
 struct dup_origin {
 	uint64_t origin;		/* 0: free slot */
@@ -84,6 +89,10 @@ struct fwd {
 	uint32_t far_pos;
 	uint64_t no_route, ttl_expired, dups, offload_bad;
 	uint64_t far_n, far_evicted, rebases, origins_evicted;
+	uint64_t nr_hash[NOROUTE_SLOTS];	/* keyed hash | 1, 0: free */
+	uint64_t nr_at[NOROUTE_SLOTS];		/* ms */
+	uint64_t nr_sec;
+	unsigned nr_lines;
 };
 
 struct fwd *fwd_new(void)
@@ -321,15 +330,66 @@ static int dup_seen(struct fwd *f, uint64_t origin, uint32_t seq,
 
 /* ---- forwarding ---------------------------------------------------------- */
 
+/* Log a dropped packet's destination? Once a minute per destination (by
+ * keyed hash, in a small table), NOROUTE_LINES lines a second at most. */
+static int noroute_new(struct fwd *f, const struct pkt *p, uint64_t now)
+{
+	uint8_t k[4 + 255];
+	uint64_t h;
+	size_t i;
+
+	put32(k, p->inst);
+	memcpy(k + 4, p->dst, p->dlen);
+	h = siphash24(f->key, k, 4 + (size_t)p->dlen) | 1;
+	i = h % NOROUTE_SLOTS;
+	if (f->nr_hash[i] == h && now - f->nr_at[i] < NOROUTE_AGAIN_MS)
+		return 0;
+	if (now / 1000 != f->nr_sec) {
+		f->nr_sec = now / 1000;
+		f->nr_lines = 0;
+	}
+	if (f->nr_lines >= NOROUTE_LINES)
+		return 0;
+	f->nr_lines++;
+	f->nr_hash[i] = h;
+	f->nr_at[i] = now;
+	return 1;
+}
+
+/* A packet went nowhere: counted, logged within noroute_new's limits,
+ * and, if it came from a gate, that gate told. */
+static void no_route(struct cloud *c, struct link *from, uint32_t gate,
+		     const struct pkt *p)
+{
+	char dst[2 * 255 + 1];
+	unsigned i;
+
+	c->fwd->no_route++;
+	if (!from)
+		gate_noroute(c, gate, p);
+	if (!noroute_new(c->fwd, p, now_ns() / 1000000))
+		return;
+	for (i = 0; i < p->dlen; i++)
+		snprintf(dst + 2 * i, 3, "%02x", p->dst[i]);
+	if (from)
+		log_info("no route to %u/%s (from link %s): dropped (logged "
+			 "once a minute per destination)", p->inst, dst,
+			 links_peer_name(c, link_peer(from)));
+	else
+		log_info("no route to %u/%s (from gate %u): dropped (logged "
+			 "once a minute per destination)", p->inst, dst, gate);
+}
+
 /* Unicast: deliver here, or pass on with the TTL spent by one. */
-static void send_to(struct cloud *c, struct link *from, struct pkt *p)
+static void send_to(struct cloud *c, struct link *from, uint32_t gate,
+		    struct pkt *p)
 {
 	struct route_nh nh;
 	struct link *l;
 
 	if (route_lookup(c->rt, p->inst, p->dst, p->dlen, &nh) < 0 ||
 	    nh.kind == NH_NONE) {
-		c->fwd->no_route++;
+		no_route(c, from, gate, p);
 		return;
 	}
 	if (nh.kind == NH_LOCAL) {
@@ -352,9 +412,8 @@ void fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p)
 {
 	struct fwd *f = c->fwd;
 
-	(void)gate;
 	if (p->dlen) {
-		send_to(c, NULL, p);
+		send_to(c, NULL, gate, p);
 		return;
 	}
 	p->bc_origin = f->origin;
@@ -375,7 +434,7 @@ void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p)
 		return;
 	}
 	if (p->dlen) {
-		send_to(c, from, p);
+		send_to(c, from, 0, p);
 		return;
 	}
 	/* origin 0 is no daemon's (fwd_new never picks it): a peer that

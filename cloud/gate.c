@@ -55,6 +55,7 @@
 #define GATE_TICK (GP_KEEPALIVE_MS / 2000.0)	/* seconds */
 #define GATE_FDS_MAX 2			/* descriptors received, not taken */
 #define GATE_HANDED_MAX 32		/* live links a gate handed over */
+#define NOROUTE_PER_S 10		/* GP_NOROUTE to one gate, a second */
 
 /* A descriptor, and the stream bytes [from, to) of the read that carried
  * it: the kernel ends a read with the part that carries descriptors, so
@@ -92,6 +93,8 @@ struct gate {
 	size_t ohead, otail;
 	uint64_t pkts_in, pkts_out, drops;
 	unsigned inst_refused;		/* packets of an instance not granted */
+	uint64_t noroute_sec;		/* GP_NOROUTE: the second, and */
+	unsigned noroute_n;		/* how many were sent in it */
 };
 
 struct gate_listener {
@@ -968,19 +971,53 @@ void gate_status(struct cloud *c, FILE *f)
 		gnotes_status(c, &g->notes, f);
 }
 
+static struct gate *gate_by_id(struct cloud *c, uint32_t id)
+{
+	struct gate *g;
+
+	if (c->gates == NULL)
+		return NULL;
+	for (g = c->gates->list; g != NULL && g->id != id; g = g->next)
+		;
+	return g != NULL && g->hello ? g : NULL;
+}
+
+/* NOROUTE_PER_S a second at most: a gate sending to nowhere in a loop
+ * hears of it, without us writing as much as it sends. */
+void gate_noroute(struct cloud *c, uint32_t gate, const struct pkt *p)
+{
+	struct gate *g = gate_by_id(c, gate);
+	struct gp_noroute nr = { .inst = p->inst, .dlen = p->dlen };
+	uint64_t sec = now_ns() / 1000000000ull;
+	uint8_t *b;
+	size_t n;
+
+	if (g == NULL || !(g->caps & GP_CAP_NOROUTE))
+		return;
+	if (sec != g->noroute_sec) {
+		g->noroute_sec = sec;
+		g->noroute_n = 0;
+	}
+	if (g->noroute_n >= NOROUTE_PER_S)
+		return;
+	memcpy(nr.dst, p->dst, p->dlen);
+	b = gate_room(g, GP_HDR + GP_NOROUTE_BYTES);
+	if (b == NULL ||
+	    !(n = gp_noroute_encode(b, GP_HDR + GP_NOROUTE_BYTES, &nr)))
+		return;
+	g->noroute_n++;
+	gate_queued(g, n);
+}
+
 void gate_link_event(struct cloud *c, uint32_t gate, int up,
 		     const struct node_id *id, const char *why)
 {
 	struct gp_link lk = { .up = up };
-	struct gate *g;
+	struct gate *g = gate_by_id(c, gate);
 	uint8_t *b;
 	size_t i, n;
 
-	if (c->gates == NULL)
-		return;
-	for (g = c->gates->list; g != NULL && g->id != gate; g = g->next)
-		;
-	if (g == NULL || !g->hello)
+	if (g == NULL)
 		return;
 	memcpy(lk.id, id->b, GP_ID_LEN);
 	for (i = 0; why[i] != '\0' && i < GP_WHY_MAX; i++)

@@ -21,6 +21,9 @@ void gate_deliver(struct cloud *c, const struct pkt *p);
 void gate_status(struct cloud *c, FILE *f);
 /* Tell the gate that handed a link's socket (if it is still attached)
  * that the link is up, or ended or was refused and why. */
+/* p, from gate, found no route: tell the gate (GP_NOROUTE), if it asked
+ * for it (GP_CAP_NOROUTE), a few times a second at most. */
+void gate_noroute(struct cloud *c, uint32_t gate, const struct pkt *p);
 void gate_link_event(struct cloud *c, uint32_t gate, int up,
 		     const struct node_id *id, const char *why);
 

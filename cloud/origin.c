@@ -99,6 +99,13 @@ static struct ocert **find(const struct origins *o, const struct node_id *id)
 	return NULL;
 }
 
+const char *origins_name(const struct origins *o, const struct node_id *id)
+{
+	struct ocert **pp = find(o, id);
+
+	return pp ? (*pp)->name : "-";
+}
+
 static void ocert_free(struct ocert *e)
 {
 	if (!e)

@@ -42,6 +42,9 @@ void origins_peer_reset(struct origins *o, uint32_t peer);
 int origins_self_inst(const struct origins *o, uint32_t inst);
 /* After a CRL reload: check every cached certificate again. */
 void origins_recheck(struct origins *o);
+/* The name in the certificate of node id (escaped as at entry), or "-"
+ * if we hold none: a route's origin by name. */
+const char *origins_name(const struct origins *o, const struct node_id *id);
 /* One "origin" status line per known origin. */
 void origins_status(const struct origins *o, FILE *f);
 

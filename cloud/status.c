@@ -81,12 +81,13 @@ static void route_line(void *arg, const struct route_info *ri)
 
 	hex8(ri->origin->b, o);
 	fprintf(w->f, "route addr=%s via=%s metric=%u hops=%u seqno=%u "
-		      "origin=%s\n",
+		      "origin=%s origin_name=%s\n",
 		addr_fmt(ri->prefix, a, sizeof(a)),
 		ri->nh.kind == NH_LOCAL ? "local"
 		: ri->nh.kind == NH_PEER ? links_peer_name(w->c, ri->nh.peer)
 					 : "-",
-		ri->metric, ri->hops, ri->seqno, o);
+		ri->metric, ri->hops, ri->seqno, o,
+		origins_name(w->c->origins, ri->origin));
 	w->n++;
 }
 

@@ -28,6 +28,8 @@ struct cloudgate {
 	uint8_t node[GP_ID_LEN];	/* the daemon's node ID (NODE) */
 	void (*on_link)(void *arg, const struct cg_link_event *ev);
 	void *on_link_arg;
+	void (*on_noroute)(void *arg, const struct cg_noroute *nr);
+	void *on_noroute_arg;
 	struct cg_handlers h;	/* cg_start's (all NULL after cg_open) */
 	void *harg;
 	int more;		/* input may be left: cg_run reads on */

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "cloudgate.h"
+#include "mono.h"
 
 #define CAT_LINE_MAX CG_PAYLOAD_MAX
 #define CAT_TICK_MS 1000	/* keepalive duty runs at least this often */
+#define CAT_LINGER_MS 300	/* -v: reports awaited after the last send */
 
 struct cat {
 	const char *path;
@@ -27,6 +29,8 @@ struct cat {
 	int eof;
 	int full;		/* the gate queue is full: wait for POLLOUT */
 	int split;		/* a long line was cut at the last byte sent */
+	int verbose;		/* -v: report packets the daemon dropped */
+	uint64_t sent_all;	/* -v: when stdin was all sent (ms), or 0 */
 };
 
 static void cat_usage(FILE *f)
@@ -40,7 +44,9 @@ static void cat_usage(FILE *f)
 		"  -to HEX        destination of stdin lines (absent or \"\": "
 		"broadcast)\n"
 		"  -count K       exit after K packets received (stdin EOF "
-		"does not end it)\n");
+		"does not end it)\n"
+		"  -v             say so when the daemon has no route for a "
+		"line sent\n");
 }
 
 static int cat_num(const char *s, long *out)
@@ -93,6 +99,11 @@ static void cat_args(struct cat *ct, int argc, char **argv)
 		    strcmp(argv[i], "--help") == 0) {
 			cat_usage(stdout);
 			exit(0);
+		}
+		if (strcmp(argv[i], "-v") == 0) {
+			ct->verbose = 1;
+			i--;
+			continue;
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "cloudcat: %s: missing value\n",
@@ -224,18 +235,37 @@ static void cat_recv_all(struct cat *ct)
 	}
 }
 
-/* Done? Without -count: stdin ended and all of it is written. */
+static void cat_noroute(void *arg, const struct cg_noroute *nr)
+{
+	size_t i;
+
+	(void)arg;
+	fprintf(stderr, "cloudcat: no route to ");
+	for (i = 0; i < nr->dlen; i++)
+		fprintf(stderr, "%02x", nr->dst[i]);
+	fprintf(stderr, " in instance %u: the daemon dropped it\n",
+		(unsigned)nr->instance);
+}
+
+/* Done? Without -count: stdin ended and all of it is written (and, with
+ * -v, CAT_LINGER_MS passed for the daemon's reports). */
 static int cat_done(struct cat *ct)
 {
 	if (ct->count >= 0)
 		return ct->received >= ct->count;
-	return ct->eof && ct->head == ct->tail && cg_flush(ct->g) == 0;
+	if (!ct->eof || ct->head != ct->tail || cg_flush(ct->g) != 0)
+		return 0;
+	if (!ct->verbose)
+		return 1;
+	if (!ct->sent_all)
+		ct->sent_all = mono_ms();
+	return mono_ms() - ct->sent_all >= CAT_LINGER_MS;
 }
 
 static void cat_loop(struct cat *ct)
 {
 	struct pollfd pfd[2];
-	int r;
+	int r, tick;
 
 	for (;;) {
 		cat_send_lines(ct);
@@ -255,7 +285,8 @@ static void cat_loop(struct cat *ct)
 		pfd[1].events = POLLIN;
 		if (ct->eof || ct->full || ct->tail - ct->head == CAT_LINE_MAX)
 			pfd[1].fd = -1;
-		if (poll(pfd, 2, CAT_TICK_MS) < 0 && errno != EINTR) {
+		tick = ct->sent_all ? CAT_LINGER_MS / 10 : CAT_TICK_MS;
+		if (poll(pfd, 2, tick) < 0 && errno != EINTR) {
 			perror("cloudcat: poll");
 			exit(1);
 		}
@@ -284,6 +315,8 @@ int main(int argc, char **argv)
 		free(ct.buf);
 		return 1;
 	}
+	if (ct.verbose)
+		cg_on_noroute(ct.g, cat_noroute, NULL);
 	if (cg_announce(ct.g, &ct.self, 1) < 0) {
 		fprintf(stderr, "cloudcat: announce: %s\n", strerror(errno));
 		code = 1;

@@ -222,6 +222,23 @@ static int cg_on_prefix(struct cloudgate *g, const uint8_t *pl, size_t plen)
 	return 0;
 }
 
+static int cg_on_noroute_msg(struct cloudgate *g, const uint8_t *pl,
+			     size_t plen)
+{
+	struct gp_noroute nr;
+	struct cg_noroute ev;
+
+	if (gp_noroute_decode(pl, plen, &nr) < 0)
+		return -1;
+	if (g->on_noroute == NULL)
+		return 0;
+	ev.instance = nr.inst;
+	ev.dlen = nr.dlen;
+	ev.dst = nr.dst;
+	g->on_noroute(g->on_noroute_arg, &ev);
+	return 0;
+}
+
 /* A LINK goes to the application's callback, a PREFIX to its handler; a
  * NODE (normally read by cg_open) replaces the daemon's ID. -1 if
  * malformed. */
@@ -235,6 +252,8 @@ static int cg_on_event(struct cloudgate *g, uint8_t type, const uint8_t *pl,
 		return gp_node_decode(pl, plen, g->node);
 	if (type == GP_PREFIX)
 		return cg_on_prefix(g, pl, plen);
+	if (type == GP_NOROUTE)
+		return cg_on_noroute_msg(g, pl, plen);
 	if (gp_link_decode(pl, plen, &l) < 0)
 		return -1;
 	if (g->on_link == NULL)
@@ -261,7 +280,8 @@ int cgi_next_packet(struct cloudgate *g, struct cg_packet *p)
 				return -1;
 			continue;
 		}
-		if (type == GP_LINK || type == GP_NODE || type == GP_PREFIX) {
+		if (type == GP_LINK || type == GP_NODE || type == GP_PREFIX ||
+		    type == GP_NOROUTE) {
 			if (cg_on_event(g, type, pl, plen) < 0)
 				return cg_garbage(g);
 			continue;
@@ -792,6 +812,19 @@ void cg_on_link(struct cloudgate *g,
 {
 	g->on_link = cb;
 	g->on_link_arg = arg;
+}
+
+int cg_on_noroute(struct cloudgate *g,
+		  void (*cb)(void *arg, const struct cg_noroute *nr),
+		  void *arg)
+{
+	g->on_noroute = cb;
+	g->on_noroute_arg = arg;
+	if (cb)
+		g->caps |= GP_CAP_NOROUTE;
+	else
+		g->caps &= ~(uint32_t)GP_CAP_NOROUTE;
+	return g->fd < 0 ? 0 : cg_queue_caps(g);
 }
 
 /* One sendmsg carries the whole SOCKET message and the descriptor on its

@@ -13,9 +13,9 @@
  * header may break (it is also the shared library's soname number), MINOR
  * when something is added. 1.0: cg_open .. cg_parse_hex; 1.1: the
  * runtime (cg_start .. cg_attached, cg_retries), prefix subscriptions
- * and cg_version. */
+ * and cg_version; 1.2: cg_on_noroute. */
 #define CG_VERSION_MAJOR 1
-#define CG_VERSION_MINOR 1
+#define CG_VERSION_MINOR 2
 #define CG_VERSION (CG_VERSION_MAJOR * 1000 + CG_VERSION_MINOR)
 
 /* The library's CG_VERSION (MAJOR * 1000 + MINOR), as it was built: a
@@ -101,6 +101,22 @@ struct cg_link_event {
 void cg_on_link(struct cloudgate *g,
 		void (*cb)(void *arg, const struct cg_link_event *ev),
 		void *arg);
+
+/* A packet this gate sent was dropped: no route to dst in instance. */
+struct cg_noroute {
+	uint32_t instance;
+	size_t dlen;
+	const uint8_t *dst;	/* valid during the callback only */
+};
+
+/* cb runs inside cg_recv (or cg_run) when the daemon drops a packet of
+ * ours for want of a route; the daemon says so 10 times a second at
+ * most. Setting a callback asks the daemon for these reports (a daemon
+ * that predates them sends none); NULL stops them. 0 or -1 (the request
+ * could not be queued; it is re-sent on reconnect all the same). */
+int cg_on_noroute(struct cloudgate *g,
+		  void (*cb)(void *arg, const struct cg_noroute *nr),
+		  void *arg);
 
 /* Tell the daemon how this gate sees a remote node (name: its certificate
  * CN), e.g. "direct" or "relayed: symmetric NAT on both sides"; shown by

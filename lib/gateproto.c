@@ -29,6 +29,8 @@ static size_t gp_type_max(uint8_t type)
 		return 4;
 	case GP_PREFIX:
 		return GP_PREFIX_BYTES;
+	case GP_NOROUTE:
+		return GP_NOROUTE_BYTES;
 	default:
 		return (size_t)-1;	/* unknown */
 	}
@@ -417,6 +419,31 @@ int gp_note_decode(const uint8_t *buf, size_t len, struct gp_note *n)
 	    off != len)
 		return -1;
 	memcpy(n->id, buf, GP_ID_LEN);
+	return 0;
+}
+
+size_t gp_noroute_encode(uint8_t *buf, size_t cap,
+			 const struct gp_noroute *n)
+{
+	size_t plen = 4 + 1 + (size_t)n->dlen;
+
+	if (n->dlen == 0 || n->dlen > GP_ADDR_MAX || cap < GP_HDR + plen)
+		return 0;
+	gp_hdr(buf, GP_NOROUTE, plen);
+	put32(buf + GP_HDR, n->inst);
+	buf[GP_HDR + 4] = n->dlen;
+	memcpy(buf + GP_HDR + 5, n->dst, n->dlen);
+	return GP_HDR + plen;
+}
+
+int gp_noroute_decode(const uint8_t *buf, size_t len, struct gp_noroute *n)
+{
+	if (len < 5 || buf[4] == 0 || buf[4] > GP_ADDR_MAX ||
+	    len != 5 + (size_t)buf[4])
+		return -1;
+	n->inst = get32(buf);
+	n->dlen = buf[4];
+	memcpy(n->dst, buf + 5, n->dlen);
 	return 0;
 }
 

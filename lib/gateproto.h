@@ -71,6 +71,9 @@ enum gp_type {
 				 * prefixes, then their changes */
 	GP_PREFIX = 12,		/* daemon -> gate: u8 flags (GP_PF_*), u16
 				 * count, entries of the subscribed instances */
+	GP_NOROUTE = 13,	/* daemon -> gate (GP_CAP_NOROUTE only): u32
+				 * instance, u8 dlen, dst: a packet of the
+				 * gate's found no route and was dropped */
 };
 
 /* GP_PREFIX flags */
@@ -80,6 +83,7 @@ enum gp_type {
 
 /* GP_CAPS bits */
 #define GP_CAP_OFFLOAD 0x1	/* the gate takes GP_OFFLOAD packets */
+#define GP_CAP_NOROUTE 0x2	/* the gate takes GP_NOROUTE messages */
 
 struct gp_packet {
 	int offload;		/* sent or received as GP_OFFLOAD */
@@ -144,6 +148,19 @@ struct gp_link {
 
 size_t gp_link_encode(uint8_t *buf, size_t cap, const struct gp_link *l);
 int gp_link_decode(const uint8_t *buf, size_t len, struct gp_link *l);
+
+#define GP_NOROUTE_BYTES (4 + 1 + GP_ADDR_MAX)
+
+/* A destination without a route; dlen 1..GP_ADDR_MAX. */
+struct gp_noroute {
+	uint32_t inst;
+	uint8_t dlen;
+	uint8_t dst[GP_ADDR_MAX];
+};
+
+size_t gp_noroute_encode(uint8_t *buf, size_t cap,
+			 const struct gp_noroute *n);
+int gp_noroute_decode(const uint8_t *buf, size_t len, struct gp_noroute *n);
 
 /* One route of a subscribed instance as the daemon's table has it. Entry
  * on the wire: u8 state (1 reachable, 0 gone), u8 local (1: a gate of

@@ -73,8 +73,42 @@ static char *next_tok(char **p)
 	return s;
 }
 
-/* "kind k=v k=v" -> {"kind":"link","k":"v",...}; a word without '='
- * is left out. */
+/* Fields whose values are names or hex IDs: strings even when they are
+ * all digits. */
+static int text_key(const char *k, size_t n)
+{
+	static const char *const keys[] = { "id", "origin", "name", "peer",
+		"via", "origin_name", "note", "addr", NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (strlen(keys[i]) == n && !strncmp(keys[i], k, n))
+			return 1;
+	return 0;
+}
+
+/* A decimal count (no sign, no leading zero, 20 digits at most). */
+static int is_count(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n && !v[n] && n <= 20 && (v[0] != '0' || n == 1);
+}
+
+/* A value as JSON: "-" (none) is null, a count a number, the rest a
+ * string. */
+static void json_val(FILE *out, const char *k, size_t kn, const char *v)
+{
+	if (!strcmp(v, "-"))
+		fputs("null", out);
+	else if (!text_key(k, kn) && is_count(v))
+		fputs(v, out);
+	else
+		json_str(out, v, strlen(v));
+}
+
+/* "kind k=v k=v" -> {"kind":"link","k":"v","n":1,...}; a word without
+ * '=' is left out. */
 static void print_json(FILE *out, char *line, int *first)
 {
 	char *tok, *p = line;
@@ -92,7 +126,7 @@ static void print_json(FILE *out, char *line, int *first)
 		putc(',', out);
 		json_str(out, tok, (size_t)(eq - tok));
 		putc(':', out);
-		json_str(out, eq + 1, strlen(eq + 1));
+		json_val(out, tok, (size_t)(eq - tok), eq + 1);
 	}
 	putc('}', out);
 }

@@ -40,13 +40,15 @@ static void fz_subs(const uint8_t *msg, size_t n, uint8_t type,
 		abort();
 }
 
-/* NODE, SOCKET, LINK, NOTE: what decodes encodes back to the same bytes. */
+/* NODE, SOCKET, LINK, NOTE, NOROUTE: what decodes encodes back to the
+ * same bytes. */
 static void fz_events(const uint8_t *msg, size_t n, uint8_t type,
 		      const uint8_t *pl, size_t plen)
 {
 	uint8_t id[GP_ID_LEN];
 	struct gp_link l;
 	struct gp_note nt;
+	struct gp_noroute nr;
 
 	if (gp_node_decode(pl, plen, id) == 0 && type == GP_NODE)
 		fz_check_same(msg, n, gp_node_encode(fz_out, sizeof(fz_out),
@@ -60,6 +62,9 @@ static void fz_events(const uint8_t *msg, size_t n, uint8_t type,
 	if (gp_note_decode(pl, plen, &nt) == 0 && type == GP_NOTE)
 		fz_check_same(msg, n, gp_note_encode(fz_out, sizeof(fz_out),
 						     &nt));
+	if (gp_noroute_decode(pl, plen, &nr) == 0 && type == GP_NOROUTE)
+		fz_check_same(msg, n, gp_noroute_encode(fz_out, sizeof(fz_out),
+							&nr));
 }
 
 /* The decoders read an exact-size copy of the payload, so ASan sees any

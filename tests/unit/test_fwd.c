@@ -62,6 +62,29 @@ struct link *links_by_peer(struct cloud *c, uint32_t peer)
 	return peer >= 1 && peer <= 3 ? &links[peer] : NULL;
 }
 
+static uint32_t told_gate;	/* gate_noroute's last gate */
+static int told;		/* and how often it was called */
+
+void gate_noroute(struct cloud *c, uint32_t gate, const struct pkt *p)
+{
+	(void)c;
+	(void)p;
+	told_gate = gate;
+	told++;
+}
+
+uint32_t link_peer(const struct link *l)
+{
+	return l->id;
+}
+
+const char *links_peer_name(struct cloud *c, uint32_t peer)
+{
+	(void)c;
+	(void)peer;
+	return "peer";
+}
+
 int link_send_data(struct link *l, const struct pkt *p)
 {
 	l->sent++;
@@ -91,6 +114,7 @@ static int setup(void **state)
 	cl.fwd = fwd_new();
 	memset(links, 0, sizeof(links));
 	delivered = 0;
+	told = 0;
 	next.kind = NH_NONE;
 	now_ms = 5000;
 	return cl.fwd ? 0 : -1;
@@ -463,6 +487,38 @@ static void test_unicast(void **state)
 	assert_int_equal(links[3].sent, 0);
 }
 
+/* A packet without a route: its gate is told (a link's sender is not),
+ * and the log hears of each destination once a minute, 5 lines a second
+ * at most. */
+static void test_no_route(void **state)
+{
+	uint8_t dst[6] = { 2, 0, 0, 0, 0, 9 };
+	struct pkt p = { .inst = 1, .ttl = 3, .dlen = 6, .dst = dst };
+	int i, logged = 0;
+
+	(void)state;
+	fwd_from_gate(&cl, 7, &p);
+	assert_int_equal(told, 1);
+	assert_int_equal(told_gate, 7);
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_equal(told, 1);
+	assert_int_equal(cl.fwd->no_route, 2);
+	/* the first drop of dst was logged: not again within the minute */
+	assert_false(noroute_new(cl.fwd, &p, now_ms));
+	now_ms += NOROUTE_AGAIN_MS;
+	assert_true(noroute_new(cl.fwd, &p, now_ms));
+	p.inst = 2;				/* another instance: new */
+	assert_true(noroute_new(cl.fwd, &p, now_ms));
+	for (i = 0; i < 20; i++) {		/* a sweep: 5 a second */
+		dst[5] = (uint8_t)(100 + i);
+		logged += noroute_new(cl.fwd, &p, now_ms);
+	}
+	assert_int_equal(logged, 3);
+	now_ms += 1000;
+	dst[5] = 200;
+	assert_true(noroute_new(cl.fwd, &p, now_ms));
+}
+
 /* Offload metadata a peer chose is checked before a gate or a relay gets
  * it: gso_size 1 on a TCP super-segment is dropped, and counted. */
 static void test_offload_checked(void **state)
@@ -532,6 +588,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_own_broadcast, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unicast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_route, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_offload_checked, setup,
 						teardown),
 	};

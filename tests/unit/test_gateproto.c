@@ -292,7 +292,7 @@ static void test_deframer(void **state)
 	/* unknown types are refused at the first byte */
 	hdr[0] = 0;
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
-	hdr[0] = 13;	/* past GP_PREFIX */
+	hdr[0] = 14;	/* past GP_NOROUTE */
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
 	/* GP_CAPS is exactly 4 bytes; GP_OFFLOAD is a packet */
 	m = gp_caps_encode(buf, sizeof(buf), GP_CAP_OFFLOAD);
@@ -526,6 +526,40 @@ static void test_subscribe_msg(void **state)
 	assert_int_equal(gp_subscribe_decode(pl, 5, &inst), -1);
 	/* the deframer refuses a payload over 4 bytes */
 	put24(buf + 1, 5);
+	assert_int_equal(gp_frame(buf, sizeof(buf), &type, &pl, &plen), -1);
+}
+
+/* NOROUTE: instance and destination both ways; an empty or oversized
+ * destination, or a length that disagrees, refused. */
+static void test_noroute_msg(void **state)
+{
+	struct gp_noroute nr = { .inst = 0x01020304, .dlen = 6,
+				 .dst = { 2, 0, 0, 0, 0, 9 } }, got;
+	uint8_t buf[GP_HDR + GP_NOROUTE_BYTES + 1];
+	const uint8_t *pl;
+	size_t n, plen;
+	uint8_t type;
+
+	(void)state;
+	n = gp_noroute_encode(buf, sizeof(buf), &nr);
+	assert_int_equal(n, GP_HDR + 4 + 1 + 6);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_NOROUTE);
+	assert_int_equal(gp_noroute_decode(pl, plen, &got), 0);
+	assert_int_equal(got.inst, nr.inst);
+	assert_int_equal(got.dlen, 6);
+	assert_memory_equal(got.dst, nr.dst, 6);
+	assert_int_equal(gp_noroute_decode(pl, plen - 1, &got), -1);
+	buf[GP_HDR + 4] = 0;
+	assert_int_equal(gp_noroute_decode(pl, 5, &got), -1);
+	buf[GP_HDR + 4] = GP_ADDR_MAX + 1;
+	assert_int_equal(gp_noroute_decode(pl, 5 + GP_ADDR_MAX + 1, &got), -1);
+	nr.dlen = 0;
+	assert_int_equal(gp_noroute_encode(buf, sizeof(buf), &nr), 0);
+	nr.dlen = GP_ADDR_MAX + 1;
+	assert_int_equal(gp_noroute_encode(buf, sizeof(buf), &nr), 0);
+	/* the deframer refuses a longer payload */
+	put24(buf + 1, GP_NOROUTE_BYTES + 1);
 	assert_int_equal(gp_frame(buf, sizeof(buf), &type, &pl, &plen), -1);
 }
 
@@ -1268,6 +1302,7 @@ int main(void)
 		cmocka_unit_test(test_link_msg),
 		cmocka_unit_test(test_note_msg),
 		cmocka_unit_test(test_subscribe_msg),
+		cmocka_unit_test(test_noroute_msg),
 		cmocka_unit_test(test_prefix_roundtrip),
 		cmocka_unit_test(test_prefix_encode_bad),
 		cmocka_unit_test(test_prefix_malformed),
