@@ -31,11 +31,10 @@
 #define CTRL_CAP (8 * 1024 * 1024)	/* routes are never dropped; a full
 					 * table of ~150k routes fits, and
 					 * only touched pages cost memory */
-#define DATA_CAP (768 * 1024)		/* data is dropped past this */
+/* data is dropped past max_waiting_data_size, early from half of it */
 #define SYNC_LOW (256 * 1024)		/* a full table is streamed into the
 					 * control queue while below this */
 #define SYNC_ROUNDS 1024		/* chunks per loop iteration at most */
-#define RED_MIN (DATA_CAP / 2)		/* random early drop from here */
 #define ROUTES_PER_FRAME (FRAME_MAX / ROUTE_ENTRY_FIXED)
 #define SEG_MIN_PAYLOAD 536		/* smaller segments: fragment instead */
 #define LINK_REASON_MAX 192
@@ -58,6 +57,7 @@ struct link {
 	uint64_t t_start, last_rx, srtt_us, rekey_at;
 	uint64_t ping_sent;		/* the ping in flight, 0 if none */
 	int late;			/* srtt raised by an unanswered ping */
+	uint32_t cost_told;		/* cost the routes were last told */
 	uint64_t pkts_in, pkts_out, drops;
 	int syncing;			/* its full table is on its way */
 	uint64_t refused_log;		/* when we last logged refusals */
@@ -77,6 +77,8 @@ struct links {
 	unsigned count;
 	unsigned nsyncing;		/* links with syncing set */
 	uint64_t keepalive_us, timeout_us, rekey_us;
+	uint64_t report_us;		/* report_ping_changes_above */
+	size_t data_cap;		/* max_waiting_data_size */
 	ev_prepare flusher;
 	struct route_update *scratch;	/* decoded routes of one frame */
 	uint8_t *seg;			/* one segment being cut (GSO) */
@@ -136,6 +138,21 @@ static uint32_t link_cost(const struct link *l)
 	uint64_t cost = l->srtt_us ? l->srtt_us / 10 : HOP_COST;
 
 	return cost ? (uint32_t)(cost > 1000000 ? 1000000 : cost) : 1;
+}
+
+/* A new RTT: the routes hear of it when the cost moved by more than
+ * report_ping_changes_above (microseconds, as classic), so RTT noise does
+ * not re-announce every route at every ping. */
+static void link_cost_update(struct link *l)
+{
+	uint32_t cost = link_cost(l);
+	uint64_t moved = cost > l->cost_told ? cost - l->cost_told :
+					       l->cost_told - cost;
+
+	if (moved == 0 || moved * 10 <= l->ls->report_us)
+		return;
+	l->cost_told = cost;
+	route_peer_cost(l->ls->c->rt, l->id, cost);
 }
 
 /* ---- id table ---------------------------------------------------------- */
@@ -212,7 +229,7 @@ struct link *link_new(struct cloud *c, const char *addr, int is_server)
 	snprintf(l->io.addr, sizeof(l->io.addr), "%s", addr);
 	l->t_start = l->last_rx = now_ns();
 	if (queue_init(&l->io.ctrl, CTRL_CAP) ||
-	    queue_init(&l->io.data, DATA_CAP) || link_take_id(ls, l)) {
+	    queue_init(&l->io.data, ls->data_cap) || link_take_id(ls, l)) {
 		queue_free(&l->io.ctrl);
 		queue_free(&l->io.data);
 		free(l);
@@ -428,7 +445,7 @@ int link_send_data(struct link *l, const struct pkt *p)
 	int r;
 
 	if (l->st != LS_UP ||
-	    queue_red_drop(&l->io.data, RED_MIN, links_rand(ls)))
+	    queue_red_drop(&l->io.data, ls->data_cap / 2, links_rand(ls)))
 		goto drop;
 	if (max && (p->flags & PKT_OFFLOAD) &&
 	    WIRE_DATA_FIXED + p->dlen + p->slen + p->len > max)
@@ -483,7 +500,8 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	l->ping_sent = now_ns();
 	send_ping(l, FR_PING, l->ping_sent);
 	origins_peer_reset(c->origins, l->id);
-	route_peer_up(c->rt, l->id, link_cost(l));
+	l->cost_told = link_cost(l);
+	route_peer_up(c->rt, l->id, l->cost_told);
 	l->syncing = 1;
 	l->ls->nsyncing++;
 	if (l->gate)
@@ -505,7 +523,7 @@ static void frame_pong(struct link *l, const uint8_t *p, size_t len)
 	l->srtt_us = l->srtt_us && !l->late ? (7 * l->srtt_us + rtt) / 8 : rtt;
 	l->late = 0;
 	l->ping_sent = 0;
-	route_peer_cost(l->ls->c->rt, l->id, link_cost(l));
+	link_cost_update(l);
 }
 
 static int frame_route(struct link *l, const uint8_t *p, size_t len)
@@ -687,7 +705,7 @@ static void link_keepalive(struct link *l, uint64_t now)
 		if (waited > l->srtt_us) {
 			l->srtt_us = waited;
 			l->late = 1;
-			route_peer_cost(l->ls->c->rt, l->id, link_cost(l));
+			link_cost_update(l);
 		}
 		/* the pong may wait behind a big table the peer is sending us;
 		 * a ping of its own keeps the peer hearing from us meanwhile
@@ -763,6 +781,8 @@ static int links_conf(struct links *ls, const struct conf *conf)
 	ls->keepalive_us = conf_us(conf, "conn_keepalive");
 	ls->timeout_us = conf_us(conf, "conn_timeout");
 	ls->rekey_us = conf_us(conf, "rekey_interval");
+	ls->report_us = conf_us(conf, "report_ping_changes_above");
+	ls->data_cap = (size_t)conf_int(conf, "max_waiting_data_size");
 	if (ls->keepalive_us < 10000)
 		ls->keepalive_us = 10000;
 	if (getrandom(&ls->rng, sizeof(ls->rng), 0) != sizeof(ls->rng) ||

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
+
+#include <gnutls/gnutls.h>
 
 #include "cloud.h"
 #include "conf.h"
@@ -31,6 +34,12 @@ static const struct conf_opt cloud_opts[] = {
 	  "link to the peer at HOST PORT [NODEID] over UDP (DTLS), forever" },
 	{ "udp_mtu", CONF_INT, 0, "0",
 	  "UDP payload size of UDP links; 0 probes the path MTU" },
+	{ "listen_backlog", CONF_INT, 0, "128",
+	  "connections waiting to be accepted, per listening socket" },
+	{ "tcp_nodelay", CONF_BOOL, 0, "yes",
+	  "send each batch of TLS records at once on TCP links (TCP_NODELAY)" },
+	{ "ip_tos", CONF_INT, 0, "0",
+	  "IPv4 TOS / IPv6 traffic class of link packets (0: the system's)" },
 	{ "rekey_interval", CONF_DUR, 0, "1h",
 	  "fresh session keys this often (0: never)" },
 	{ "key", CONF_STR, 0, NULL, "this node's private key (PEM)" },
@@ -57,6 +66,10 @@ static const struct conf_opt cloud_opts[] = {
 	{ "conn_timeout", CONF_DUR, 0, "30s",
 	  "close a link silent for this long" },
 	{ "conn_keepalive", CONF_DUR, 0, "5s", "ping interval on a link" },
+	{ "max_waiting_data_size", CONF_INT, 0, "786432",
+	  "bytes of packets a link queues for sending; more are dropped" },
+	{ "report_ping_changes_above", CONF_DUR, 0, "0",
+	  "re-announce routes only when a link's RTT moved more than this" },
 	{ "gate", CONF_ADDR, CONF_LIST, NULL,
 	  "UNIX socket path where gates attach" },
 	{ "gate_mode", CONF_MODE, 0, "0660", "mode of the gate sockets" },
@@ -70,6 +83,8 @@ static const struct conf_opt cloud_opts[] = {
 	{ "route_max_dist", CONF_INT, 0, "64",
 	  "hops a route may travel at most" },
 	{ "default_ttl", CONF_INT, 0, "64", "hops a packet may travel at most" },
+	{ "route_hop_penalization", CONF_INT, 0, "0",
+	  "percent added to the 1 ms every hop adds to a route's cost" },
 	{ "status-file", CONF_STR, 0, NULL,
 	  "write a status snapshot here (atomically)" },
 	{ "status-interval", CONF_DUR, 0, "5s", "how often to write it" },
@@ -80,6 +95,43 @@ static const struct conf_opt cloud_opts[] = {
 	{ "chroot", CONF_STR, 0, NULL, "chroot here after opening sockets" },
 	{ "loglevel", CONF_INT, 0, "2", "0 errors, 1 warnings, 2 info, 3 debug" },
 	{ "syslog", CONF_BOOL, 0, "no", "also log to syslog" },
+	{ "mlockall", CONF_BOOL, 0, "no",
+	  "lock all the daemon's memory (keys too) in RAM, never swapped" },
+	{ "tls_loglevel", CONF_INT, 0, "0",
+	  "GnuTLS debug log level (0..99), logged at loglevel 3" },
+	/* classic options with nothing to do here: the help says why */
+	{ "heartbeat", CONF_STR, CONF_COMPAT, NULL,
+	  "timers are events of the loop; there is no periodic tick" },
+	{ "poll_interval", CONF_STR, CONF_COMPAT, NULL,
+	  "the loop sleeps until an event; it does not poll" },
+	{ "comm_close_timeout", CONF_STR, CONF_COMPAT, NULL,
+	  "a link closes at once: its close_notify waits for no reply" },
+	{ "conn-mtu", CONF_STR, CONF_COMPAT, NULL,
+	  "TCP links carry every packet; UDP links size theirs by udp_mtu" },
+	{ "max_input_queue_size", CONF_STR, CONF_COMPAT, NULL,
+	  "a link reads one frame at a time into a buffer of one frame" },
+	{ "packet_id_cache_size", CONF_STR, CONF_COMPAT, NULL,
+	  "broadcast copies are caught by windows of sequence numbers" },
+	{ "packet_id_cache_time", CONF_STR, CONF_COMPAT, NULL,
+	  "broadcast copies are caught by windows of sequence numbers" },
+	{ "status-verbose", CONF_STR, CONF_COMPAT, NULL,
+	  "the status file always lists links, routes and gates" },
+	{ "shared_uplink", CONF_STR, CONF_COMPAT, NULL,
+	  "broadcasts go on every link; copies are dropped where they meet" },
+	{ "multipath", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: packets take the best path" },
+	{ "multipath_ratio", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: packets take the best path" },
+	{ "uplimit-total", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: links are not rate-limited" },
+	{ "uplimit-conn", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: links are not rate-limited" },
+	{ "downlimit-total", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: links are not rate-limited" },
+	{ "downlimit-conn", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: links are not rate-limited" },
+	{ "red-ratio", CONF_STR, CONF_COMPAT, NULL,
+	  "not implemented yet: early drop starts at half the data queue" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -96,6 +148,15 @@ static int check_range(const struct conf *conf, const char *name,
 	return -1;
 }
 
+static int check_dur(const struct conf *conf, const char *name,
+		     uint64_t max_us)
+{
+	if (conf_us(conf, name) <= max_us)
+		return 0;
+	return conf_fail(conf, NULL, name, "at most %llu s",
+			 (unsigned long long)(max_us / 1000000));
+}
+
 static int check_conf(const struct conf *conf)
 {
 	return check_range(conf, "max_connections", 1, 65536) |
@@ -109,7 +170,42 @@ static int check_conf(const struct conf *conf)
 	       check_range(conf, "route_max_dist", 1, 255) |
 	       check_range(conf, "default_ttl", 1, 255) |
 	       check_range(conf, "udp_mtu", 0, 65507) |
-	       check_range(conf, "loglevel", 0, 3);
+	       check_range(conf, "loglevel", 0, 3) |
+	       check_range(conf, "listen_backlog", 1, 65535) |
+	       check_range(conf, "ip_tos", 0, 255) |
+	       check_range(conf, "max_waiting_data_size", 65536, 1 << 30) |
+	       check_range(conf, "route_hop_penalization", 0, 10000) |
+	       check_range(conf, "tls_loglevel", 0, 99) |
+	       check_dur(conf, "report_ping_changes_above", 60000000);
+}
+
+static void tls_log(int level, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (n > 0 && msg[n - 1] == '\n')
+		n--;
+	log_debug("gnutls %d: %.*s", level, (int)n, msg);
+}
+
+/* Before privileges go: locking memory needs them. */
+static int cloud_mem_tls(const struct conf *conf)
+{
+	int lvl = (int)conf_int(conf, "tls_loglevel");
+
+	if (lvl > 0) {
+		gnutls_global_set_log_function(tls_log);
+		gnutls_global_set_log_level(lvl);
+		if (log_level() < LOG_LVL_DEBUG)
+			conf_fail(conf, NULL, "tls_loglevel", "GnuTLS's "
+				  "messages show only with loglevel 3");
+	}
+	if (conf_int(conf, "mlockall") && mlockall(MCL_CURRENT | MCL_FUTURE))
+		return conf_fail(conf, NULL, "mlockall", "cannot lock memory: "
+				 "%s (it needs root or CAP_IPC_LOCK, or a "
+				 "memlock limit (ulimit -l) above the daemon's "
+				 "size)", strerror(errno));
+	return 0;
 }
 
 /* Sockets are open: now chroot and drop to user/group. */
@@ -166,13 +262,15 @@ static int cloud_start(struct cloud *c)
 	struct route_ops ops;
 
 	c->default_ttl = (uint8_t)conf_int(c->conf, "default_ttl");
-	if (links_init(c) < 0)
+	if (cloud_mem_tls(c->conf) < 0 || links_init(c) < 0)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.max_remote_routes = (uint32_t)conf_int(c->conf, "max_remote_routes");
 	rc.max_origin_routes = (uint32_t)conf_int(c->conf, "max_origin_routes");
 	rc.max_hops = (uint8_t)conf_int(c->conf, "route_max_dist");
-	rc.hop_cost = HOP_COST;
+	/* classic: percent more per hop, here of the fixed hop cost */
+	rc.hop_cost = (uint32_t)(HOP_COST *
+		(100 + conf_int(c->conf, "route_hop_penalization")) / 100);
 	if (getrandom(rc.hash_key, sizeof(rc.hash_key), 0) !=
 	    sizeof(rc.hash_key))
 		return log_warn("getrandom"), -1;

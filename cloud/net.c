@@ -54,6 +54,9 @@ struct net {
 	struct cloud *c;
 	const struct net_ops *ops;
 	uint64_t retry_cap_us;
+	int nodelay;			/* tcp_nodelay */
+	int tos;			/* ip_tos, 0: leave the system's */
+	int backlog;			/* listen_backlog */
 	struct listener lis[MAX_LISTEN];
 	size_t nlis;
 	struct connector *cns;
@@ -82,11 +85,31 @@ void net_fmt_addr(const struct sockaddr *sa, char *buf, size_t size)
 	}
 }
 
-static void sock_tune(int fd)
+/* ip_tos on a link socket of family af, TCP or UDP. A failure costs only
+ * the marking, so it is logged, not fatal. */
+static void sock_tos(const struct net *n, int fd, int af)
+{
+	int tos = n->tos;
+	int r = 0;
+
+	if (tos == 0)
+		return;
+	if (af == AF_INET)
+		r = setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	else if (af == AF_INET6)
+		r = setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
+			       sizeof(tos));
+	if (r < 0)
+		log_warn("ip_tos %d", tos);
+}
+
+static void sock_tune(const struct net *n, int fd, int af)
 {
 	int one = 1;
 
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (n->nodelay)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sock_tos(n, fd, af);
 }
 
 /* ---- listeners ---------------------------------------------------------- */
@@ -111,7 +134,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("accept");
 			return;
 		}
-		sock_tune(fd);
+		sock_tune(li->net, fd, ss.ss_family);
 		net_fmt_addr((struct sockaddr *)&ss, addr, sizeof(addr));
 		li->net->ops->accepted(li->net->c, fd, (struct sockaddr *)&ss,
 				       addr);
@@ -136,7 +159,7 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) ||
-	    (ai->ai_socktype == SOCK_STREAM && listen(fd, 128))) {
+	    (ai->ai_socktype == SOCK_STREAM && listen(fd, n->backlog))) {
 		err = errno;
 		close(fd);
 		errno = err;
@@ -145,6 +168,7 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 	if (ai->ai_socktype == SOCK_DGRAM) {
 		char addr[NET_ADDRSTRLEN];
 
+		sock_tos(n, fd, ai->ai_family);
 		net_fmt_addr(ai->ai_addr, addr, sizeof(addr));
 		if (n->ops->udp_bound(n->c, fd, addr) < 0) {
 			errno = ENOMEM;
@@ -270,6 +294,7 @@ static void cn_connect(struct connector *cn, const struct addrinfo *ai)
 		return;
 	}
 	if (cn->udp) {
+		sock_tos(cn->net, fd, ai->ai_family);
 		cn->st = CN_LINKED;
 		tls_pin_next(links_tls(cn->net->c), cn->pinned ? &cn->pin : NULL);
 		cn->net->ops->udp_connect(cn->net->c, cn, fd, ai->ai_addr,
@@ -277,7 +302,7 @@ static void cn_connect(struct connector *cn, const struct addrinfo *ai)
 		tls_pin_next(links_tls(cn->net->c), NULL);
 		return;
 	}
-	sock_tune(fd);
+	sock_tune(cn->net, fd, ai->ai_family);
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
 	    errno != EINPROGRESS) {
 		log_info("connect %s: %s", cn->addr, strerror(errno));
@@ -467,6 +492,9 @@ struct net *net_new(struct cloud *c, const struct net_ops *ops)
 	n->c = c;
 	n->ops = ops;
 	n->retry_cap_us = conf_us(c->conf, "conn_retry");
+	n->nodelay = (int)conf_int(c->conf, "tcp_nodelay");
+	n->tos = (int)conf_int(c->conf, "ip_tos");
+	n->backlog = (int)conf_int(c->conf, "listen_backlog");
 	if (n->retry_cap_us < BACKOFF_MIN_US)
 		n->retry_cap_us = BACKOFF_MIN_US;
 	for (i = 0; (v = conf_get(c->conf, "listen", i)); i++)
