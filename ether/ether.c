@@ -50,6 +50,11 @@ static const struct conf_opt ether_opts[] = {
 	  "UNIX path of the cloud daemon's gate socket (required)" },
 	{ "instance", CONF_INT, 0, "0",
 	  "virtual LAN on the mesh; gates of other instances never meet" },
+	{ "proto", CONF_INT, 0, NULL,
+	  "classic protocol number 0..65535: the mesh instance is then "
+	  "proto * 65536 + instance" },
+	{ "tunctl", CONF_STR, CONF_COMPAT, NULL,
+	  "the TAP is always created through /dev/net/tun" },
 	{ "iface_dev", CONF_STR, 0, "cvpn%d",
 	  "TAP device name; %d lets the kernel number it" },
 	{ "mac", CONF_STR, 0, NULL,
@@ -135,6 +140,26 @@ static int ether_conf_mac(struct ether *e)
 	return 0;
 }
 
+/* Classic ether put its protocol number above a 16-bit instance in the
+ * address's 32 bits; with proto set, so does this one, and two classic
+ * configs with the same proto and instance meet. */
+static int ether_conf_inst(struct ether *e)
+{
+	long long x, proto;
+
+	if (conf_last(e->conf, "proto") == NULL) {
+		if (conf_range(e->conf, "instance", 0, UINT32_MAX, &x) < 0)
+			return -1;
+		e->inst = (uint32_t)x;
+		return 0;
+	}
+	if (conf_range(e->conf, "proto", 0, 65535, &proto) < 0 ||
+	    conf_range(e->conf, "instance", 0, 65535, &x) < 0)
+		return -1;
+	e->inst = (uint32_t)proto << 16 | (uint32_t)x;
+	return 0;
+}
+
 static int ether_conf(struct ether *e)
 {
 	const struct conf_val *v;
@@ -143,9 +168,8 @@ static int ether_conf(struct ether *e)
 
 	if ((e->gate_path = conf_gate(e->conf)) == NULL)
 		return -1;
-	if (conf_range(e->conf, "instance", 0, UINT32_MAX, &x) < 0)
+	if (ether_conf_inst(e) < 0)
 		return -1;
-	e->inst = (uint32_t)x;
 	if (conf_range(e->conf, "mtu", 68, 65535, &x) < 0)
 		return -1;
 	e->mtu = (unsigned)x;
