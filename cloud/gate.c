@@ -777,17 +777,20 @@ static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* The socket is born with gate_mode (umask around bind) and given to
  * user/group through a handle on it, before listen(): nobody can connect
  * in between, and no name swapped in after bind is followed. */
-static int gate_listen(struct cloud *c, const char *path)
+static int gate_listen(struct cloud *c, const struct conf_val *v)
 {
 	const struct conf_val *mode = conf_last(c->conf, "gate_mode");
+	const char *path = v->v.addr.path;
 	struct gates *gs = c->gates;
 	struct gate_listener *l;
 	struct proc_ids ids;
+	char where[512];
 	uid_t uid;
 	gid_t gid;
 
+	conf_where(v, "gate", where, sizeof(where));
 	if (strlen(path) >= sizeof(l->path)) {
-		log_warnx("gate %s: path too long", path);
+		log_errorx("%s%s: path too long", where, path);
 		return -1;
 	}
 	if (proc_ids(c->conf, &ids) < 0)
@@ -795,12 +798,12 @@ static int gate_listen(struct cloud *c, const char *path)
 	uid = ids.setuid ? ids.uid : (uid_t)-1;
 	gid = conf_last(c->conf, "group") ? ids.gid : (gid_t)-1;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		log_warn("gate %s", path);
+		log_error("%s%s", where, path);
 		return -1;
 	}
 	l->c = c;
 	strcpy(l->path, path);
-	l->fd = usock_listen("gate ", path,
+	l->fd = usock_listen(where, path,
 			     mode ? (mode_t)mode->v.i : GATE_DEF_MODE, uid, gid,
 			     GATE_BACKLOG);
 	if (l->fd < 0) {
@@ -838,11 +841,11 @@ int gate_init(struct cloud *c)
 	for (i = 0; i < n; i++) {
 		v = conf_get(c->conf, "gate", i);
 		if (!v->v.addr.is_unix) {
-			log_warnx("%snot a UNIX socket path",
-				  conf_where(v, "gate", where, sizeof(where)));
+			log_errorx("%snot a UNIX socket path",
+				   conf_where(v, "gate", where, sizeof(where)));
 			goto err;
 		}
-		if (gate_listen(c, v->v.addr.path) < 0)
+		if (gate_listen(c, v) < 0)
 			goto err;
 	}
 	return 0;

@@ -143,8 +143,8 @@ static int check_range(const struct conf *conf, const char *name,
 
 	if (v->v.i >= lo && v->v.i <= hi)
 		return 0;
-	fprintf(stderr, "%sout of range (%lld..%lld): \"%s\"\n",
-		conf_where(v, name, where, sizeof(where)), lo, hi, v->raw);
+	log_errorx("%sout of range (%lld..%lld): \"%s\"",
+		   conf_where(v, name, where, sizeof(where)), lo, hi, v->raw);
 	return -1;
 }
 
@@ -216,27 +216,30 @@ static int drop_privileges(const struct conf *conf)
 	const struct conf_val *r = conf_last(conf, "chroot");
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
-	char where[512];
+	char wu[512], wg[512], wr[512];
 
+	conf_where(u, "user", wu, sizeof(wu));
+	conf_where(g, "group", wg, sizeof(wg));
+	conf_where(r, "chroot", wr, sizeof(wr));
 	if (u && !(pw = getpwnam(u->raw)))
-		return log_warnx("user: unknown user \"%s\"", u->raw), -1;
+		return log_errorx("%sno such user \"%s\"", wu, u->raw), -1;
 	if (g && !(gr = getgrnam(g->raw)))
-		return log_warnx("group: unknown group \"%s\"", g->raw), -1;
+		return log_errorx("%sno such group \"%s\"", wg, g->raw), -1;
 	if (r && (chroot(r->raw) < 0 || chdir("/") < 0))
-		return log_warn("chroot: \"%s\"", r->raw), -1;
+		return log_error("%scannot chroot to \"%s\"", wr, r->raw), -1;
 	/* root can leave a chroot: alone it confines nothing */
 	if (r && !pw)
 		log_warnx("%s\"%s\" without user: the daemon stays root "
-			  "inside it", conf_where(r, "chroot", where,
-						  sizeof(where)), r->raw);
+			  "inside it", wr, r->raw);
 	if ((gr || pw) && setgroups(0, NULL) < 0)
-		return log_warn("setgroups"), -1;
+		return log_error("%scannot drop supplementary groups",
+				 pw ? wu : wg), -1;
 	if (gr && setgid(gr->gr_gid) < 0)
-		return log_warn("group: setgid %s", g->raw), -1;
+		return log_error("%ssetgid %s", wg, g->raw), -1;
 	if (!gr && pw && setgid(pw->pw_gid) < 0)
-		return log_warn("user: setgid"), -1;
+		return log_error("%ssetgid to the group of %s", wu, u->raw), -1;
 	if (pw && setuid(pw->pw_uid) < 0)
-		return log_warn("user: setuid %s", u->raw), -1;
+		return log_error("%ssetuid %s", wu, u->raw), -1;
 	return 0;
 }
 
@@ -280,9 +283,10 @@ static int cloud_start(struct cloud *c)
 	if (!(c->rt = route_new(&c->self, &rc, &ops)) ||
 	    !(c->fwd = fwd_new()))
 		return log_warnx("out of memory"), -1;
-	if (gate_init(c) < 0 || status_init(c) < 0)
+	if (gate_init(c) < 0 || status_init(c) < 0 ||
+	    drop_privileges(c->conf) < 0)
 		return -1;
-	return drop_privileges(c->conf);
+	return status_check(c);
 }
 
 static void cloud_stop(struct cloud *c)
@@ -307,6 +311,8 @@ int main(int argc, char **argv)
 		return 1;
 	ret = conf_args(c.conf, argc, argv);
 	if (ret != 0 || check_conf(c.conf)) {
+		if (ret != 1)
+			log_errorx("bad configuration; exiting");
 		conf_free(c.conf);
 		return ret == 1 ? 0 : 1;
 	}
@@ -328,6 +334,8 @@ int main(int argc, char **argv)
 			ev_signal_stop(c.loop, &sig[i]);
 	}
 	cloud_stop(&c);
+	if (ret != 0)
+		log_errorx("start-up failed; exiting");
 	ev_loop_destroy(c.loop);
 	conf_free(c.conf);
 	return ret == 0 ? 0 : 1;

@@ -147,6 +147,32 @@ static int status_dump(struct cloud *c, FILE *f)
  * directory, so rename() is atomic and no symlink planted at a known
  * name is followed; the file stays 0600, like the control socket that
  * serves the same snapshot. */
+static int status_tmp(const char *path, char *tmp, size_t size)
+{
+	snprintf(tmp, size, "%s.XXXXXX", path);
+	return mkostemp(tmp, O_CLOEXEC);
+}
+
+int status_check(struct cloud *c)
+{
+	const struct conf_val *v = conf_last(c->conf, "status-file");
+	struct status *s = c->status;
+	char tmp[4200], where[512];
+	int fd;
+
+	if (!s || !s->path)
+		return 0;
+	if ((fd = status_tmp(s->path, tmp, sizeof(tmp))) < 0) {
+		log_error("%scannot create a file beside \"%s\"",
+			  conf_where(v, "status-file", where, sizeof(where)),
+			  s->path);
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
 void status_write(struct cloud *c)
 {
 	struct status *s = c->status;
@@ -156,11 +182,11 @@ void status_write(struct cloud *c)
 
 	if (!s || !s->path)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", s->path);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = status_tmp(s->path, tmp, sizeof(tmp));
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		if (!s->failed++)
-			log_warn("status-file: cannot write \"%s\"", tmp);
+			log_warn("status-file: cannot create a file beside "
+				 "\"%s\"", s->path);
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -300,7 +326,7 @@ static int ctl_open(struct cloud *c, struct status *s,
 
 	conf_where(v, "control", where, sizeof(where));
 	if (!v->v.addr.is_unix)
-		return log_warnx("%snot a UNIX socket path", where), -1;
+		return log_errorx("%snot a UNIX socket path", where), -1;
 	fd = usock_listen(where, v->v.addr.path, 0600, (uid_t)-1, (gid_t)-1,
 			  8);
 	if (fd < 0)

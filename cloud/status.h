@@ -38,6 +38,9 @@ struct cloud;
 
 int status_init(struct cloud *c);
 void status_shutdown(struct cloud *c);
+/* Can the status file be written (after chroot and the privilege
+ * drop)? 0, or -1 after logging. */
+int status_check(struct cloud *c);
 /* Write the file now (also done on the timer). */
 void status_write(struct cloud *c);
 

@@ -58,6 +58,7 @@ struct tls {
 	struct node_id self;
 	char name[NODE_NAME_MAX + 1];
 	const struct node_id *pin_next;	/* see tls_pin_next() */
+	int lvl;	/* of load failures: an error at start, a warning later */
 };
 
 /* The name is the CN escaped (esc.h): the peer chooses it. */
@@ -307,7 +308,7 @@ static int need(const struct conf *conf, const char *opt)
 {
 	if (conf_last(conf, opt))
 		return 0;
-	log_warnx("config: %s: required option is missing", opt);
+	log_errorx("config: %s: required option is missing", opt);
 	return -1;
 }
 
@@ -373,14 +374,25 @@ static int file_open_dir(struct tls_file *f)
 		return -1;
 	f->dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (f->dir < 0)
-		log_warn("%scannot open directory \"%s\"",
+		log_error("%scannot open directory \"%s\"",
 			 conf_where(f->v, f->opt, where, sizeof(where)), dir);
 	free(dir);
 	return f->dir < 0 ? -1 : 0;
 }
 
-/* The whole of file f into pem (NUL-terminated); -1 after logging. */
-static int file_read(const struct tls_file *f, gnutls_datum_t *pem)
+/* Why a file of st cannot be read whole: 0 if it can, else an errno. */
+static int file_unfit(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return EINVAL;	/* a device or a pipe: not a PEM file */
+	return st->st_size > TLS_FILE_MAX ? EFBIG : 0;
+}
+
+/* The whole of file f into pem (NUL-terminated); -1 after logging at
+ * level lvl. */
+static int file_read(const struct tls_file *f, int lvl, gnutls_datum_t *pem)
 {
 	struct stat st;
 	char where[512];
@@ -391,8 +403,7 @@ static int file_read(const struct tls_file *f, gnutls_datum_t *pem)
 	pem->data = NULL;
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
-	errno = EFBIG;
-	if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX ||
+	if ((errno = file_unfit(&st)) ||
 	    !(pem->data = gnutls_malloc((size_t)st.st_size + 1)))
 		goto fail;
 	while (len < (size_t)st.st_size &&
@@ -405,8 +416,8 @@ static int file_read(const struct tls_file *f, gnutls_datum_t *pem)
 	pem->size = (unsigned)len;
 	return 0;
 fail:
-	log_warn("%scannot read \"%s\"",
-		 conf_where(f->v, f->opt, where, sizeof(where)), f->v->raw);
+	log_at(lvl, 1, "%scannot read \"%s\"",
+	       conf_where(f->v, f->opt, where, sizeof(where)), f->v->raw);
 	if (fd >= 0)
 		close(fd);
 	gnutls_free(pem->data);
@@ -415,10 +426,10 @@ fail:
 }
 
 /* Every CRL of pem (file v), each signed by one of cas, into cred; -1
- * after logging the first one that is not. */
+ * after logging the first one that is not (at level lvl). */
 static int crl_add(gnutls_certificate_credentials_t cred,
 		   const struct conf_val *v, const gnutls_datum_t *pem,
-		   const struct cas *cas)
+		   const struct cas *cas, int lvl)
 {
 	gnutls_datum_t dn = { NULL, 0 };
 	gnutls_x509_crl_t *crl = NULL;
@@ -430,7 +441,8 @@ static int crl_add(gnutls_certificate_credentials_t cred,
 	ret = gnutls_x509_crl_list_import2(&crl, &n, pem, GNUTLS_X509_FMT_PEM,
 					   0);
 	if (ret < 0 || n == 0) {
-		log_warnx("%scannot load CRL from \"%s\"", where, v->raw);
+		log_at(lvl, 0, "%s\"%s\": no CRL in PEM format", where,
+		       v->raw);
 		gnutls_free(crl);
 		return -1;
 	}
@@ -440,19 +452,19 @@ static int crl_add(gnutls_certificate_credentials_t cred,
 		if (ret >= 0 && !(st & ~CRL_TIME_BITS))
 			continue;
 		gnutls_x509_crl_get_issuer_dn3(crl[i], &dn, 0);
-		log_warnx("%sCRL %u in \"%s\" (issuer %s) is not signed by a "
-			  "configured CA: %s", where, i + 1, v->raw,
-			  dn.data ? (char *)dn.data : "?",
-			  ret < 0 ? gnutls_strerror(ret)
-				  : tls_status_reason(st & ~CRL_TIME_BITS));
+		log_at(lvl, 0, "%sCRL %u in \"%s\" (issuer %s) is not signed "
+		       "by a configured CA: %s", where, i + 1, v->raw,
+		       dn.data ? (char *)dn.data : "?",
+		       ret < 0 ? gnutls_strerror(ret)
+			       : tls_status_reason(st & ~CRL_TIME_BITS));
 		gnutls_free(dn.data);
 		ret = -1;
 		goto out;
 	}
 	ret = gnutls_certificate_set_x509_crl(cred, crl, n);
 	if (ret < 0)
-		log_warnx("%scannot load CRL from \"%s\": %s", where, v->raw,
-			  gnutls_strerror(ret));
+		log_at(lvl, 0, "%scannot load CRL from \"%s\": %s", where,
+		       v->raw, gnutls_strerror(ret));
 out:
 	for (i = 0; i < n; i++)
 		gnutls_x509_crl_deinit(crl[i]);
@@ -461,24 +473,24 @@ out:
 }
 
 /* One ca file into cred and cas, or one crl file into cred, checked
- * against cas; -1 after logging. */
+ * against cas; -1 after logging at level lvl. */
 static int file_load(gnutls_certificate_credentials_t cred, struct cas *cas,
-		     const struct tls_file *f)
+		     const struct tls_file *f, int lvl)
 {
 	gnutls_datum_t pem;
 	char where[512];
 	int ret = 0;
 
-	if (file_read(f, &pem) < 0)
+	if (file_read(f, lvl, &pem) < 0)
 		return -1;
 	if (!strcmp(f->opt, "crl")) {
-		ret = crl_add(cred, f->v, &pem, cas);
+		ret = crl_add(cred, f->v, &pem, cas, lvl);
 	} else if (gnutls_certificate_set_x509_trust_mem(
 			   cred, &pem, GNUTLS_X509_FMT_PEM) <= 0 ||
 		   cas_add(cas, &pem) < 0) {
-		log_warnx("%scannot load CA certificates from \"%s\"",
-			  conf_where(f->v, "ca", where, sizeof(where)),
-			  f->v->raw);
+		log_at(lvl, 0, "%s\"%s\": no CA certificate in PEM format",
+		       conf_where(f->v, "ca", where, sizeof(where)),
+		       f->v->raw);
 		ret = -1;
 	}
 	gnutls_free(pem.data);
@@ -493,7 +505,7 @@ static int load_lists(struct tls *t, gnutls_certificate_credentials_t cred)
 	int ret = 0;
 
 	for (i = 0; i < t->nfiles && ret == 0; i++)
-		ret = file_load(cred, &cas, &t->files[i]);
+		ret = file_load(cred, &cas, &t->files[i], t->lvl);
 	cas_free(&cas);
 	return ret;
 }
@@ -530,6 +542,17 @@ static void files_close(struct tls *t)
 	free(t->files);
 }
 
+/* A file named by option opt (its last value), read at start: the
+ * ca and crl files are read through their directory instead. */
+static int self_read(const struct conf *conf, const char *opt,
+		     gnutls_datum_t *pem)
+{
+	const struct tls_file f = { conf_last(conf, opt), opt,
+				    conf_last(conf, opt)->raw, AT_FDCWD };
+
+	return file_read(&f, LOG_LVL_ERR, pem);
+}
+
 static int load_dh(struct tls *t, const struct conf *conf)
 {
 	const struct conf_val *v = conf_last(conf, "dh");
@@ -541,49 +564,63 @@ static int load_dh(struct tls *t, const struct conf *conf)
 		return 0;
 	if (gnutls_dh_params_init(&t->dh) < 0)
 		return -1;
-	ret = gnutls_load_file(v->raw, &pem);
-	if (ret >= 0)
-		ret = gnutls_dh_params_import_pkcs3(t->dh, &pem,
-						    GNUTLS_X509_FMT_PEM);
+	if (self_read(conf, "dh", &pem) < 0)
+		return -1;
+	ret = gnutls_dh_params_import_pkcs3(t->dh, &pem, GNUTLS_X509_FMT_PEM);
 	gnutls_free(pem.data);
 	if (ret < 0) {
-		log_warnx("%scannot load DH parameters from \"%s\": %s",
-			  conf_where(v, "dh", where, sizeof(where)), v->raw,
-			  gnutls_strerror(ret));
+		log_errorx("%s\"%s\": no DH parameters in PEM format: %s",
+			   conf_where(v, "dh", where, sizeof(where)), v->raw,
+			   gnutls_strerror(ret));
 		return -1;
 	}
 	return 0;
+}
+
+/* The key file holds a private key: said here, GnuTLS's own words for a
+ * certificate given as key are "The requested data were not available". */
+static int key_check(const struct tls *t, const struct conf_val *v)
+{
+	gnutls_x509_privkey_t key;
+	char where[512];
+	int ret;
+
+	if ((ret = gnutls_x509_privkey_init(&key)) >= 0) {
+		ret = gnutls_x509_privkey_import2(key, &t->key_pem,
+						  GNUTLS_X509_FMT_PEM, NULL, 0);
+		gnutls_x509_privkey_deinit(key);
+	}
+	if (ret >= 0)
+		return 0;
+	conf_where(v, "key", where, sizeof(where));
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		log_errorx("%s\"%s\": no private key in PEM format", where,
+			   v->raw);
+	else
+		log_errorx("%s\"%s\": unusable private key: %s", where,
+			   v->raw, gnutls_strerror(ret));
+	return -1;
 }
 
 /* Key and certificate are read once: the node's identity does not change
  * under a running daemon (and the key may be readable by root only). */
 static int load_self_files(struct tls *t, const struct conf *conf)
 {
-	const struct conf_val *key = conf_last(conf, "key");
 	const struct conf_val *cert = conf_last(conf, "cert");
 	char where[512];
 
 	if (need(conf, "key") || need(conf, "cert") || need(conf, "ca"))
 		return -1;
-	if (gnutls_load_file(cert->raw, &t->cert_pem) < 0) {
-		log_warnx("%scannot read \"%s\"",
-			  conf_where(cert, "cert", where, sizeof(where)),
-			  cert->raw);
+	if (self_read(conf, "cert", &t->cert_pem) < 0 ||
+	    self_read(conf, "key", &t->key_pem) < 0)
 		return -1;
-	}
-	if (gnutls_load_file(key->raw, &t->key_pem) < 0) {
-		log_warnx("%scannot read \"%s\"",
-			  conf_where(key, "key", where, sizeof(where)),
-			  key->raw);
-		return -1;
-	}
 	if (load_self(t) < 0) {
-		log_warnx("%scannot read identity from \"%s\"",
-			  conf_where(cert, "cert", where, sizeof(where)),
-			  cert->raw);
+		log_errorx("%s\"%s\": no certificate in PEM format",
+			   conf_where(cert, "cert", where, sizeof(where)),
+			   cert->raw);
 		return -1;
 	}
-	return 0;
+	return key_check(t, conf_last(conf, "key"));
 }
 
 static void gen_put(struct tls_gen *g)
@@ -624,12 +661,16 @@ static struct tls_gen *gen_new(struct tls *t, const struct conf *conf)
 	ret = gnutls_certificate_set_x509_key_mem(g->cred, &t->cert_pem,
 						  &t->key_pem,
 						  GNUTLS_X509_FMT_PEM);
-	if (ret < 0) {
-		log_warnx("%scannot load \"%s\" with key \"%s\": %s",
-			  conf_where(cert, "cert", where, sizeof(where)),
-			  cert->raw, key->raw, gnutls_strerror(ret));
+	conf_where(key, "key", where, sizeof(where));
+	if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+		log_at(t->lvl, 0, "%s\"%s\" is not the key of certificate "
+		       "\"%s\"", where, key->raw, cert->raw);
+	else if (ret < 0)
+		log_at(t->lvl, 0, "%scannot use \"%s\" with certificate "
+		       "\"%s\": %s", where, key->raw, cert->raw,
+		       gnutls_strerror(ret));
+	if (ret < 0)
 		goto fail;
-	}
 	if (load_lists(t, g->cred) < 0)
 		goto fail;
 	if (t->dh)
@@ -650,9 +691,10 @@ static int prio_init(gnutls_priority_t *pr, const char *prio,
 
 	if (gnutls_priority_init(pr, prio, &errpos) >= 0)
 		return 0;
-	log_warnx("%sbad priority string at \"%s\"",
-		  pv ? conf_where(pv, "tls_prio_str", where, sizeof(where)) : "",
-		  errpos ? errpos : prio);
+	log_errorx("%sbad priority string at \"%s\"",
+		   pv ? conf_where(pv, "tls_prio_str", where, sizeof(where))
+		      : "",
+		   errpos ? errpos : prio);
 	return -1;
 }
 
@@ -674,9 +716,9 @@ static int load_prio(struct tls *t, const struct conf_val *pv)
 			      TLS12_ECDHE_AEAD ":-CHACHA20-POLY1305");
 	if (n < 0 || dn < 0 || (size_t)n >= sizeof(prio) ||
 	    (size_t)dn >= sizeof(dprio)) {
-		log_warnx("%stoo long", pv ? conf_where(pv, "tls_prio_str",
-							 prio, sizeof(prio))
-					   : "");
+		log_errorx("%stoo long", pv ? conf_where(pv, "tls_prio_str",
+							  prio, sizeof(prio))
+					    : "");
 		return -1;
 	}
 	if (prio_init(&t->prio, prio, pv) < 0)
@@ -703,11 +745,13 @@ struct tls *tls_new(const struct conf *conf)
 
 	if (!t)
 		return NULL;
+	t->lvl = LOG_LVL_ERR;
 	if (load_self_files(t, conf) < 0 || load_dh(t, conf) < 0 ||
 	    files_open(t, conf) < 0 || !(t->cur = gen_new(t, conf)))
 		goto fail;
 	if (load_prio(t, pv) < 0)
 		goto fail_gen;
+	t->lvl = LOG_LVL_WARN;	/* a reload's failure keeps the old ones */
 	return t;
 fail_gen:
 	gen_put(t->cur);

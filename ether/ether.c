@@ -133,7 +133,7 @@ static int ether_conf_mac(struct ether *e)
 		return 0;
 	}
 	if (getrandom(e->mac, MAC_LEN, 0) != MAC_LEN) {
-		log_warn("getrandom");
+		log_error("getrandom");
 		return -1;
 	}
 	mac_make_local(e->mac);
@@ -181,9 +181,9 @@ static int ether_conf(struct ether *e)
 		if (!tap_addr_valid(v->raw)) {
 			char where[512];
 
-			log_warnx("%sexpected ADDRESS[/PREFIX], got \"%s\"",
-				  conf_where(v, "iface_addr", where,
-					     sizeof(where)), v->raw);
+			log_errorx("%sexpected ADDRESS[/PREFIX], got \"%s\"",
+				   conf_where(v, "iface_addr", where,
+					      sizeof(where)), v->raw);
 			return -1;
 		}
 	}
@@ -497,11 +497,11 @@ static int ether_alloc(struct ether *e)
 	e->ann = calloc(learn + 2, sizeof(*e->ann));
 	e->macs = calloc(learn + 1, sizeof(*e->macs));
 	if (e->buf == NULL || e->ann == NULL || e->macs == NULL)
-		return -1;
+		return log_errorx("out of memory"), -1;
 	if (learn > 0) {
 		e->learned = mac_table_new(learn, e->age);
 		if (e->learned == NULL)
-			return -1;
+			return log_errorx("out of memory"), -1;
 	}
 	return 0;
 }
@@ -517,25 +517,25 @@ static int ether_tap(struct ether *e)
 	e->tap = tap_open(conf_str(e->conf, "iface_dev"), &e->tapflags,
 			  e->ifname, err, sizeof(err));
 	if (e->tap < 0) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return -1;
 	}
 	e->vnet = !!(e->tapflags & TAP_OFFLOAD);
 	if (e->vnet && cg_set_offload(e->gate, 1) < 0) {
-		log_warn("gate %s: cannot declare offload", e->gate_path);
+		log_error("gate %s: cannot declare offload", e->gate_path);
 		return -1;
 	}
 	if (e->vnet) {
 		e->gro = malloc(sizeof(*e->gro));
 		if (e->gro == NULL) {
-			log_warn("TAP %s: GRO buffer", e->ifname);
+			log_error("TAP %s: GRO buffer", e->ifname);
 			return -1;
 		}
 		gro_init(e->gro, tap_emit, e);
 	}
 	addrs = calloc(n + 1, sizeof(*addrs));
 	if (addrs == NULL) {
-		log_warn("TAP %s", e->ifname);
+		log_error("TAP %s", e->ifname);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
@@ -550,7 +550,7 @@ static int ether_tap(struct ether *e)
 	r = tap_configure(e->ifname, &tc, err, sizeof(err));
 	free(addrs);
 	if (r < 0)
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 	return r;
 }
 
@@ -558,14 +558,16 @@ static int ether_start(struct ether *e)
 {
 	const struct cg_handlers h = { .packet = frame_in,
 				       .attached = gate_attached };
-	char err[256], mac[18];
+	char err[256], mac[18], where[512];
 
 	if (ether_conf(e) < 0 || ether_alloc(e) < 0 ||
 	    (e->sigfd = sig_open()) < 0)
 		return -1;
 	e->gate = cg_start(e->gate_path, "ether", &h, e, err, sizeof(err));
 	if (e->gate == NULL) {
-		log_warnx("gate: %s", err);
+		log_errorx("%s%s", conf_where(conf_last(e->conf, "gate"),
+					      "gate", where, sizeof(where)),
+			   err);
 		return -1;
 	}
 	if (ether_tap(e) < 0)
@@ -612,16 +614,20 @@ int main(int argc, char **argv)
 		fatal("conf");
 	r = conf_args(e.conf, argc, argv);
 	if (r != 0) {
+		if (r < 0)
+			log_errorx("bad configuration; exiting");
 		conf_free(e.conf);
 		return r > 0 ? 0 : 1;
 	}
 	if (conf_range(e.conf, "loglevel", 0, 3, &lvl) < 0) {
+		log_errorx("bad configuration; exiting");
 		conf_free(e.conf);
 		return 1;
 	}
 	log_init("ether", (int)lvl, 0);
 	if (ether_start(&e) < 0) {
 		ether_stop(&e);
+		log_errorx("start-up failed; exiting");
 		return 1;
 	}
 	r = ether_loop(&e);

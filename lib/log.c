@@ -60,10 +60,23 @@ static void vlog(int lvl, int with_errno, const char *fmt, va_list ap)
 		va_end(ap);                    \
 	}
 
+LOGFN(log_error, LOG_LVL_ERR, 1)
+LOGFN(log_errorx, LOG_LVL_ERR, 0)
 LOGFN(log_warn, LOG_LVL_WARN, 1)
 LOGFN(log_warnx, LOG_LVL_WARN, 0)
 LOGFN(log_info, LOG_LVL_INFO, 0)
 LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+void log_at(int lvl, int with_errno, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lvl < LOG_LVL_ERR || lvl > LOG_LVL_DEBUG)
+		lvl = LOG_LVL_ERR;
+	va_start(ap, fmt);
+	vlog(lvl, with_errno, fmt, ap);
+	va_end(ap);
+}
 
 void fatal(const char *fmt, ...)
 {

@@ -7,7 +7,9 @@
 
 /* An existing file at path: a stale socket (nobody answers) is removed, a
  * live one or anything that is not a socket is refused. 0, or -1 after
- * logging "WHAT PATH: reason" (what is a prefix such as "gate "). */
+ * logging the error "WHAT PATH: reason" (what is a prefix such as
+ * "FILE:LINE: gate: "); a directory that is missing or closed to us is
+ * named in the reason. */
 int usock_probe(const char *what, const char *path);
 /* Probe, then bind with the umask that gives mode (no chmod by path), give
  * the file to uid/gid ((uid_t)-1, (gid_t)-1: keep) through an O_NOFOLLOW

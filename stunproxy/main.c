@@ -227,19 +227,21 @@ static int gate_open(struct sp *sp)
 {
 	const struct cg_handlers h = { .packet = on_packet, .link = on_link,
 				       .attached = on_attached };
-	char err[256];
+	char err[256], where[512];
 
 	sp->gate = cg_start(sp->gate_path, "stunproxy", &h, sp, err,
 			    sizeof(err));
 	if (sp->gate == NULL) {
-		log_warnx("gate %s: %s", sp->gate_path, err);
+		log_errorx("%s%s", conf_where(conf_last(sp->conf, "gate"),
+					      "gate", where, sizeof(where)),
+			   err);
 		return -1;
 	}
 	snprintf(sp->name, sizeof(sp->name), "%s", cg_node_name(sp->gate));
 	memcpy(sp->id, cg_node_id(sp->gate), SP_ID);
 	sp_addr_of(sp->name, sp->addr);
 	if (gate_announce(sp) < 0) {
-		log_warn("gate %s: announce", sp->gate_path);
+		log_error("gate %s: announce", sp->gate_path);
 		return -1;
 	}
 	sp->connected = 1;
@@ -270,11 +272,12 @@ static int punch_socket(struct sp *sp)
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 		.sin_port = htons((uint16_t)conf_int(sp->conf, "port")) };
 	socklen_t sl = sizeof(sin);
+	char where[512];
 	int one = 1;
 
 	sp->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sp->fd < 0) {
-		log_warn("socket");
+		log_error("socket");
 		return -1;
 	}
 	/* The sockets handed to cloud share this port (same NAT mapping);
@@ -282,7 +285,9 @@ static int punch_socket(struct sp *sp)
 	setsockopt(sp->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(sp->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
 	    getsockname(sp->fd, (struct sockaddr *)&sin, &sl) < 0) {
-		log_warn("port %u", ntohs(sin.sin_port));
+		log_error("%scannot bind UDP port %u",
+			  conf_where(conf_last(sp->conf, "port"), "port", where,
+				     sizeof(where)), ntohs(sin.sin_port));
 		return -1;
 	}
 	sp->port = ntohs(sin.sin_port);
@@ -430,11 +435,18 @@ int main(int argc, char **argv)
 		fatal("conf");
 	r = conf_args(sp.conf, argc, argv);
 	if (r != 0 || conf_range(sp.conf, "loglevel", 0, 3, &lvl) < 0) {
+		if (r <= 0)
+			log_errorx("bad configuration; exiting");
 		conf_free(sp.conf);
 		return r > 0 ? 0 : 1;
 	}
 	log_init("stunproxy", (int)lvl, 0);
-	r = sp_start(&sp) < 0 ? -1 : sp_loop(&sp);
+	if (sp_start(&sp) < 0) {
+		sp_stop(&sp);
+		log_errorx("start-up failed; exiting");
+		return 1;
+	}
+	r = sp_loop(&sp);
 	sp_stop(&sp);
 	return r < 0 ? 1 : 0;
 }

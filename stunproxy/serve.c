@@ -45,14 +45,16 @@ static socklen_t sa_len(const struct sockaddr_storage *sa)
 static int serve_socket(struct sp *sp, const char *name, size_t i)
 {
 	struct sockaddr_storage ss;
-	char b[64];
+	char b[64], where[512];
 	int fd;
 
 	if (sp_resolve(sp, name, i, &ss) < 0)
 		return -1;
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sa_len(&ss)) < 0) {
-		log_warn("%s %s", name, sp_fmt(&ss, b, sizeof(b)));
+		log_error("%scannot listen on %s",
+			  conf_where(conf_get(sp->conf, name, i), name, where,
+				     sizeof(where)), sp_fmt(&ss, b, sizeof(b)));
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -514,7 +514,7 @@ static int tun_device(struct tun *t)
 	int r = -1;
 
 	if (addrs == NULL) {
-		log_warn("TUN");
+		log_error("TUN");
 		return -1;
 	}
 	t->fd = tap_open(conf_str(t->conf, "iface_dev"), &t->flags,
@@ -531,7 +531,7 @@ static int tun_device(struct tun *t)
 	r = tap_configure(t->ifname, &tc, err, sizeof(err));
 out:
 	if (r < 0)
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 	free(addrs);
 	return r;
 }
@@ -544,7 +544,7 @@ static int tun_routes(struct tun *t)
 	struct tap_ip ip;
 
 	if (ifindex == 0) {
-		log_warn("TUN %s", t->ifname);
+		log_error("TUN %s", t->ifname);
 		return -1;
 	}
 	t->routes = troute_open(ifindex);
@@ -554,7 +554,7 @@ static int tun_routes(struct tun *t)
 		tap_parse_ip(conf_get(t->conf, "iface_addr", i)->raw, &ip);
 		if (troute_connected(t->routes, ip.family == AF_INET ? 4 : 16,
 				     ip.b, ip.plen) < 0) {
-			log_warnx("routes: out of memory");
+			log_errorx("routes: out of memory");
 			return -1;
 		}
 	}
@@ -568,17 +568,19 @@ static int tun_gate(struct tun *t)
 		.prefix = on_prefix,
 		.attached = on_attached,
 	};
-	char err[256];
+	char err[256], where[512];
 
 	t->gate = cg_start(t->gate_path, "tun", &h, t, err, sizeof(err));
 	if (t->gate == NULL) {
-		log_warnx("gate: %s", err);
+		log_errorx("%s%s", conf_where(conf_last(t->conf, "gate"),
+					      "gate", where, sizeof(where)),
+			   err);
 		return -1;
 	}
 	if ((t->vnet && cg_set_offload(t->gate, 1) < 0) ||
 	    cg_announce(t->gate, t->ann, t->nann) < 0 ||
 	    cg_subscribe(t->gate, t->inst) < 0) {
-		log_warn("gate %s", t->gate_path);
+		log_error("gate %s", t->gate_path);
 		return -1;
 	}
 	return 0;
@@ -590,7 +592,7 @@ static int tun_start(struct tun *t)
 		return -1;
 	t->buf = malloc(TUN_HEAD + TUN_PKT_MAX);
 	if (t->buf == NULL) {
-		log_warn("TUN buffer");
+		log_error("TUN buffer");
 		return -1;
 	}
 	if (tun_device(t) < 0 || tun_routes(t) < 0 || tun_gate(t) < 0)
@@ -642,14 +644,22 @@ static int tun_args(struct tun *t, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct tun t = { .fd = -1, .sigfd = -1 };
+	const char *fail = "bad configuration";
 	int r = tun_args(&t, argc, argv);
 
-	if (r == 0 && (r = tun_start(&t)) == 0) {
+	if (r == 0) {
+		fail = "start-up failed";
+		r = tun_start(&t);
+	}
+	if (r == 0) {
+		fail = NULL;
 		r = tun_loop(&t);
 		report(&t, 1);
 		log_info("removing %zu route(s) and %s",
 			 troute_count(t.routes), t.ifname);
 	}
 	tun_stop(&t);
+	if (r < 0 && fail)
+		log_errorx("%s; exiting", fail);
 	return r < 0 ? 1 : 0;
 }
