@@ -150,6 +150,16 @@ static void tcp_flush(struct link *l)
 		tcp_want(t, EV_READ);
 }
 
+/* The peer ended the session before its first record: in TLS 1.3 that is
+ * how a client hears that the server refused its certificate. */
+static void tcp_early_close(struct tcp *t, int r)
+{
+	tls_log_closed(link_io(t->l)->addr, r, t->s);
+	link_fail(t->l, r == GNUTLS_E_FATAL_ALERT_RECEIVED
+				? "refused by peer"
+				: "closed by peer right after the handshake");
+}
+
 /* At most TCP_READ_BUDGET records per wakeup: a peer that never pauses
  * (a big table whose signatures we check) must not keep the loop from
  * our own output, pongs included, and other links. */
@@ -167,6 +177,8 @@ static void tcp_read(struct tcp *t)
 		r = gnutls_record_recv(t->s, p, TLS_CHUNK);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 			return;
+		if (r <= 0 && io->bytes_in == 0)
+			return tcp_early_close(t, (int)r);
 		if (r == 0)
 			return link_fail(t->l, "connection closed");
 		if (r < 0)
@@ -207,6 +219,7 @@ static void tcp_handshake(struct tcp *t)
 	if (r < 0 || !t->tp.verified) {
 		if (link_log_early(t->l))
 			tls_log_failure(link_io(t->l)->addr, r, t->s, &t->tp);
+		tls_refuse(t->s, r, &t->tp);
 		link_fail(t->l, "handshake failed");
 		return;
 	}

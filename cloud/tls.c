@@ -109,6 +109,20 @@ const char *tls_status_reason(unsigned st)
 	return "not trusted";
 }
 
+/* The alert that says what tls_status_reason(st) says. */
+static int status_alert(unsigned st)
+{
+	if (st & GNUTLS_CERT_REVOKED)
+		return GNUTLS_A_CERTIFICATE_REVOKED;
+	if (st & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+		return GNUTLS_A_CERTIFICATE_EXPIRED;
+	if (st & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		return GNUTLS_A_UNKNOWN_CA;
+	if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
+		return GNUTLS_A_UNSUPPORTED_CERTIFICATE;
+	return GNUTLS_A_BAD_CERTIFICATE;
+}
+
 const char *tls_crt_purpose(gnutls_x509_crt_t crt, const char *oid)
 {
 	char buf[128];
@@ -198,8 +212,9 @@ static const char *peer_check(gnutls_session_t s, struct tls_peer *p)
 		bad = "cannot be verified";
 	else if (st)
 		bad = tls_status_reason(st);
-	else
-		bad = tls_crt_purpose(crt[0], oid);
+	else if ((bad = tls_crt_purpose(crt[0], oid)))
+		st = GNUTLS_CERT_PURPOSE_MISMATCH;
+	p->alert = status_alert(st);
 	if (!bad) {
 		p->expires = gnutls_x509_crt_get_expiration_time(crt[0]);
 		p->checked = g->t->cur->serial;
@@ -242,6 +257,7 @@ static int verify_cb(gnutls_session_t s)
 	if (p->pinned && memcmp(p->id.b, p->pin.b, NODE_ID_LEN)) {
 		char got[2 * NODE_ID_LEN + 1], want[2 * NODE_ID_LEN + 1];
 
+		p->alert = GNUTLS_A_ACCESS_DENIED;
 		id_hex(&p->id, got);
 		id_hex(&p->pin, want);
 		snprintf(p->why, sizeof(p->why),
@@ -263,19 +279,81 @@ static const char *errstr(int err, const struct tls_peer *p)
 	return gnutls_strerror(err);
 }
 
+static int we_refused(int r, const struct tls_peer *p)
+{
+	return p->why[0] || r == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+	       r == GNUTLS_E_CERTIFICATE_REQUIRED || r >= 0;
+}
+
+/* A closed connection, not an answer: EOF or a reset, in GnuTLS's words. */
+static int closed_by_peer(int r)
+{
+	return r == 0 || r == GNUTLS_E_PULL_ERROR ||
+	       r == GNUTLS_E_PREMATURE_TERMINATION ||
+	       r == GNUTLS_E_PUSH_ERROR;
+}
+
+/* The peer's fatal alert, in words that say whose certificate failed. */
+static void log_alert(const char *addr, gnutls_session_t s)
+{
+	gnutls_alert_description_t a = gnutls_alert_get(s);
+	const char *name = gnutls_alert_get_name(a);
+	int cert = a == GNUTLS_A_BAD_CERTIFICATE ||
+		   a == GNUTLS_A_UNSUPPORTED_CERTIFICATE ||
+		   a == GNUTLS_A_CERTIFICATE_REVOKED ||
+		   a == GNUTLS_A_CERTIFICATE_EXPIRED ||
+		   a == GNUTLS_A_CERTIFICATE_UNKNOWN ||
+		   a == GNUTLS_A_UNKNOWN_CA || a == GNUTLS_A_ACCESS_DENIED ||
+		   a == GNUTLS_A_CERTIFICATE_REQUIRED;
+
+	log_warnx("link %s: %s (alert: %s)", addr,
+		  cert ? "peer refused our certificate" : "refused by peer",
+		  name ? name : "unknown");
+}
+
 void tls_log_failure(const char *addr, int r, gnutls_session_t s,
 		     const struct tls_peer *p)
 {
-	if (p->why[0] || r == GNUTLS_E_NO_CERTIFICATE_FOUND ||
-	    r == GNUTLS_E_CERTIFICATE_REQUIRED || r >= 0)
+	if (we_refused(r, p))
 		log_warnx("link %s: refused: %s", addr,
 			  r >= 0 && !p->why[0] ? "not verified" : errstr(r, p));
 	else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
-		log_warnx("link %s: refused by peer: %s", addr,
-			  gnutls_alert_get_name(gnutls_alert_get(s)));
+		log_alert(addr, s);
+	else if (closed_by_peer(r))
+		log_warnx("link %s: handshake failed: closed by peer during the "
+			  "handshake (if it is a cloud node, it probably "
+			  "refused our certificate; see its log)", addr);
 	else
 		log_warnx("link %s: handshake failed: %s", addr,
 			  gnutls_strerror(r));
+}
+
+void tls_refuse(gnutls_session_t s, int r, const struct tls_peer *p)
+{
+	int a = p->alert;
+
+	if (!we_refused(r, p))
+		return;		/* the peer spoke first, or the wire failed */
+	if (!p->why[0])
+		a = GNUTLS_A_CERTIFICATE_REQUIRED;
+	else if (!a)
+		a = GNUTLS_A_BAD_CERTIFICATE;
+	/* best effort: a full socket buffer loses it, the peer then sees
+	 * the connection closed */
+	gnutls_alert_send(s, GNUTLS_AL_FATAL, (gnutls_alert_description_t)a);
+}
+
+void tls_log_closed(const char *addr, int r, gnutls_session_t s)
+{
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		log_alert(addr, s);
+	else if (closed_by_peer(r))
+		log_warnx("link %s: closed by peer right after the handshake "
+			  "(it probably refused our certificate; see its log)",
+			  addr);
+	else
+		log_warnx("link %s: failed right after the handshake: %s",
+			  addr, gnutls_strerror(r));
 }
 
 void tls_peer_export(const struct tls_peer *p, struct link_peer *out)

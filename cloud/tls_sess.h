@@ -28,6 +28,7 @@ struct tls_peer {
 	int is_server;
 	int verified;
 	char why[320];		/* reason the peer was refused */
+	int alert;		/* the alert that tells the peer why */
 	int pinned;		/* outbound `connect ... NODEID`: */
 	struct node_id pin;	/* the only node it may reach */
 	struct node_id id;
@@ -56,6 +57,13 @@ void tls_pin_next(struct tls *t, const struct node_id *pin);
 const char *tls_recheck(gnutls_session_t s, struct tls_peer *p);
 /* A handshake ended with r: log why, in the same words for every
  * transport ("link ADDR: refused: unknown issuer", ...). */
+/* We refused the peer (tls_log_failure said why): tell it, with the alert
+ * that fits the reason, so its log can say more than "connection reset". */
+void tls_refuse(gnutls_session_t s, int r, const struct tls_peer *p);
+/* A session whose handshake we completed failed with r (0: EOF) before
+ * any record came from the peer: log what the peer most likely meant. In
+ * TLS 1.3 a client learns of its refusal only now. */
+void tls_log_closed(const char *addr, int r, gnutls_session_t s);
 void tls_log_failure(const char *addr, int r, gnutls_session_t s,
 		     const struct tls_peer *p);
 /* The current credentials (CAs, CRLs) other checks share: origin.c. */

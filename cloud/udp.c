@@ -387,6 +387,8 @@ void ul_handshake(struct ulink *ul)
 		if (link_log_early(ul->l))
 			tls_log_failure(link_io(ul->l)->addr, r, ul->s,
 					&ul->tp);
+		tls_refuse(ul->s, r, &ul->tp);
+		ul_out_flush(ul->ep->u);
 		link_fail(ul->l, "handshake failed");
 		return;
 	}
