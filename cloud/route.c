@@ -203,6 +203,7 @@ static void prefix_free(struct route_table *rt, struct rprefix *p)
 		rt->nbump--;
 	class_unref(rt, p->a.len, p->a.plen);
 	rt->nprefix--;
+	route_mp_free(p);
 	free(p->routes);
 	free(p);
 }
@@ -386,6 +387,7 @@ static void route_select(struct route_table *rt, struct rprefix *p)
 		p->sel.hops = 0;
 		p->sel.siglen = p->lsiglen;
 		memcpy(p->sel.sig, p->lsig, p->lsiglen);
+		route_mp_free(p);
 		return;
 	}
 	for (i = 0; i < p->nroutes; i++) {
@@ -408,6 +410,7 @@ static void route_select(struct route_table *rt, struct rprefix *p)
 	}
 	if (best == NULL) {
 		p->sel.kind = NH_NONE;
+		route_mp_free(p);
 		return;
 	}
 	p->sel.kind = NH_PEER;
@@ -544,6 +547,8 @@ void route_flush(struct route_table *rt)
 	for (p = rt->dirty; p; p = next) {
 		next = p->dnext;
 		fd_update(p);
+		/* against the FD as it stands once sel is advertised */
+		route_mp_select(rt, p);
 		req_refresh(rt, p);
 		prefix_request(rt, p);
 		p->dirty = 0;
@@ -599,6 +604,7 @@ void route_free(struct route_table *rt)
 	for (i = 0; i < rt->nbuckets; i++) {
 		for (p = rt->buckets[i]; p; p = next) {
 			next = p->hnext;
+			route_mp_free(p);
 			free(p->routes);
 			free(p);
 		}
@@ -864,11 +870,11 @@ int route_recv(struct route_table *rt, uint32_t peer,
 	return refused;
 }
 
-int route_lookup(const struct route_table *rt, uint32_t inst,
-		 const uint8_t *dst, size_t dlen, struct route_nh *nh)
+struct rprefix *route_match(const struct route_table *rt, uint32_t inst,
+			    const uint8_t *dst, size_t dlen)
 {
 	const struct rclass *c;
-	const struct rprefix *p;
+	struct rprefix *p;
 	struct addr k;
 	size_t i;
 
@@ -884,13 +890,22 @@ int route_lookup(const struct route_table *rt, uint32_t inst,
 			memcpy(k.b, dst, c->len);
 		addr_mask(&k);
 		p = prefix_find(rt, &k);
-		if (p == NULL || p->sel.kind == NH_NONE)
-			continue;
-		nh->kind = p->sel.kind;
-		nh->peer = p->sel.peer;
-		return 0;
+		if (p != NULL && p->sel.kind != NH_NONE)
+			return p;
 	}
-	return -1;
+	return NULL;
+}
+
+int route_lookup(const struct route_table *rt, uint32_t inst,
+		 const uint8_t *dst, size_t dlen, struct route_nh *nh)
+{
+	const struct rprefix *p = route_match(rt, inst, dst, dlen);
+
+	if (p == NULL)
+		return -1;
+	nh->kind = p->sel.kind;
+	nh->peer = p->sel.peer;
+	return 0;
 }
 
 static void prefix_info(const struct rprefix *p, struct route_info *ri)
@@ -902,6 +917,12 @@ static void prefix_info(const struct rprefix *p, struct route_info *ri)
 	ri->metric = p->sel.metric;
 	ri->hops = p->sel.hops;
 	ri->seqno = p->sel.seqno;
+	ri->npaths = p->mp ? p->mp->n : 0;
+	if (p->mp) {
+		ri->path_peer = p->mp->peer;
+		ri->path_metric = p->mp->metric;
+		ri->path_pkts = p->mp->pkts;
+	}
 }
 
 int route_get(const struct route_table *rt, const struct addr *prefix,

@@ -67,6 +67,8 @@ struct route_ops {
 	void (*arm)(void *ctx, uint64_t ms);
 };
 
+#define ROUTE_MP_MAX 8		/* next hops of one prefix in multipath */
+
 struct route_conf {
 	uint32_t max_remote_routes;	/* per peer; excess is refused */
 	uint8_t max_hops;		/* route_max_dist */
@@ -74,6 +76,8 @@ struct route_conf {
 	uint32_t max_origin_routes;	/* per peer and origin, 0: no limit;
 					 * half of max_remote_routes at most */
 	uint8_t hash_key[16];		/* secret: keys every table hash */
+	uint32_t mp_ratio_pct;		/* multipath: routes within this
+					 * percent of the best; 0: off */
 };
 
 enum nh_kind { NH_NONE, NH_LOCAL, NH_PEER };
@@ -119,6 +123,11 @@ int route_local_set(struct route_table *rt, uint32_t gate,
 /* Longest-prefix match of dst in inst. Returns 0 and fills nh, or -1. */
 int route_lookup(const struct route_table *rt, uint32_t inst,
 		 const uint8_t *dst, size_t dlen, struct route_nh *nh);
+/* route_lookup for forwarding: with multipath, the next hop of flow (a
+ * hash) among the prefix's paths, weighted by 1 / metric, and counted. */
+int route_lookup_flow(struct route_table *rt, uint32_t inst,
+		      const uint8_t *dst, size_t dlen, uint32_t flow,
+		      struct route_nh *nh);
 
 /* Selected routes, for status and cloudctl. */
 struct route_info {
@@ -128,6 +137,11 @@ struct route_info {
 	uint32_t metric;
 	uint8_t hops;
 	uint16_t seqno;
+	/* multipath: the paths in use (npaths 0: nh alone), best first,
+	 * with the packets each forwarded since the set last changed */
+	size_t npaths;
+	const uint32_t *path_peer, *path_metric;
+	const uint64_t *path_pkts;
 };
 void route_foreach(const struct route_table *rt,
 		   void (*fn)(void *arg, const struct route_info *ri),

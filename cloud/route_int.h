@@ -45,6 +45,13 @@ struct rsel {			/* what we select and advertise */
 
 enum lsig_state { LSIG_NONE, LSIG_OK, LSIG_REFUSED };
 
+struct rmp {			/* multipath: the feasible routes in use */
+	size_t n;		/* 2..ROUTE_MP_MAX, best first */
+	uint32_t peer[ROUTE_MP_MAX];
+	uint32_t metric[ROUTE_MP_MAX];
+	uint64_t pkts[ROUTE_MP_MAX];	/* since the set last changed */
+};
+
 struct rprefix {
 	struct addr a;			/* masked */
 	struct rprefix *hnext;		/* hash chain */
@@ -71,6 +78,7 @@ struct rprefix {
 	uint8_t lsiglen;
 	uint8_t lsig[ROUTE_SIG_MAX];
 	struct rsel sel, old;
+	struct rmp *mp;			/* NULL: one path */
 };
 
 struct rclass {			/* a (len, plen) present in the table */
@@ -173,6 +181,9 @@ uint64_t route_now(const struct route_table *rt);
 struct rprefix *prefix_find(const struct route_table *rt,
 			    const struct addr *a);
 struct rprefix *prefix_get(struct route_table *rt, const struct addr *a);
+/* Longest-prefix match with a selected route, or NULL. */
+struct rprefix *route_match(const struct route_table *rt, uint32_t inst,
+			    const uint8_t *dst, size_t dlen);
 void mark_dirty(struct route_table *rt, struct rprefix *p);
 void route_flush(struct route_table *rt);
 struct rpeer *peer_find(const struct route_table *rt, uint32_t id);
@@ -185,6 +196,11 @@ void sel_update(const struct rprefix *p, const struct rsel *s,
 /* route_req.c: after a flush reselected p */
 void req_refresh(struct route_table *rt, const struct rprefix *p);
 void prefix_request(struct route_table *rt, struct rprefix *p);
+
+/* route_mp.c: the multipath set of p after it was selected again; and
+ * its release with p */
+void route_mp_select(struct route_table *rt, struct rprefix *p);
+void route_mp_free(struct rprefix *p);
 
 /* route_local.c: our signature of p at lseq; 0, or -1 if we have none */
 int local_signed(struct route_table *rt, struct rprefix *p);

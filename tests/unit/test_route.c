@@ -1271,6 +1271,8 @@ struct sim {
 	uint8_t secret[SIM_MAXN][SIPHASH_KEY_LEN];	/* node keys */
 	uint64_t now, due[SIM_MAXN];	/* ms; route_tick due, 0: none */
 	int forger;			/* node index, or -1 */
+	int mp;				/* multipath on every node */
+	unsigned long multi;		/* sets of 2+ paths seen */
 	unsigned long delivered, requests, exact, inexact, forged;
 };
 
@@ -1433,13 +1435,14 @@ static void sim_arm(void *ctx, uint64_t ms)
 
 static void sim_node_new(struct sim *s, int i)
 {
-	struct route_conf conf = { 1000, 64, SIM_HOP_COST, 0, { 0 } };
+	struct route_conf conf = { 1000, 64, SIM_HOP_COST, 0, { 0 }, 0 };
 	struct route_ops ops = { &s->node[i], sim_send_updates,
 				 sim_send_seqreq, sim_verify, sim_sign,
 				 sim_now, sim_arm };
 	struct node_id id = nid((uint8_t)(i + 1));
 
 	conf.hash_key[0] = (uint8_t)i;	/* each table hashes its own way */
+	conf.mp_ratio_pct = s->mp ? 400 : 0;	/* wide: many paths */
 	s->due[i] = 0;
 	s->node[i].sim = s;
 	s->node[i].idx = i;
@@ -1495,9 +1498,52 @@ static uint64_t sim_w(const struct sim *s, int i, int j)
 	return w ? w : 1;
 }
 
+/* With multipath, every node may send to any path of its set: the graph
+ * of all of them must have no cycle (depth-first, gray on the stack). */
+static void sim_mp_dfs(struct sim *s, int d, int cur, uint8_t *color)
+{
+	struct route_info ri;
+	size_t k;
+
+	if (color[cur] == 2)
+		return;
+	if (color[cur] == 1)
+		sim_fail(s, "multipath loop for dest %d through %d", d, cur);
+	if (route_get(s->node[cur].rt, &s->dest[d], &ri) < 0 ||
+	    ri.nh.kind == NH_LOCAL) {
+		color[cur] = 2;
+		return;
+	}
+	color[cur] = 1;
+	for (k = 0; k < (ri.npaths ? ri.npaths : 1); k++) {
+		uint32_t peer = ri.npaths ? ri.path_peer[k] : ri.nh.peer;
+
+		if (!s->up[cur][peer - 1])
+			sim_fail(s, "node %d has a path via down peer %u",
+				 cur, peer);
+		sim_mp_dfs(s, d, (int)peer - 1, color);
+	}
+	s->multi += ri.npaths > 1;
+	color[cur] = 2;
+}
+
+static void sim_check_mp(struct sim *s)
+{
+	uint8_t color[SIM_MAXN];
+	int d, i;
+
+	for (d = 0; d < s->nd; d++) {
+		memset(color, 0, sizeof(color));
+		for (i = 0; i < s->n; i++)
+			sim_mp_dfs(s, d, i, color);
+	}
+}
+
 /* Follow next hops for dest d from every node: no loop, no dead link. */
 static void sim_check_loops(struct sim *s)
 {
+	if (s->mp)
+		sim_check_mp(s);
 	struct route_nh nh;
 	int d, i, cur, steps;
 	uint8_t seen[SIM_MAXN];
@@ -1972,13 +2018,14 @@ static void sim_event(struct sim *s)
 	}
 }
 
-static void sim_seed(unsigned seed, unsigned long *stats)
+static void sim_seed(unsigned seed, unsigned long *stats, int mp)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	int i, j, ev, d;
 
 	assert_non_null(s);
 	s->seed = seed;
+	s->mp = mp;
 	s->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed * 0x100000001b3ull);
 	s->now = SIM_T0;
 	sim_rand(s, 2);
@@ -2018,6 +2065,7 @@ static void sim_seed(unsigned seed, unsigned long *stats)
 	stats[2] += s->exact;
 	stats[3] += s->inexact;
 	stats[4] += s->forged;
+	stats[5] += s->multi;
 	for (i = 0; i < s->n; i++) {
 		for (j = 0; j < s->n; j++)
 			fifo_clear(&s->q[i][j]);
@@ -2028,23 +2076,42 @@ static void sim_seed(unsigned seed, unsigned long *stats)
 
 static void test_simulator(void **state)
 {
-	unsigned long stats[5] = { 0 };
+	unsigned long stats[6] = { 0 };
 	const char *one = getenv("CVROUTE_SEED");
 	const char *cnt = getenv("CVROUTE_SEEDS");
 	unsigned seed, nseeds = cnt ? (unsigned)atoi(cnt) : 200;
 
 	(void)state;
 	if (one != NULL) {
-		sim_seed((unsigned)atoi(one), stats);
+		sim_seed((unsigned)atoi(one), stats, 0);
 	} else {
 		for (seed = 1; seed <= nseeds; seed++)
-			sim_seed(seed, stats);
+			sim_seed(seed, stats, 0);
 	}
 	print_message("simulator: %lu deliveries, %lu seqno requests, "
 		      "%lu routes optimal, %lu within hysteresis, %lu forged "
 		      "messages refused\n", stats[0], stats[1], stats[2],
 		      stats[3], stats[4]);
 	assert_true(stats[4] > 0 || one != NULL);
+}
+
+/* The same random meshes and events with multipath on every node: after
+ * every single delivery, the graph of every node's paths has no cycle.
+ * A third of the seeds by default: each check walks every path (under
+ * valgrind, that is minutes). */
+static void test_simulator_multipath(void **state)
+{
+	unsigned long stats[6] = { 0 };
+	const char *cnt = getenv("CVROUTE_SEEDS");
+	unsigned seed, nseeds = cnt ? (unsigned)atoi(cnt) : 70;
+
+	(void)state;
+	for (seed = 1; seed <= nseeds; seed++)
+		sim_seed(seed, stats, 1);
+	print_message("simulator, multipath: %lu deliveries, %lu seqno "
+		      "requests, %lu checks met 2 paths or more\n", stats[0],
+		      stats[1], stats[5]);
+	assert_true(stats[5] > 0);
 }
 
 int main(void)
@@ -2080,6 +2147,7 @@ int main(void)
 		cmocka_unit_test(test_seqreq_origin),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_simulator),
+		cmocka_unit_test(test_simulator_multipath),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
