@@ -93,14 +93,18 @@ struct fwd {
 	uint64_t nr_at[NOROUTE_SLOTS];		/* ms */
 	uint64_t nr_sec;
 	unsigned nr_lines;
+	enum fwd_mp mp;
+	uint64_t rng;			/* FWD_MP_PACKET: xorshift */
 };
 
-struct fwd *fwd_new(void)
+struct fwd *fwd_new(enum fwd_mp mp)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
+	f->mp = mp;
+	f->rng = 0x9e3779b97f4a7c15ull;
 	if (getrandom(f->key, sizeof(f->key), 0) != sizeof(f->key))
 		goto err;
 	while (!f->origin)
@@ -380,6 +384,32 @@ static void no_route(struct cloud *c, struct link *from, uint32_t gate,
 			 "once a minute per destination)", p->inst, dst, gate);
 }
 
+/*
+ * Which of a prefix's paths p takes, as a 32-bit hash: the gate's flow
+ * hash (inner addresses and ports), else one of our own over the mesh
+ * addresses, so a flow keeps to one path; or anything at all, packet by
+ * packet, in FWD_MP_PACKET. 0 without multipath (nothing to choose).
+ */
+static uint32_t flow_of(struct fwd *f, const struct pkt *p)
+{
+	uint8_t k[4 + 2 * 255];
+
+	if (f->mp == FWD_MP_OFF)
+		return 0;
+	if (f->mp == FWD_MP_PACKET) {
+		f->rng ^= f->rng << 13;
+		f->rng ^= f->rng >> 7;
+		f->rng ^= f->rng << 17;
+		return (uint32_t)(f->rng >> 32);
+	}
+	if (p->flow)
+		return p->flow;
+	put32(k, p->inst);
+	memcpy(k + 4, p->dst, p->dlen);
+	memcpy(k + 4 + p->dlen, p->src, p->slen);
+	return (uint32_t)siphash24(f->key, k, 4 + (size_t)p->dlen + p->slen);
+}
+
 /* Unicast: deliver here, or pass on with the TTL spent by one. */
 static void send_to(struct cloud *c, struct link *from, uint32_t gate,
 		    struct pkt *p)
@@ -387,7 +417,8 @@ static void send_to(struct cloud *c, struct link *from, uint32_t gate,
 	struct route_nh nh;
 	struct link *l;
 
-	if (route_lookup(c->rt, p->inst, p->dst, p->dlen, &nh) < 0 ||
+	if (route_lookup_flow(c->rt, p->inst, p->dst, p->dlen,
+			      flow_of(c->fwd, p), &nh) < 0 ||
 	    nh.kind == NH_NONE) {
 		no_route(c, from, gate, p);
 		return;

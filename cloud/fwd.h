@@ -12,7 +12,10 @@ struct link;
 
 struct fwd;
 
-struct fwd *fwd_new(void);
+/* How multipath spreads unicast packets over a prefix's paths. */
+enum fwd_mp { FWD_MP_OFF, FWD_MP_FLOW, FWD_MP_PACKET };
+
+struct fwd *fwd_new(enum fwd_mp mp);
 void fwd_free(struct fwd *f);
 /* A packet from local gate `gate` (non-zero id). */
 void fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p);

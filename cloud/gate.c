@@ -299,13 +299,14 @@ static int gate_on_announce(struct gate *g, const uint8_t *pl, size_t plen)
 }
 
 static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
-			  int offload)
+			  int offload, int flow)
 {
 	struct gates *gs = g->c->gates;
 	struct gp_packet gp;
 	struct pkt p;
 
-	if (gp_packet_decode(pl, plen, &gp) < 0)
+	if ((flow ? gp_fpacket_decode(pl, plen, &gp)
+		  : gp_packet_decode(pl, plen, &gp)) < 0)
 		return gate_bad(g, "malformed packet");
 	if (!gate_inst_ok(g, gp.inst)) {
 		g->drops++;
@@ -321,6 +322,7 @@ static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
 	p.src = gp.src;
 	p.data = gp.data;
 	p.len = gp.len;
+	p.flow = gp.flow;
 	g->pkts_in++;
 	gs->from = g->id;
 	fwd_from_gate(g->c, g->id, &p);
@@ -448,7 +450,10 @@ static int gate_dispatch(struct gate *g, uint8_t type, const uint8_t *pl,
 		return gate_on_announce(g, pl, plen);
 	case GP_PACKET:
 	case GP_OFFLOAD:
-		return gate_on_packet(g, pl, plen, type == GP_OFFLOAD);
+		return gate_on_packet(g, pl, plen, type == GP_OFFLOAD, 0);
+	case GP_FPACKET:
+	case GP_FOFFLOAD:
+		return gate_on_packet(g, pl, plen, type == GP_FOFFLOAD, 1);
 	case GP_CAPS:
 		if (gp_caps_decode(pl, plen, &g->caps) < 0)
 			return gate_bad(g, "malformed capabilities");

@@ -57,6 +57,7 @@ struct link {
 	uint64_t t_start, last_rx, srtt_us, rekey_at;
 	uint64_t ping_sent;		/* the ping in flight, 0 if none */
 	int late;			/* srtt raised by an unanswered ping */
+	uint32_t peer_caps;		/* WIRE_CAP_* of its hello */
 	uint32_t cost_told;		/* cost the routes were last told */
 	uint64_t pkts_in, pkts_out, drops;
 	int syncing;			/* its full table is on its way */
@@ -380,7 +381,8 @@ static void send_ping(struct link *l, uint8_t type, uint64_t stamp)
 static void send_hello(struct link *l)
 {
 	struct cloud *c = l->ls->c;
-	struct wire_hello h = { .version = PROTO_VERSION, .caps = 0 };
+	struct wire_hello h = { .version = PROTO_VERSION,
+				.caps = WIRE_CAP_FLOW };
 	uint8_t *p = link_ctrl_frame(l, WIRE_HELLO_MAX);
 
 	if (!p)
@@ -429,7 +431,7 @@ static int queue_cut(struct link *l, const struct pkt *p, size_t max)
 {
 	struct seg_ctx s = { l, p, 0 };
 	size_t hl = gso_hdr_len(p->data, p->len);
-	size_t hdr = WIRE_DATA_FIXED + p->dlen + p->slen + hl;
+	size_t hdr = wire_data_fixed(p) + p->dlen + p->slen + hl;
 
 	if (!hl || max < hdr + SEG_MIN_PAYLOAD ||
 	    gso_split_mss(p->data, p->len, max - hdr, l->ls->seg,
@@ -442,13 +444,19 @@ int link_send_data(struct link *l, const struct pkt *p)
 {
 	struct links *ls = l->ls;
 	size_t max = l->xo->data_max(l);
+	struct pkt bare;
 	int r;
 
 	if (l->st != LS_UP ||
 	    queue_red_drop(&l->io.data, ls->data_cap / 2, links_rand(ls)))
 		goto drop;
+	if (p->flow && !(l->peer_caps & WIRE_CAP_FLOW)) {
+		bare = *p;	/* a peer from before flows */
+		bare.flow = 0;
+		p = &bare;
+	}
 	if (max && (p->flags & PKT_OFFLOAD) &&
-	    WIRE_DATA_FIXED + p->dlen + p->slen + p->len > max)
+	    wire_data_fixed(p) + p->dlen + p->slen + p->len > max)
 		r = queue_cut(l, p, max);
 	else
 		r = queue_data(l, p);
@@ -490,6 +498,7 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	if (!memcmp(h.id.b, c->self.b, NODE_ID_LEN))
 		return link_fail(l, "connected to itself"), -1;
 	l->st = LS_UP;
+	l->peer_caps = h.caps;
 	log_info("link %s (%s) up over %s", l->io.peer.name, l->io.addr,
 		 l->xo->name);
 	ev_timer_stop(c->loop, &l->timer);

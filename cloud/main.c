@@ -118,10 +118,12 @@ static const struct conf_opt cloud_opts[] = {
 	  "the status file always lists links, routes and gates" },
 	{ "shared_uplink", CONF_STR, CONF_COMPAT, NULL,
 	  "broadcasts go on every link; copies are dropped where they meet" },
-	{ "multipath", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: packets take the best path" },
-	{ "multipath_ratio", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: packets take the best path" },
+	{ "multipath", CONF_BOOL, 0, "no",
+	  "spread traffic over every loop-free path near the best" },
+	{ "multipath_ratio", CONF_STR, 0, "2",
+	  "paths of up to this many times the best metric are used (1-100)" },
+	{ "multipath_mode", CONF_STR, 0, "flow",
+	  "flow: one flow keeps to one path; packet: packet by packet" },
 	{ "uplimit-total", CONF_STR, CONF_COMPAT, NULL,
 	  "not implemented yet: links are not rate-limited" },
 	{ "uplimit-conn", CONF_STR, CONF_COMPAT, NULL,
@@ -157,6 +159,38 @@ static int check_dur(const struct conf *conf, const char *name,
 			 (unsigned long long)(max_us / 1000000));
 }
 
+/* multipath, multipath_ratio, multipath_mode: the route table's ratio in
+ * percent (0: off) and the forwarding mode; -1 after naming the option. */
+static int multipath_conf(const struct conf *conf, uint32_t *pct,
+			  enum fwd_mp *mode)
+{
+	const char *r = conf_str(conf, "multipath_ratio");
+	const char *m = conf_str(conf, "multipath_mode");
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(r, &end);
+	if (errno || end == r || *end || !(x >= 1 && x <= 100))
+		return conf_fail(conf, NULL, "multipath_ratio", "expected a "
+				 "number from 1 to 100, got \"%s\"", r);
+	if (strcmp(m, "flow") && strcmp(m, "packet"))
+		return conf_fail(conf, NULL, "multipath_mode", "expected flow "
+				 "or packet, got \"%s\"", m);
+	*pct = conf_int(conf, "multipath") ? (uint32_t)(x * 100 + 0.5) : 0;
+	*mode = !*pct ? FWD_MP_OFF
+		: strcmp(m, "packet") ? FWD_MP_FLOW : FWD_MP_PACKET;
+	return 0;
+}
+
+static int check_multipath(const struct conf *conf)
+{
+	enum fwd_mp mode;
+	uint32_t pct;
+
+	return multipath_conf(conf, &pct, &mode);
+}
+
 static int check_conf(const struct conf *conf)
 {
 	return check_range(conf, "max_connections", 1, 65536) |
@@ -176,7 +210,8 @@ static int check_conf(const struct conf *conf)
 	       check_range(conf, "max_waiting_data_size", 65536, 1 << 30) |
 	       check_range(conf, "route_hop_penalization", 0, 10000) |
 	       check_range(conf, "tls_loglevel", 0, 99) |
-	       check_dur(conf, "report_ping_changes_above", 60000000);
+	       check_dur(conf, "report_ping_changes_above", 60000000) |
+	       check_multipath(conf);
 }
 
 static void tls_log(int level, const char *msg)
@@ -263,6 +298,7 @@ static int cloud_start(struct cloud *c)
 {
 	struct route_conf rc;
 	struct route_ops ops;
+	enum fwd_mp mp;
 
 	c->default_ttl = (uint8_t)conf_int(c->conf, "default_ttl");
 	if (cloud_mem_tls(c->conf) < 0 || links_init(c) < 0)
@@ -274,6 +310,8 @@ static int cloud_start(struct cloud *c)
 	/* classic: percent more per hop, here of the fixed hop cost */
 	rc.hop_cost = (uint32_t)(HOP_COST *
 		(100 + conf_int(c->conf, "route_hop_penalization")) / 100);
+	if (multipath_conf(c->conf, &rc.mp_ratio_pct, &mp) < 0)
+		return -1;
 	if (getrandom(rc.hash_key, sizeof(rc.hash_key), 0) !=
 	    sizeof(rc.hash_key))
 		return log_warn("getrandom"), -1;
@@ -281,7 +319,7 @@ static int cloud_start(struct cloud *c)
 		return -1;
 	rframe_ops(c, &ops);
 	if (!(c->rt = route_new(&c->self, &rc, &ops)) ||
-	    !(c->fwd = fwd_new()))
+	    !(c->fwd = fwd_new(mp)))
 		return log_warnx("out of memory"), -1;
 	if (gate_init(c) < 0 || status_init(c) < 0 ||
 	    drop_privileges(c->conf) < 0)

@@ -15,6 +15,7 @@ struct pkt {
 	const uint8_t *dst, *src;
 	const uint8_t *data;
 	size_t len;
+	uint32_t flow;		/* the gate's flow hash (multipath), 0: none */
 	/* broadcasts only: origin and sequence for duplicate suppression */
 	uint64_t bc_origin;
 	uint32_t bc_seq;

@@ -12,8 +12,9 @@
  * set is taken after the FD was lowered to what we advertise (a route
  * feasible only against the FD before is not loop-free).
  *
- * A packet picks among the set by its flow hash, weighted by 1 / metric,
- * so a flow keeps to one path while the set holds. The set is computed
+ * A packet picks among the set by its flow hash, weighted by about
+ * 1 / metric (mp_weight), so a flow keeps to one path while the set and
+ * the weights hold. The set is computed
  * when the prefix is selected again (any route or link cost change).
  */
 #include <stdlib.h>
@@ -51,17 +52,35 @@ static int mp_same(const struct rmp *a, const struct rmp *b)
 	return 1;
 }
 
+/* Was peer a path of p's set? */
+static int mp_had(const struct rprefix *p, uint32_t peer)
+{
+	size_t i;
+
+	for (i = 0; p->mp != NULL && i < p->mp->n; i++)
+		if (p->mp->peer[i] == peer)
+			return 1;
+	return 0;
+}
+
 static void mp_drop(struct rprefix *p)
 {
 	free(p->mp);
 	p->mp = NULL;
 }
 
+/*
+ * A route joins the set within multipath_ratio R of the best metric, and
+ * stays in it up to R * R: a path that carries traffic measures a longer
+ * RTT (queues fill) and must not be dropped for it, only to fill the
+ * other path's queues instead and be taken back (which would make the
+ * traffic swing from path to path at every ping).
+ */
 void route_mp_select(struct route_table *rt, struct rprefix *p)
 {
 	struct rmp set = { 0 };
-	uint64_t limit;
-	uint32_t best = ROUTE_INF, m;
+	uint64_t join, keep;
+	uint32_t best = ROUTE_INF, m, peer;
 	size_t i;
 
 	if (!rt->conf.mp_ratio_pct || p->sel.kind != NH_PEER)
@@ -72,12 +91,14 @@ void route_mp_select(struct route_table *rt, struct rprefix *p)
 		    m < best)
 			best = m;
 	}
-	limit = (uint64_t)best * rt->conf.mp_ratio_pct / 100;
+	join = (uint64_t)best * rt->conf.mp_ratio_pct / 100;
+	keep = join * rt->conf.mp_ratio_pct / 100;
 	for (i = 0; i < p->nroutes; i++) {
 		m = route_metric(rt, &p->routes[i]);
-		if (m != ROUTE_INF && m <= limit &&
-		    route_feasible(p, &p->routes[i]))
-			mp_add(&set, p->routes[i].peer, m);
+		peer = p->routes[i].peer;
+		if (m != ROUTE_INF && route_feasible(p, &p->routes[i]) &&
+		    (m <= join || (m <= keep && mp_had(p, peer))))
+			mp_add(&set, peer, m);
 	}
 	if (set.n < 2)
 		return mp_drop(p);
@@ -95,26 +116,31 @@ void route_mp_free(struct rprefix *p)
 	mp_drop(p);
 }
 
-/* The set's member for flow: weights 1 / metric, in 16-bit fixed point
- * relative to the best (which weighs 65536). */
+/* A path's weight, about 1 / metric but in 4 steps relative to the best
+ * (metric m0): RTT noise then moves no flow from path to path, only a
+ * real change does. */
+static unsigned mp_weight(uint32_t m, uint32_t m0)
+{
+	uint64_t x = (uint64_t)m * 4;
+
+	return x <= (uint64_t)m0 * 5 ? 4		/* within 1.25 m0 */
+	     : x <= (uint64_t)m0 * 7 ? 3		/* 1.75 */
+	     : x <= (uint64_t)m0 * 12 ? 2		/* 3 */
+	     : 1;
+}
+
+/* The set's member for flow: its share of the weights. */
 static size_t mp_pick(const struct rmp *mp, uint32_t flow)
 {
-	uint64_t w[ROUTE_MP_MAX], total = 0, x;
+	unsigned w[ROUTE_MP_MAX], total = 0;
+	uint64_t x;
 	size_t i;
 
-	for (i = 0; i < mp->n; i++) {
-		w[i] = ((uint64_t)mp->metric[0] << 16) /
-		       (mp->metric[i] ? mp->metric[i] : 1);
-		total += w[i] ? w[i] : 1;
-	}
+	for (i = 0; i < mp->n; i++)
+		total += w[i] = mp_weight(mp->metric[i], mp->metric[0]);
 	x = ((uint64_t)flow * total) >> 32;
-	for (i = 0; i + 1 < mp->n; i++) {
-		uint64_t wi = w[i] ? w[i] : 1;
-
-		if (x < wi)
-			break;
-		x -= wi;
-	}
+	for (i = 0; i + 1 < mp->n && x >= w[i]; i++)
+		x -= w[i];
 	return i;
 }
 

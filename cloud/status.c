@@ -74,6 +74,21 @@ static void route_count(void *arg, const struct route_info *ri)
 	((struct route_walk *)arg)->n++;
 }
 
+/* Multipath: each path's next hop and its share of the packets sent
+ * since the set last changed ("paths=B:60%,C:40%"). */
+static void route_paths(FILE *f, struct cloud *c, const struct route_info *ri)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < ri->npaths; i++)
+		total += ri->path_pkts[i];
+	for (i = 0; i < ri->npaths; i++)
+		fprintf(f, "%s%s:%u%%", i ? "," : " paths=",
+			links_peer_name(c, ri->path_peer[i]),
+			total ? (unsigned)(ri->path_pkts[i] * 100 / total) : 0);
+}
+
 static void route_line(void *arg, const struct route_info *ri)
 {
 	struct route_walk *w = arg;
@@ -81,13 +96,15 @@ static void route_line(void *arg, const struct route_info *ri)
 
 	hex8(ri->origin->b, o);
 	fprintf(w->f, "route addr=%s via=%s metric=%u hops=%u seqno=%u "
-		      "origin=%s origin_name=%s\n",
+		      "origin=%s origin_name=%s",
 		addr_fmt(ri->prefix, a, sizeof(a)),
 		ri->nh.kind == NH_LOCAL ? "local"
 		: ri->nh.kind == NH_PEER ? links_peer_name(w->c, ri->nh.peer)
 					 : "-",
 		ri->metric, ri->hops, ri->seqno, o,
 		origins_name(w->c->origins, ri->origin));
+	route_paths(w->f, w->c, ri);
+	fputc('\n', w->f);
 	w->n++;
 }
 

@@ -61,19 +61,24 @@ int wire_hello_decode(const uint8_t *p, size_t len, struct wire_hello *h)
 
 size_t wire_data_hdr(const struct pkt *p, uint8_t *buf)
 {
-	int bc = p->dlen == 0;
+	int bc = p->dlen == 0, flow = !bc && p->flow;
 	uint8_t *q = buf + FRAME_HDR;
-	size_t hl = WIRE_DATA_FIXED + (bc ? WIRE_DATA_BC : 0) + p->dlen +
+	size_t hl = wire_data_fixed(p) + (bc ? WIRE_DATA_BC : 0) + p->dlen +
 		    p->slen;
 
 	wire_put_hdr(buf, FR_DATA, hl + p->len);
 	q[0] = p->ttl;
 	q[1] = (bc ? WIRE_DATA_BROADCAST : 0) |
-	       (p->flags & PKT_OFFLOAD ? WIRE_DATA_OFFLOAD : 0);
+	       (p->flags & PKT_OFFLOAD ? WIRE_DATA_OFFLOAD : 0) |
+	       (flow ? WIRE_DATA_FLOW : 0);
 	put32(q + 2, p->inst);
 	q[6] = p->dlen;
 	q[7] = p->slen;
 	q += WIRE_DATA_FIXED;
+	if (flow) {
+		put32(q, p->flow);
+		q += WIRE_DATA_FLOWLEN;
+	}
 	if (bc) {
 		put64(q, p->bc_origin);
 		put32(q + 8, p->bc_seq);
@@ -95,14 +100,24 @@ int wire_data_decode(const uint8_t *p, size_t len, struct pkt *out)
 		return -1;
 	out->ttl = p[0];
 	bc = p[1] & WIRE_DATA_BROADCAST;
-	if (p[1] & ~(WIRE_DATA_BROADCAST | WIRE_DATA_OFFLOAD))
+	if (p[1] & ~(WIRE_DATA_BROADCAST | WIRE_DATA_OFFLOAD |
+		     WIRE_DATA_FLOW))
 		return -1;
 	out->flags = p[1] & WIRE_DATA_OFFLOAD ? PKT_OFFLOAD : 0;
 	out->inst = get32(p + 2);
 	out->dlen = p[6];
 	out->slen = p[7];
+	out->flow = 0;
 	if (bc != (out->dlen == 0))
 		return -1;
+	if (p[1] & WIRE_DATA_FLOW) {
+		if (bc || len < off + WIRE_DATA_FLOWLEN)
+			return -1;
+		out->flow = get32(p + off);
+		off += WIRE_DATA_FLOWLEN;
+		if (!out->flow)
+			return -1;	/* one encoding per packet */
+	}
 	if (bc) {
 		if (len < off + WIRE_DATA_BC)
 			return -1;

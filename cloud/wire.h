@@ -16,12 +16,24 @@ struct wire_hello {
 };
 
 #define WIRE_HELLO_MAX (2 + 4 + NODE_ID_LEN + 1 + NODE_NAME_MAX)
-/* u8 ttl, u8 flags, u32 inst, u8 dlen, u8 slen [u64 origin, u32 seq] */
+/* u8 ttl, u8 flags, u32 inst, u8 dlen, u8 slen [u64 origin, u32 seq]
+ * [u32 flow] */
 #define WIRE_DATA_FIXED 8
 #define WIRE_DATA_BC 12
+#define WIRE_DATA_FLOWLEN 4
 #define WIRE_DATA_BROADCAST 0x01
 #define WIRE_DATA_OFFLOAD 0x02	/* payload starts with a virtio_net_hdr */
-#define WIRE_DATA_HDR_MAX (FRAME_HDR + WIRE_DATA_FIXED + WIRE_DATA_BC + 2 * 255)
+#define WIRE_DATA_FLOW 0x04	/* unicast: a u32 flow hash follows */
+#define WIRE_DATA_HDR_MAX (FRAME_HDR + WIRE_DATA_FIXED + WIRE_DATA_BC + \
+			   WIRE_DATA_FLOWLEN + 2 * 255)
+/* HELLO caps: the sender takes data frames with WIRE_DATA_FLOW */
+#define WIRE_CAP_FLOW 0x1
+
+/* The data header's bytes before the addresses, for p. */
+static inline size_t wire_data_fixed(const struct pkt *p)
+{
+	return WIRE_DATA_FIXED + (p->flow && p->dlen ? WIRE_DATA_FLOWLEN : 0);
+}
 
 /*
  * Look at the start of a byte stream: 0 if fewer than FRAME_HDR bytes,

@@ -27,6 +27,7 @@
 
 #include "cloudgate.h"
 #include "conf.h"
+#include "flow.h"
 #include "gateproto.h"
 #include "gro.h"
 #include "gso.h"
@@ -88,6 +89,7 @@ static const struct conf_opt ether_opts[] = {
 };
 
 struct ether {
+	uint8_t flow_key[SIPHASH_KEY_LEN];	/* flow hashes (multipath) */
 	struct conf *conf;
 	const char *gate_path;
 	struct cloudgate *gate;
@@ -403,6 +405,15 @@ static int tap_frame(struct ether *e, struct cg_packet *p, size_t n,
 	return 1;
 }
 
+/* The flow of the frame just read into e->buf, for the daemon's
+ * multipath (0 if it is no IP packet). */
+static uint32_t tap_flow(const struct ether *e, size_t n)
+{
+	size_t off = e->vnet ? TAP_VNET_HDR : 0;
+
+	return n > off ? flow_eth(e->flow_key, e->buf + off, n - off) : 0;
+}
+
 static void tap_input(struct ether *e, uint64_t now)
 {
 	struct cg_packet p;
@@ -420,7 +431,7 @@ static void tap_input(struct ether *e, uint64_t now)
 		}
 		if (!cg_attached(e->gate) || !tap_frame(e, &p, (size_t)n, now))
 			continue;
-		if (cg_send(e->gate, &p) < 0) {
+		if (cg_send_flow(e->gate, &p, tap_flow(e, (size_t)n)) < 0) {
 			/* Queue full: let the kernel queue hold the rest. A
 			 * lost daemon: cg_run sees to it. */
 			e->dropped += errno == EAGAIN;
@@ -563,6 +574,11 @@ static int ether_start(struct ether *e)
 	if (ether_conf(e) < 0 || ether_alloc(e) < 0 ||
 	    (e->sigfd = sig_open()) < 0)
 		return -1;
+	if (getrandom(e->flow_key, sizeof(e->flow_key), 0) !=
+	    sizeof(e->flow_key)) {
+		log_error("getrandom");
+		return -1;
+	}
 	e->gate = cg_start(e->gate_path, "ether", &h, e, err, sizeof(err));
 	if (e->gate == NULL) {
 		log_errorx("%s%s", conf_where(conf_last(e->conf, "gate"),

@@ -620,12 +620,20 @@ int cg_announce(struct cloudgate *g, const struct cg_addr *a, size_t n)
 
 int cg_send(struct cloudgate *g, const struct cg_packet *p)
 {
+	return cg_send_flow(g, p, 0);
+}
+
+int cg_send_flow(struct cloudgate *g, const struct cg_packet *p,
+		 uint32_t flow)
+{
 	struct gp_packet gp = {
 		.inst = p->instance, .dlen = p->dlen, .slen = p->slen,
 		.dst = p->dst, .src = p->src, .data = p->data, .len = p->len,
 		.offload = !!(p->flags & CG_PKT_OFFLOAD),
+		.has_flow = flow != 0, .flow = flow,
 	};
-	size_t need = GP_HDR + GP_PACKET_FIXED + p->dlen + p->slen + p->len;
+	size_t need = GP_HDR + (flow ? 4 : 0) + GP_PACKET_FIXED + p->dlen +
+		      p->slen + p->len;
 
 	if (g->broken || g->fd < 0) {
 		errno = ENOTCONN;

@@ -13,9 +13,9 @@
  * header may break (it is also the shared library's soname number), MINOR
  * when something is added. 1.0: cg_open .. cg_parse_hex; 1.1: the
  * runtime (cg_start .. cg_attached, cg_retries), prefix subscriptions
- * and cg_version; 1.2: cg_on_noroute. */
+ * and cg_version; 1.2: cg_on_noroute; 1.3: cg_send_flow. */
 #define CG_VERSION_MAJOR 1
-#define CG_VERSION_MINOR 2
+#define CG_VERSION_MINOR 3
 #define CG_VERSION (CG_VERSION_MAJOR * 1000 + CG_VERSION_MINOR)
 
 /* The library's CG_VERSION (MAJOR * 1000 + MINOR), as it was built: a
@@ -59,6 +59,12 @@ int cg_announce(struct cloudgate *g, const struct cg_addr *a, size_t n);
  * written at once). 0, or -1 with errno EAGAIN when the queue is full
  * (the packet was dropped). */
 int cg_send(struct cloudgate *g, const struct cg_packet *p);
+/* cg_send with a flow hash (0: none): the daemon's multipath keeps the
+ * packets of one flow (e.g. one TCP connection: a hash of its addresses
+ * and ports) on one path, so they are not reordered. Needs a daemon of
+ * gate API 1.3 or later. */
+int cg_send_flow(struct cloudgate *g, const struct cg_packet *p,
+		 uint32_t flow);
 /* Write what is queued. 0 all written, 1 some left (wait for POLLOUT), -1. */
 int cg_flush(struct cloudgate *g);
 /* Next packet: 1 and p filled (views valid until the next cg_ call),

@@ -14,6 +14,9 @@ static size_t gp_type_max(uint8_t type)
 	case GP_PACKET:
 	case GP_OFFLOAD:
 		return GP_PACKET_BYTES;
+	case GP_FPACKET:
+	case GP_FOFFLOAD:
+		return 4 + GP_PACKET_BYTES;
 	case GP_KEEPALIVE:
 		return 0;
 	case GP_CAPS:
@@ -203,15 +206,26 @@ int gp_announce_decode(const uint8_t *buf, size_t len, struct addr *out,
 	return 0;
 }
 
+static uint8_t gp_packet_type(const struct gp_packet *p)
+{
+	if (p->has_flow)
+		return p->offload ? GP_FOFFLOAD : GP_FPACKET;
+	return p->offload ? GP_OFFLOAD : GP_PACKET;
+}
+
 size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p)
 {
-	size_t plen = GP_PACKET_FIXED + p->dlen + p->slen + p->len;
-	uint8_t *q = buf + GP_HDR + GP_PACKET_FIXED;
+	size_t fl = p->has_flow ? 4 : 0;
+	size_t plen = fl + GP_PACKET_FIXED + p->dlen + p->slen + p->len;
+	uint8_t *q = buf + GP_HDR + fl + GP_PACKET_FIXED;
 
 	if (p->dlen > GP_ADDR_MAX || p->slen > GP_ADDR_MAX ||
 	    p->len > GP_PAYLOAD_MAX || cap < GP_HDR + plen)
 		return 0;
-	gp_hdr(buf, p->offload ? GP_OFFLOAD : GP_PACKET, plen);
+	gp_hdr(buf, gp_packet_type(p), plen);
+	if (fl)
+		put32(buf + GP_HDR, p->flow);
+	buf += fl;
 	put32(buf + GP_HDR, p->inst);
 	buf[GP_HDR + 4] = p->dlen;
 	buf[GP_HDR + 5] = p->slen;
@@ -226,11 +240,22 @@ size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p)
 	return GP_HDR + plen;
 }
 
+int gp_fpacket_decode(const uint8_t *buf, size_t len, struct gp_packet *p)
+{
+	if (len < 4 || gp_packet_decode(buf + 4, len - 4, p) < 0)
+		return -1;
+	p->has_flow = 1;
+	p->flow = get32(buf);
+	return 0;
+}
+
 int gp_packet_decode(const uint8_t *buf, size_t len, struct gp_packet *p)
 {
 	size_t off = GP_PACKET_FIXED;
 
 	p->offload = 0;		/* the caller knows the message type */
+	p->has_flow = 0;
+	p->flow = 0;
 	if (len < GP_PACKET_FIXED)
 		return -1;
 	p->inst = get32(buf);

@@ -74,6 +74,10 @@ enum gp_type {
 	GP_NOROUTE = 13,	/* daemon -> gate (GP_CAP_NOROUTE only): u32
 				 * instance, u8 dlen, dst: a packet of the
 				 * gate's found no route and was dropped */
+	GP_FPACKET = 14,	/* gate -> daemon: u32 flow, then a PACKET's
+				 * payload (multipath keeps a flow on one
+				 * path) */
+	GP_FOFFLOAD = 15,	/* the same for an OFFLOAD */
 };
 
 /* GP_PREFIX flags */
@@ -87,6 +91,8 @@ enum gp_type {
 
 struct gp_packet {
 	int offload;		/* sent or received as GP_OFFLOAD */
+	int has_flow;		/* sent as GP_FPACKET / GP_FOFFLOAD */
+	uint32_t flow;
 	uint32_t inst;
 	uint8_t dlen, slen;	/* dlen 0: broadcast within inst */
 	const uint8_t *dst, *src;
@@ -121,9 +127,12 @@ int gp_announce_decode(const uint8_t *buf, size_t len, struct addr *out,
 /* len <= GP_ADDR_MAX and plen <= len * 8. */
 int gp_addr_valid(const struct addr *a);
 
+/* PACKET or OFFLOAD, or with has_flow FPACKET or FOFFLOAD. */
 size_t gp_packet_encode(uint8_t *buf, size_t cap, const struct gp_packet *p);
-/* The views point into buf. */
+/* The payload of a PACKET or OFFLOAD; the views point into buf. */
 int gp_packet_decode(const uint8_t *buf, size_t len, struct gp_packet *p);
+/* The payload of an FPACKET or FOFFLOAD: the flow, then as above. */
+int gp_fpacket_decode(const uint8_t *buf, size_t len, struct gp_packet *p);
 
 size_t gp_keepalive_encode(uint8_t *buf, size_t cap);
 

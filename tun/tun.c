@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "cloudgate.h"
 #include "conf.h"
+#include "flow.h"
 #include "gateproto.h"
 #include "gso.h"
 #include "log.h"
@@ -83,6 +85,7 @@ struct tun_counts {
 };
 
 struct tun {
+	uint8_t flow_key[SIPHASH_KEY_LEN];	/* flow hashes (multipath) */
 	struct conf *conf;
 	const char *gate_path;
 	struct cloudgate *gate;
@@ -396,7 +399,9 @@ static void tun_input(struct tun *t)
 			break;
 		if (!tun_packet(t, &p, (size_t)n))
 			continue;
-		if (cg_send(t->gate, &p) == 0)
+		if (cg_send_flow(t->gate, &p, flow_ip(t->flow_key,
+						      t->buf + TUN_HEAD,
+						      (size_t)n)) == 0)
 			continue;
 		t->cnt.unsent++;
 		if (errno == EAGAIN) {
@@ -570,6 +575,11 @@ static int tun_gate(struct tun *t)
 	};
 	char err[256], where[512];
 
+	if (getrandom(t->flow_key, sizeof(t->flow_key), 0) !=
+	    sizeof(t->flow_key)) {
+		log_error("getrandom");
+		return -1;
+	}
 	t->gate = cg_start(t->gate_path, "tun", &h, t, err, sizeof(err));
 	if (t->gate == NULL) {
 		log_errorx("%s%s", conf_where(conf_last(t->conf, "gate"),

@@ -95,6 +95,11 @@ static void fz_message(const uint8_t *msg, size_t n, uint8_t type,
 	if (gp_packet_decode(pl, plen, &p) == 0 && type == GP_PACKET)
 		fz_check_same(msg, n, gp_packet_encode(fz_out, sizeof(fz_out),
 						       &p));
+	/* a flow of 0 is sent as a plain PACKET: only nonzero round-trips */
+	if (gp_fpacket_decode(pl, plen, &p) == 0 && type == GP_FPACKET &&
+	    p.flow != 0)
+		fz_check_same(msg, n, gp_packet_encode(fz_out, sizeof(fz_out),
+						       &p));
 	fz_events(msg, n, type, pl, plen);
 	fz_subs(msg, n, type, pl, plen);
 	free(pl);

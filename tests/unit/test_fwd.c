@@ -38,13 +38,17 @@ uint64_t now_ns(void)
 	return now_ms * 1000000;
 }
 
-int route_lookup(const struct route_table *rt, uint32_t inst,
-		 const uint8_t *dst, size_t dlen, struct route_nh *nh)
+static uint32_t flow_seen;	/* the flow route_lookup_flow was given */
+
+int route_lookup_flow(struct route_table *rt, uint32_t inst,
+		      const uint8_t *dst, size_t dlen, uint32_t flow,
+		      struct route_nh *nh)
 {
 	(void)rt;
 	(void)inst;
 	(void)dst;
 	(void)dlen;
+	flow_seen = flow;
 	*nh = next;
 	return next.kind == NH_NONE ? -1 : 0;
 }
@@ -111,7 +115,7 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&cl, 0, sizeof(cl));
-	cl.fwd = fwd_new();
+	cl.fwd = fwd_new(FWD_MP_OFF);
 	memset(links, 0, sizeof(links));
 	delivered = 0;
 	told = 0;
@@ -519,6 +523,40 @@ static void test_no_route(void **state)
 	assert_true(noroute_new(cl.fwd, &p, now_ms));
 }
 
+/* The flow a unicast packet is routed by: none without multipath; the
+ * gate's when it gave one; else one hash per (instance, dst, src), the
+ * same for every packet of the pair; any per packet in packet mode. */
+static void test_flow_of(void **state)
+{
+	uint8_t dst[6] = { 2, 0, 0, 0, 0, 9 }, src[6] = { 2, 0, 0, 0, 0, 1 };
+	struct pkt p = { .inst = 1, .ttl = 3, .dlen = 6, .dst = dst,
+			 .slen = 6, .src = src };
+	uint32_t a, b;
+
+	(void)state;
+	next.kind = NH_PEER;
+	next.peer = 2;
+	fwd_from_gate(&cl, 1, &p);
+	assert_int_equal(flow_seen, 0);			/* off */
+	cl.fwd->mp = FWD_MP_FLOW;
+	p.flow = 77;
+	fwd_from_gate(&cl, 1, &p);
+	assert_int_equal(flow_seen, 77);		/* the gate's */
+	p.flow = 0;
+	fwd_from_link(&cl, &links[1], &p);
+	a = flow_seen;
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_equal(flow_seen, a);			/* stable */
+	src[5] = 2;
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_not_equal(flow_seen, a);		/* per pair */
+	cl.fwd->mp = FWD_MP_PACKET;
+	fwd_from_link(&cl, &links[1], &p);
+	b = flow_seen;
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_not_equal(flow_seen, b);		/* per packet */
+}
+
 /* Offload metadata a peer chose is checked before a gate or a relay gets
  * it: gso_size 1 on a TCP super-segment is dropped, and counted. */
 static void test_offload_checked(void **state)
@@ -589,6 +627,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unicast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_route, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flow_of, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_offload_checked, setup,
 						teardown),

@@ -231,6 +231,26 @@ static void test_packet_roundtrip(void **state)
 	n = gp_packet_encode(buf, sizeof(buf), &p);
 	assert_int_equal(gp_packet_decode(buf + GP_HDR, n - GP_HDR, &q), 0);
 	assert_int_equal(q.len, 0);
+	/* with a flow: FPACKET / FOFFLOAD, the flow first */
+	p.has_flow = 1;
+	p.flow = 0x01020304;
+	p.dlen = 2;
+	p.dst = (const uint8_t *)"\xaa\xbb";
+	p.data = (const uint8_t *)"hi";
+	p.len = 2;
+	n = gp_packet_encode(buf, sizeof(buf), &p);
+	assert_int_equal(n, GP_HDR + 4 + 6 + 2 + 16 + 2);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_FPACKET);
+	assert_int_equal(gp_fpacket_decode(pl, plen, &q), 0);
+	assert_int_equal(q.flow, 0x01020304);
+	assert_true(q.has_flow);
+	assert_memory_equal(q.data, "hi", 2);
+	assert_int_equal(gp_fpacket_decode(pl, 3, &q), -1);
+	p.offload = 1;
+	n = gp_packet_encode(buf, sizeof(buf), &p);
+	assert_int_equal(gp_frame(buf, n, &type, &pl, &plen), (long)n);
+	assert_int_equal(type, GP_FOFFLOAD);
 }
 
 static void test_packet_malformed(void **state)
@@ -292,7 +312,7 @@ static void test_deframer(void **state)
 	/* unknown types are refused at the first byte */
 	hdr[0] = 0;
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
-	hdr[0] = 14;	/* past GP_NOROUTE */
+	hdr[0] = 16;	/* past GP_FOFFLOAD */
 	assert_int_equal(gp_frame(hdr, 1, &type, &pl, &plen), -1);
 	/* GP_CAPS is exactly 4 bytes; GP_OFFLOAD is a packet */
 	m = gp_caps_encode(buf, sizeof(buf), GP_CAP_OFFLOAD);

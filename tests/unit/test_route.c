@@ -446,6 +446,77 @@ static void test_hysteresis(void **state)
 	route_free(rt);
 }
 
+/* Paths of a (multipath_ratio 2): the share of 10000 flows each takes. */
+static size_t mp_paths(struct route_table *rt, struct addr a,
+		       unsigned share[5])
+{
+	struct route_info ri;
+	struct route_nh nh, again;
+	uint32_t i, flow;
+
+	memset(share, 0, 5 * sizeof(share[0]));
+	for (i = 0; i < 10000; i++) {
+		flow = i * 429497u;
+		assert_int_equal(route_lookup_flow(rt, a.inst, a.b, a.len,
+						   flow, &nh), 0);
+		assert_int_equal(route_lookup_flow(rt, a.inst, a.b, a.len,
+						   flow, &again), 0);
+		assert_int_equal(nh.peer, again.peer);	/* a flow stays */
+		assert_true(nh.peer >= 2 && nh.peer <= 4);
+		share[nh.peer]++;
+	}
+	assert_int_equal(route_get(rt, &a, &ri), 0);
+	return ri.npaths;
+}
+
+/*
+ *        2 (cost 0)
+ *   us --3 (cost 0)-- origin 9
+ *        4 (cost 500, then 100, 300, 400)
+ */
+static void test_multipath_set(void **state)
+{
+	struct route_conf conf = { .max_hops = 64, .mp_ratio_pct = 200 };
+	struct rec rec;
+	struct route_ops ops = { .ctx = &rec, .send_updates = rec_updates,
+				 .send_seqreq = rec_seqreq };
+	struct node_id self = nid(1);
+	struct route_table *rt;
+	struct route_update u;
+	struct addr a = mac(1, 6);
+	unsigned share[5];
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rt = route_new(&self, &conf, &ops);
+	assert_non_null(rt);
+	peer_up(rt, 2, 0);
+	peer_up(rt, 3, 0);
+	peer_up(rt, 4, 500);
+	u = upd(a, 9, 1, 99, 1);
+	route_recv(rt, 2, &u, 1);		/* selected: 100, FD 100 */
+	u = upd(a, 9, 1, 89, 1);
+	route_recv(rt, 3, &u, 1);		/* 90: feasible, near */
+	u = upd(a, 9, 1, 50, 1);
+	route_recv(rt, 4, &u, 1);		/* 551: feasible, far */
+	assert_int_equal(mp_paths(rt, a, share), 2);
+	assert_in_range(share[2], 4000, 6000);	/* equal weights */
+	assert_in_range(share[3], 4000, 6000);
+	assert_int_equal(share[4], 0);
+	route_peer_cost(rt, 4, 100);		/* 151: joins, less weight */
+	assert_int_equal(mp_paths(rt, a, share), 3);
+	assert_in_range(share[4], 1000, 2800);
+	route_peer_cost(rt, 4, 300);		/* 351: above 2x, kept to 4x */
+	assert_int_equal(mp_paths(rt, a, share), 3);
+	route_peer_cost(rt, 4, 400);		/* 451: gone */
+	assert_int_equal(mp_paths(rt, a, share), 2);
+	assert_int_equal(share[4], 0);
+	route_peer_down(rt, 2);			/* a dead path leaves at once */
+	assert_int_equal(mp_paths(rt, a, share), 0);
+	assert_int_equal(share[3], 10000);
+	route_free(rt);
+}
+
 /* Updates from the origin: our own seqno goes up on request. */
 static void test_local_origin(void **state)
 {
@@ -2124,6 +2195,7 @@ int main(void)
 		cmocka_unit_test(test_own_origin_ignored),
 		cmocka_unit_test(test_metric_overflow),
 		cmocka_unit_test(test_hysteresis),
+		cmocka_unit_test(test_multipath_set),
 		cmocka_unit_test(test_local_origin),
 		cmocka_unit_test(test_seqreq_forward),
 		cmocka_unit_test(test_batching),

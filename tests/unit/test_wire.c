@@ -83,6 +83,44 @@ static void test_data_unicast(void **state)
 	assert_memory_equal(q.src, src, 6);
 	assert_int_equal(q.len, 5);
 	assert_memory_equal(q.data, "hello", 5);
+	assert_int_equal(q.flow, 0);
+}
+
+/* A flow hash rides in unicast only, 4 bytes after the fixed part; a
+ * truncated one, one on a broadcast, or a flag with flow 0 is refused. */
+static void test_data_flow(void **state)
+{
+	uint8_t dst[6] = { 2, 0, 0, 0, 0, 1 }, src[6] = { 2, 0, 0, 0, 0, 2 };
+	struct pkt p = { .inst = 7, .ttl = 9, .dlen = 6, .slen = 6,
+			 .dst = dst, .src = src, .flow = 0xa1b2c3d4,
+			 .data = (const uint8_t *)"hi", .len = 2 };
+	uint8_t b[WIRE_DATA_HDR_MAX + 2];
+	struct pkt q;
+	size_t h, i;
+
+	(void)state;
+	h = wire_data_hdr(&p, b);
+	memcpy(b + h, p.data, p.len);
+	assert_int_equal(h, FRAME_HDR + WIRE_DATA_FIXED + 4 + 12);
+	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR + 2,
+					  &q), 0);
+	assert_int_equal(q.flow, 0xa1b2c3d4);
+	assert_memory_equal(q.dst, dst, 6);
+	assert_memory_equal(q.data, "hi", 2);
+	for (i = 0; i < WIRE_DATA_FIXED + 4; i++)
+		assert_int_equal(wire_data_decode(b + FRAME_HDR, i, &q), -1);
+	memset(b + FRAME_HDR + WIRE_DATA_FIXED, 0, 4);	/* flow 0 */
+	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR, &q),
+			 -1);
+	p.dlen = 0;		/* a broadcast carries none */
+	p.bc_origin = 1;
+	h = wire_data_hdr(&p, b);
+	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR, &q),
+			 0);
+	assert_int_equal(q.flow, 0);
+	b[FRAME_HDR + 1] |= WIRE_DATA_FLOW;
+	assert_int_equal(wire_data_decode(b + FRAME_HDR, h - FRAME_HDR, &q),
+			 -1);
 }
 
 static void test_data_broadcast(void **state)
@@ -146,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_hello_roundtrip),
 		cmocka_unit_test(test_hello_malformed),
 		cmocka_unit_test(test_data_unicast),
+		cmocka_unit_test(test_data_flow),
 		cmocka_unit_test(test_data_broadcast),
 		cmocka_unit_test(test_data_offload),
 	};
