@@ -69,7 +69,7 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$top_builddir" \
 	{ cat "$tmp/install.log"; fail "make install into $tmp/root"; }
 so=$(find "$tmp/root" -name libcloudgate.so) && pc=$(find "$tmp/root" -name cloudgate.pc)
 [ -n "$so" ] && [ -n "$pc" ] || fail "no libcloudgate.so or cloudgate.pc in $tmp/root"
-export PKG_CONFIG_LIBDIR=${pc%/*} PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$tmp/root
+export PKG_CONFIG_LIBDIR=${pc%/*} PKG_CONFIG_PATH='' PKG_CONFIG_SYSROOT_DIR=$tmp/root
 
 # The page says `cc`; here that is the build's compiler with its flags (an
 # ASan build's library needs an ASan program).
