@@ -73,12 +73,13 @@ static char *next_tok(char **p)
 	return s;
 }
 
-/* Fields whose values are names or hex IDs: strings even when they are
- * all digits. */
+/* Fields whose values are names, hex IDs or lists: strings even when
+ * they are all digits (grants=8 is instance 8, not a count). */
 static int text_key(const char *k, size_t n)
 {
 	static const char *const keys[] = { "id", "origin", "name", "peer",
-		"via", "origin_name", "note", "addr", NULL };
+		"via", "origin_name", "note", "addr", "grants", "paths",
+		NULL };
 	size_t i;
 
 	for (i = 0; keys[i]; i++)
