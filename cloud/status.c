@@ -170,23 +170,34 @@ static int status_tmp(const char *path, char *tmp, size_t size)
 	return mkostemp(tmp, O_CLOEXEC);
 }
 
+/* Inside a chroot the path is the jail's: a status file that cannot be
+ * made there is warned about at start, not fatal (a chrooted daemon ran
+ * without it before this check existed). */
 int status_check(struct cloud *c)
 {
 	const struct conf_val *v = conf_last(c->conf, "status-file");
+	const struct conf_val *jail = conf_last(c->conf, "chroot");
 	struct status *s = c->status;
 	char tmp[4200], where[512];
 	int fd;
 
 	if (!s || !s->path)
 		return 0;
-	if ((fd = status_tmp(s->path, tmp, sizeof(tmp))) < 0) {
-		log_error("%scannot create a file beside \"%s\"",
-			  conf_where(v, "status-file", where, sizeof(where)),
+	if ((fd = status_tmp(s->path, tmp, sizeof(tmp))) >= 0) {
+		close(fd);
+		unlink(tmp);
+		return 0;
+	}
+	conf_where(v, "status-file", where, sizeof(where));
+	if (!jail) {
+		log_error("%scannot create a file beside \"%s\"", where,
 			  s->path);
 		return -1;
 	}
-	close(fd);
-	unlink(tmp);
+	s->failed = 1;		/* said here, not again at the first write */
+	log_warn("%scannot create a file beside \"%s\" inside chroot "
+		 "\"%s\"; no status file until it can", where, s->path,
+		 jail->raw);
 	return 0;
 }
 

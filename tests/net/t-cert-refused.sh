@@ -3,8 +3,12 @@
 # the test CA (and its CRL); A tries with each bad certificate in turn,
 # first connecting to B, then listening while B connects to it.
 # No link comes up on either side and B logs "refused", the reason and
-# A's address. With LINK_UDP=1 (t-udp-cert-refused.sh) the same over UDP
-# links (DTLS 1.2), and the certificate-less client is gnutls-cli --udp.
+# A's address. The refused side learns why from the refuser's alert and
+# says so: "peer refused our certificate (alert: ...)" (over TCP, TLS 1.3,
+# a client hears it only after its handshake completed; before, it logged
+# "closed: Error in the pull function", and over UDP nothing at all).
+# With LINK_UDP=1 (t-udp-cert-refused.sh) the same over UDP links
+# (DTLS 1.2), and the certificate-less client is gnutls-cli --udp.
 #
 #   A (10.77.1.1) ---------> B (10.77.1.2) $LISTEN :5000
 #   A's cert: other CA       -> unknown issuer
@@ -58,21 +62,31 @@ refused_line() {
 no_links() {
 	! any_link_up A && ! any_link_up B
 }
+# refused_us NODE ALERT: NODE logged, since its mark, that its peer
+# refused its certificate, with the alert's name (any if ALERT is empty).
+refused_us() {
+	log_since "$1" | grep -qF "peer refused our certificate (alert: $2"
+}
 
 try() {
-	local c=$1 reason=$2
+	local c=$1 reason=$2 alert=${3:-}
 	log_mark B
+	log_mark A
 	cloud_start A "$CONNECT $IP_B 5000" "conn_retry 500ms" \
 		"key $NET_TMP/bad/$c.key" "cert $NET_TMP/bad/$c.crt"
 	wait_for 10 refused_line "$reason" ||
 		fail "$c: B did not log 'refused ... $reason ... $IP_A'"
+	wait_for 5 refused_us A "$alert" ||
+		fail "$c: A did not log 'peer refused our certificate" \
+			"(alert: $alert': $(grep link "$NET_TMP/A.log" | tail -n 2)"
 	sleep 0.5
 	no_links || fail "$c: a link came up"
 	say "$c: refused: $(log_since B | grep refused | head -n 1)"
+	say "$c: A: $(log_since A | grep -m1 'peer refused')"
 	cloud_stop A TERM 2 || true
 	rm -f "$NET_TMP/A.status"
 }
-try other-ca 'unknown issuer'
+try other-ca 'unknown issuer' 'CA is unknown'
 try expired 'expired'
 try not-yet-valid 'not yet valid'
 try revoked 'revoked'
@@ -86,8 +100,9 @@ refused_by_b() {
 	log_since B | grep 'refused' | grep -F -- "$1" | grep -qF "$IP_A"
 }
 back() {
-	local c=$1 reason=$2
+	local c=$1 reason=$2 alert=${3:-}
 	log_mark B
+	log_mark A
 	cloud_start A "$LISTEN $IP_A 5000" \
 		"key $NET_TMP/bad/$c.key" "cert $NET_TMP/bad/$c.crt"
 	wait_for 5 listening A 5000 || fail "$c: A not listening"
@@ -95,6 +110,9 @@ back() {
 		"crl $CERTS/crl.pem"
 	wait_for 10 refused_by_b "$reason" ||
 		fail "$c (B connects): B did not log 'refused ... $reason'"
+	wait_for 5 refused_us A "$alert" ||
+		fail "$c (B connects): A did not log 'peer refused our" \
+			"certificate (alert: $alert'"
 	sleep 0.5
 	no_links || fail "$c (B connects): a link came up"
 	say "$c, B connecting: $(log_since B | grep refused | head -n 1)"
@@ -102,7 +120,7 @@ back() {
 	cloud_stop B TERM 2 || true
 	rm -f "$NET_TMP/A.status" "$NET_TMP/B.status"
 }
-back other-ca 'unknown issuer'
+back other-ca 'unknown issuer' 'CA is unknown'
 back expired 'expired'
 back not-yet-valid 'not yet valid'
 back revoked 'revoked'
