@@ -37,6 +37,7 @@
 #define CONF_DEFAULT	"default"
 #define CONF_INCLUDE	"@include"
 #define CONF_NEAR_MAX	64		/* longest name a suggestion is sought for */
+#define CONF_NO_EFFECT	"no effect here"	/* CONF_COMPAT, in -h */
 
 #ifndef PACKAGE_VERSION			/* from configure (DEFS) */
 #define PACKAGE_VERSION "unknown"
@@ -481,8 +482,8 @@ static void conf_notice(struct conf_slot *sl, const struct conf_src *src)
 		fprintf(stderr, "%s:%d: ", src->file, src->line);
 	else
 		fprintf(stderr, "%s: ", src->file);
-	fprintf(stderr, "%s: accepted for compatibility, has no effect here "
-		"(%s)\n", sl->opt->name, sl->opt->help ? sl->opt->help : "");
+	fprintf(stderr, "%s: accepted for compatibility, has " CONF_NO_EFFECT
+		" (%s)\n", sl->opt->name, sl->opt->help ? sl->opt->help : "");
 }
 
 static void conf_val_free(struct conf_val *v)
@@ -1081,10 +1082,11 @@ void conf_usage(const struct conf *c, FILE *f)
 		"default", "help");
 	for (i = 0; i < c->nslots; i++) {
 		o = c->slots[i].opt;
-		fprintf(f, "  -%-*s  %-7s  %s%s%s%*s  %s\n", nw, o->name,
+		fprintf(f, "  -%-*s  %-7s  %s%s%s%*s  %s%s\n", nw, o->name,
 			conf_short_type(o), o->def ? "\"" : "-",
 			o->def ? o->def : "", o->def ? "\"" : "",
 			dw - (o->def ? (int)strlen(o->def) + 2 : 1), "",
+			o->flags & CONF_COMPAT ? CONF_NO_EFFECT ": " : "",
 			o->help != NULL ? o->help : "");
 	}
 	fprintf(f, "  -%-*s  %-7s  %-*s  %s\n", nw, CONF_INCLUDE, "file", dw,

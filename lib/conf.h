@@ -22,7 +22,8 @@ enum conf_type {
 #define CONF_LIST 0x1	/* repeatable: every value is kept, in order */
 /* A classic option with no effect here: its value is parsed and kept, and
  * the first one read prints "FILE:LINE: NAME: accepted for compatibility,
- * has no effect here (HELP)" on stderr; help says why. */
+ * has no effect here (HELP)" on stderr; help says why, and -h shows it
+ * as "no effect here: HELP". */
 #define CONF_COMPAT 0x2
 
 struct conf_opt {
