@@ -65,7 +65,7 @@ conn-mtu 8192
 max_waiting_data_size 1048576
 max_input_queue_size 1048576
 route_max_dist 64
-route_hop_penalization 20
+route_hop_penalization 1000
 report_ping_changes_above 5000
 default_ttl 128
 max_remote_routes 1024
@@ -159,5 +159,23 @@ for n in A B; do
 		fail "ether $n: not in instance proto * 65536 + instance"
 done
 wait_for 10 pings A 10.88.0.2 || fail "classic ether: A -> B failed"
+say "classic ether configs meet: ping A -> B"
+
+# route_hop_penalization 1000: the hop to B costs 11 ms, not 1 ms, on top
+# of the link's RTT (well under 10 ms here)
+m=$(sed -n 's/^route addr=.* via=B metric=\([0-9]*\) .*/\1/p' "$NET_TMP/A.status" | head -1)
+[ -n "$m" ] || fail "A has no route via B"
+[ "$m" -ge 1100 ] || fail "route_hop_penalization 1000: metric $m via B, not >= 1100"
+say "route via B costs $m (10 us units): the hop penalized"
+# report_ping_changes_above 5000: the link's cost as the routes were told
+# at link up (100: no RTT yet) stays while the RTT moves by 5 ms or less,
+# so the route costs 1100 + 100 exactly (announcing every RTT sample, it
+# would cost 1100 + RTT / 10 us)
+rtt=$(sed -n 's/^link peer=B .* rtt_us=\([0-9]*\) .*/\1/p' "$NET_TMP/A.status")
+if [ "${rtt:-9999}" -lt 4000 ]; then
+	[ "$m" = 1200 ] ||
+		fail "report_ping_changes_above 5000: metric $m, not 1200 (RTT $rtt us was announced)"
+	say "RTT $rtt us not re-announced: metric stays 1200"
+fi
 cloud_check A B
 say "ok"
