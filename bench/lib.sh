@@ -252,7 +252,8 @@ import json, sys
 try:
 	d = json.load(open(sys.argv[1]))
 	s = d["end"]["sum_received"]
-	print(int(s["bytes"]), s["bits_per_second"])
+	r = d["end"].get("sum_sent", {}).get("retransmits", 0)
+	print(int(s["bytes"]), s["bits_per_second"], int(r))
 except Exception:
 	sys.exit(1)
 ' "$1"

@@ -56,7 +56,7 @@ ratio() {
 
 fmt_of() {
 	case $1 in
-	tput1|tput4) echo "%.0f" ;;
+	tput1|tput4|retr1|retr4) echo "%.0f" ;;
 	rtt) echo "%.3f" ;;
 	cpu) echo "%.2f" ;;
 	rss) echo "%.1f" ;;
@@ -111,20 +111,22 @@ pair = A - B, measured A -> B; line = A - B - C with no underlay route
 A <-> C, measured A -> C through B.
 
 Figures are "median (min–max)" over the runs. TCP = iperf3 throughput in
-Mbit/s with 1 and 4 streams; RTT = median idle ping through the tunnel, ms;
+Mbit/s with 1 and 4 streams; Retr/GB = the inner TCP's retransmits (iperf3's
+sender count) per GB received, 1 and 4 streams; RTT = median idle ping
+through the tunnel, ms;
 CPU = seconds of CPU (utime+stime of all VPN processes on all nodes, from
 /proc/PID/stat) per GB received by iperf3; RSS = largest per-node VmRSS
 (MiB, sum of that node's VPN processes) sampled every 0.2 s under load.
 The underlay has no processes: its CPU and RSS are in the kernel ("-").
 
-| VPN | topology | TCP 1 stream | TCP 4 streams | RTT ms | CPU s/GB | RSS MiB |
-| --- | --- | ---: | ---: | ---: | ---: | ---: |
+| VPN | topology | TCP 1 stream | TCP 4 streams | Retr/GB 1 | Retr/GB 4 | RTT ms | CPU s/GB | RSS MiB |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 EOF
 	for v in $ONLY; do
 		measured "$v" || continue
 		for topo in pair line; do
 			row="| $v | $topo"
-			for m in tput1 tput4 rtt cpu rss; do
+			for m in tput1 tput4 retr1 retr4 rtt cpu rss; do
 				row="$row | $(cell "$v" "$topo" "$m" "$(fmt_of "$m")")"
 			done
 			echo "$row |"

@@ -410,9 +410,11 @@ static uint32_t flow_of(struct fwd *f, const struct pkt *p)
 	return (uint32_t)siphash24(f->key, k, 4 + (size_t)p->dlen + p->slen);
 }
 
-/* Unicast: deliver here, or pass on with the TTL spent by one. */
-static void send_to(struct cloud *c, struct link *from, uint32_t gate,
-		    struct pkt *p)
+/* Unicast: deliver here, or pass on with the TTL spent by one. From a
+ * gate: the peer whose link is now too full for more (the gate waits),
+ * or 0. */
+static uint32_t send_to(struct cloud *c, struct link *from, uint32_t gate,
+			struct pkt *p)
 {
 	struct route_nh nh;
 	struct link *l;
@@ -421,37 +423,42 @@ static void send_to(struct cloud *c, struct link *from, uint32_t gate,
 			      flow_of(c->fwd, p), &nh) < 0 ||
 	    nh.kind == NH_NONE) {
 		no_route(c, from, gate, p);
-		return;
+		return 0;
 	}
 	if (nh.kind == NH_LOCAL) {
 		gate_deliver(c, p);
-		return;
+		return 0;
 	}
 	if (from) {
 		if (p->ttl <= 1) {
 			c->fwd->ttl_expired++;
-			return;
+			return 0;
 		}
 		p->ttl--;
 	}
 	l = links_by_peer(c, nh.peer);
-	if (l && l != from)
+	if (!l || l == from)
+		return 0;
+	if (from) {
 		link_send_data(l, p);
+		return 0;
+	}
+	link_send_local(l, p);
+	return link_busy(l) ? nh.peer : 0;
 }
 
-void fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p)
+uint32_t fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p)
 {
 	struct fwd *f = c->fwd;
 
-	if (p->dlen) {
-		send_to(c, NULL, gate, p);
-		return;
-	}
+	if (p->dlen)
+		return send_to(c, NULL, gate, p);
 	p->bc_origin = f->origin;
 	p->bc_seq = ++f->seq;
 	dup_seen(f, p->bc_origin, p->bc_seq, now_ns() / 1000000);
 	gate_deliver(c, p);
 	links_broadcast(c, NULL, p);
+	return 0;
 }
 
 void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p)

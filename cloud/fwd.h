@@ -17,8 +17,10 @@ enum fwd_mp { FWD_MP_OFF, FWD_MP_FLOW, FWD_MP_PACKET };
 
 struct fwd *fwd_new(enum fwd_mp mp);
 void fwd_free(struct fwd *f);
-/* A packet from local gate `gate` (non-zero id). */
-void fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p);
+/* A packet from local gate `gate` (non-zero id). Returns the peer whose
+ * link is too full for the gate's next packets (it is to wait until
+ * link_drained), or 0. Only relayed packets meet early drop. */
+uint32_t fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p);
 /* A packet from a peer link. */
 void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p);
 /* The drop counters, one line for the status file. */

@@ -46,7 +46,10 @@
 #include "usock.h"
 
 #define GATE_INBUF (2 * GP_MSG_MAX)	/* a whole message always fits */
-#define GATE_OUTBUF (512 * 1024)	/* per gate; full means drop */
+#define GATE_OUTBUF (2048 * 1024)	/* per gate; full means drop: 32
+					 * super-segments, as a link's TCP
+					 * window delivers them at once */
+#define GATE_SOCKBUF (1024 * 1024)	/* the socket's, each way */
 #define GATE_READS 8			/* reads per wakeup, for fairness */
 #define GATE_ACCEPTS 16			/* accepts per wakeup */
 #define GATE_BACKLOG 16
@@ -93,6 +96,7 @@ struct gate {
 	size_t ohead, otail;
 	uint64_t pkts_in, pkts_out, drops;
 	unsigned inst_refused;		/* packets of an instance not granted */
+	uint32_t wait_peer;		/* paced: waits for this link, 0 */
 	uint64_t noroute_sec;		/* GP_NOROUTE: the second, and */
 	unsigned noroute_n;		/* how many were sent in it */
 };
@@ -115,6 +119,7 @@ struct gates {
 	uint8_t *split;		/* one segment, for gates without offload */
 	struct gate *dirty;	/* gates with output to write */
 	ev_prepare flusher;
+	ev_timer pace;		/* looks at paced gates' links */
 	struct addr scratch[GP_ANNOUNCE_MAX];
 	struct gchanges changes;	/* this turn's, for subscribers */
 	struct gp_prefix chunk[GP_PREFIX_MAX];
@@ -298,12 +303,34 @@ static int gate_on_announce(struct gate *g, const uint8_t *pl, size_t plen)
 	return 0;
 }
 
+/*
+ * Backpressure: a packet of ours filled its link past half: read no more
+ * from this gate (its socket fills, then the gate stops reading its TAP
+ * or TUN, and the kernel slows the senders) until the link has drained to
+ * a quarter. Relayed traffic meets random early drop instead; a gate's
+ * own is never dropped early. The links are looked at every millisecond
+ * while a gate waits.
+ */
+#define PACE_S 0.001
+
+static void gate_pace(struct gate *g, uint32_t peer)
+{
+	struct gates *gs = g->c->gates;
+
+	g->wait_peer = peer;
+	ev_io_stop(g->c->loop, &g->rio);
+	if (!ev_is_active(&gs->pace))
+		ev_timer_start(g->c->loop, &gs->pace);
+}
+
+/* 1 if the packet is queued and its link is full: parse no further. */
 static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
 			  int offload, int flow)
 {
 	struct gates *gs = g->c->gates;
 	struct gp_packet gp;
 	struct pkt p;
+	uint32_t busy;
 
 	if ((flow ? gp_fpacket_decode(pl, plen, &gp)
 		  : gp_packet_decode(pl, plen, &gp)) < 0)
@@ -325,9 +352,11 @@ static int gate_on_packet(struct gate *g, const uint8_t *pl, size_t plen,
 	p.flow = gp.flow;
 	g->pkts_in++;
 	gs->from = g->id;
-	fwd_from_gate(g->c, g->id, &p);
+	busy = fwd_from_gate(g->c, g->id, &p);
 	gs->from = 0;
-	return 0;
+	if (busy)
+		gate_pace(g, busy);
+	return busy ? 1 : 0;
 }
 
 /* The descriptor that came with the message at stream offset at. */
@@ -494,8 +523,9 @@ static int gate_parse(struct gate *g)
 		at = g->rxpos;
 		g->ihead += (size_t)n;
 		g->rxpos += (uint64_t)n;
-		if (gate_dispatch(g, type, pl, plen, at) < 0)
-			return -1;
+		n = gate_dispatch(g, type, pl, plen, at);
+		if (n != 0)
+			return n < 0 ? -1 : 0;	/* > 0: paced */
 	}
 }
 
@@ -584,6 +614,8 @@ static void gate_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			gate_close(g);
 			return;
 		}
+		if (g->wait_peer)
+			return;
 		if ((size_t)n < room)	/* drained */
 			return;
 	}
@@ -753,6 +785,17 @@ static void gate_attach(struct cloud *c, int fd)
 	gate_send_hello(g);
 }
 
+/* A bigger socket buffer than the default 208 KiB: a gate that is slow
+ * for a moment (its TAP write blocks) loses nothing. Best effort: the
+ * kernel caps it at net.core.wmem_max unless we are root. */
+static void gate_sockbuf(int fd)
+{
+	int n = GATE_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &n, sizeof(n)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+}
+
 static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct gate_listener *l = w->data;
@@ -775,6 +818,7 @@ static void gate_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			close(fd);
 			continue;
 		}
+		gate_sockbuf(fd);
 		gate_attach(l->c, fd);
 	}
 }
@@ -824,6 +868,39 @@ static int gate_listen(struct cloud *c, const struct conf_val *v)
 	return 0;
 }
 
+/* A paced gate goes on once its link drained (or is gone): what it had
+ * sent is parsed, then its socket read again. */
+static void gate_pace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct gates *gs = w->data;
+	struct gate *g, *next;
+	struct link *l;
+	int waiting = 0;
+
+	(void)revents;
+	for (g = gs->list; g != NULL; g = next) {
+		next = g->next;
+		if (!g->wait_peer)
+			continue;
+		l = links_by_peer(gs->c, g->wait_peer);
+		if (l != NULL && !link_drained(l)) {
+			waiting++;
+			continue;
+		}
+		g->wait_peer = 0;
+		if (gate_parse(g) < 0) {
+			gate_close(g);
+			continue;
+		}
+		if (g->wait_peer)
+			waiting++;
+		else
+			ev_io_start(loop, &g->rio);
+	}
+	if (!waiting)
+		ev_timer_stop(loop, w);
+}
+
 int gate_init(struct cloud *c)
 {
 	const struct conf_val *v;
@@ -839,6 +916,8 @@ int gate_init(struct cloud *c)
 	c->gates->max = v ? (size_t)v->v.i : GATE_DEF_MAX;
 	ev_prepare_init(&c->gates->flusher, gate_flush_cb);
 	c->gates->flusher.data = c->gates;
+	ev_timer_init(&c->gates->pace, gate_pace_cb, PACE_S, PACE_S);
+	c->gates->pace.data = c->gates;
 	ev_prepare_start(c->loop, &c->gates->flusher);
 	if (c->rt != NULL)
 		route_on_change(c->rt, gate_route_changed, c->gates);
@@ -867,6 +946,7 @@ void gate_shutdown(struct cloud *c)
 	if (gs == NULL)
 		return;
 	ev_prepare_stop(c->loop, &gs->flusher);
+	ev_timer_stop(c->loop, &gs->pace);
 	if (c->rt != NULL)
 		route_on_change(c->rt, NULL, NULL);
 	while (gs->list != NULL)

@@ -33,6 +33,12 @@ struct link *links_by_peer(struct cloud *c, uint32_t peer);
 uint32_t link_peer(const struct link *l);
 /* Queue a data packet; 0, or -1 if it was dropped. */
 int link_send_data(struct link *l, const struct pkt *p);
+/* The same for a packet of a local gate: no early drop, dropped only if
+ * the queue is full. The gate is to wait while link_busy (past half the
+ * data queue), and may go on once link_drained (a quarter). */
+int link_send_local(struct link *l, const struct pkt *p);
+int link_busy(const struct link *l);
+int link_drained(const struct link *l);
 /* To every link that is up, except one (may be NULL). */
 void links_broadcast(struct cloud *c, const struct link *except,
 		     const struct pkt *p);

@@ -205,8 +205,8 @@ static int listen_one(struct net *n, const struct conf_val *v,
 	if (!host[0] || !strcmp(host, "*"))
 		host = NULL;
 	if ((err = getaddrinfo(host, a->port, &hints, &res))) {
-		log_warnx("%scannot resolve \"%s\": %s", where, v->raw,
-			  gai_strerror(err));
+		log_errorx("%scannot resolve \"%s\": %s", where, v->raw,
+			   gai_strerror(err));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -223,6 +223,8 @@ static int listen_one(struct net *n, const struct conf_val *v,
 	}
 	freeaddrinfo(res);
 	/* a family the host lacks is only a warning; no socket at all fails */
+	if (!ok)
+		log_errorx("%snot listening on \"%s\" at all", where, v->raw);
 	return ok ? 0 : -1;
 }
 

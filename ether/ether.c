@@ -421,6 +421,10 @@ static void tap_input(struct ether *e, uint64_t now)
 	int i, sent = 0;
 
 	for (i = 0; i < ETHER_BATCH; i++) {
+		/* no room: the frame waits in the TAP's queue, not dropped */
+		if (cg_attached(e->gate) &&
+		    !cg_can_send(e->gate, ETHER_READ_MAX))
+			break;
 		n = read(e->tap, e->buf, ETHER_READ_MAX);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -618,6 +618,14 @@ int cg_announce(struct cloudgate *g, const struct cg_addr *a, size_t n)
 	return cg_queue_announce(g);
 }
 
+int cg_can_send(struct cloudgate *g, size_t len)
+{
+	if (g->broken || g->fd < 0)
+		return 0;
+	return cg_room(g, GP_HDR + 4 + GP_PACKET_FIXED + 2 * CG_ADDR_MAX +
+			      len) == 0;
+}
+
 int cg_send(struct cloudgate *g, const struct cg_packet *p)
 {
 	return cg_send_flow(g, p, 0);

@@ -13,7 +13,7 @@
  * header may break (it is also the shared library's soname number), MINOR
  * when something is added. 1.0: cg_open .. cg_parse_hex; 1.1: the
  * runtime (cg_start .. cg_attached, cg_retries), prefix subscriptions
- * and cg_version; 1.2: cg_on_noroute; 1.3: cg_send_flow. */
+ * and cg_version; 1.2: cg_on_noroute; 1.3: cg_send_flow, cg_can_send. */
 #define CG_VERSION_MAJOR 1
 #define CG_VERSION_MINOR 3
 #define CG_VERSION (CG_VERSION_MAJOR * 1000 + CG_VERSION_MINOR)
@@ -65,6 +65,11 @@ int cg_send(struct cloudgate *g, const struct cg_packet *p);
  * gate API 1.3 or later. */
 int cg_send_flow(struct cloudgate *g, const struct cg_packet *p,
 		 uint32_t flow);
+/* Is there room for a packet of len data bytes now? 1, or 0 (the queue
+ * is full: cg_poll_events asks for POLLOUT until it has drained). A gate
+ * asks before it reads its device, so the packet waits in the device's
+ * queue (where the kernel slows the sender) instead of being dropped. */
+int cg_can_send(struct cloudgate *g, size_t len);
 /* Write what is queued. 0 all written, 1 some left (wait for POLLOUT), -1. */
 int cg_flush(struct cloudgate *g);
 /* Next packet: 1 and p filled (views valid until the next cg_ call),

@@ -395,6 +395,12 @@ static void tun_input(struct tun *t)
 	int i;
 
 	for (i = 0; i < TUN_BATCH; i++) {
+		/* no room: the packet waits in the TUN's queue, not dropped */
+		if (cg_attached(t->gate) &&
+		    !cg_can_send(t->gate, TUN_HEAD + TUN_PKT_MAX)) {
+			t->blocked = 1;
+			break;
+		}
 		if ((n = tun_read(t)) < 0)
 			break;
 		if (!tun_packet(t, &p, (size_t)n))

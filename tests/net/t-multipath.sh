@@ -24,6 +24,10 @@ ether_need
 command -v iperf3 >/dev/null || skip "no iperf3"
 command -v tc >/dev/null || skip "no tc"
 [ -z "${NET_WRAP:-}" ] || skip "throughput is not measured under a wrapper"
+# Under ASan the daemons may not carry 200 Mbit/s on 2 cores: the paths and
+# the failover are still checked, the rates only printed.
+ASAN=0
+ldd "$CLOUD" 2>/dev/null | grep -q libasan && ASAN=1
 
 host A B C D
 link A B; AB=$LB
@@ -63,7 +67,7 @@ print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]
 }
 one=$(mbits)
 say "one path (multipath no): $one Mbit/s"
-[ "$one" -gt 50 ] && [ "$one" -le 120 ] ||
+[ "$ASAN" = 1 ] || { [ "$one" -gt 50 ] && [ "$one" -le 120 ]; } ||
 	fail "without multipath 4 flows carried $one Mbit/s, not about 100"
 
 # The same with multipath on A (its links come back, the gates reattach)
@@ -72,15 +76,16 @@ start_a "multipath yes"
 wait_for 15 links_up A B || fail "A-B not up again"
 wait_for 15 links_up A C || fail "A-C not up again"
 wait_for 10 pings A 10.89.0.4 || fail "ping A -> D failed with multipath"
+status_paths() { grep -E '^route addr=.* paths=(B|C):[0-9]+%,(B|C):' \
+	"$NET_TMP/A.status"; }
+wait_for 10 status_paths >/dev/null || fail "A's status shows no route with two paths"
 for run in 1 2 3; do
 	two=$(mbits)
 	say "multipath, run $run: $two Mbit/s"
 	[ "$two" -ge 180 ] && break
 done
-[ "$two" -ge 180 ] || fail "with multipath 4 flows carried $two Mbit/s, not 180"
-status_paths() { grep -E '^route addr=.* paths=(B|C):[0-9]+%,(B|C):' \
-	"$NET_TMP/A.status"; }
-wait_for 5 status_paths >/dev/null || fail "A's status shows no route with two paths"
+[ "$ASAN" = 1 ] || [ "$two" -ge 180 ] ||
+	fail "with multipath 4 flows carried $two Mbit/s, not 180"
 say "A: $(status_paths | head -n 1 | sed 's/.* via=/via=/')"
 
 # B dies: D's pings go on over C. Replies come every 50 ms; the longest

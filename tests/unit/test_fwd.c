@@ -26,6 +26,8 @@ struct link {
 	uint32_t id;
 	int sent;
 	uint8_t last_ttl;
+	int local;		/* packets sent as a local gate's */
+	int busy;		/* link_busy answers this */
 };
 
 static struct link links[4];	/* links[1..3] are the peers */
@@ -64,6 +66,17 @@ struct link *links_by_peer(struct cloud *c, uint32_t peer)
 {
 	(void)c;
 	return peer >= 1 && peer <= 3 ? &links[peer] : NULL;
+}
+
+int link_send_local(struct link *l, const struct pkt *p)
+{
+	l->local++;
+	return link_send_data(l, p);
+}
+
+int link_busy(const struct link *l)
+{
+	return l->busy;
 }
 
 static uint32_t told_gate;	/* gate_noroute's last gate */
@@ -557,6 +570,27 @@ static void test_flow_of(void **state)
 	assert_int_not_equal(flow_seen, b);		/* per packet */
 }
 
+/* A gate's unicast goes as local (no early drop) and names the full link
+ * it went to, so the gate waits; relayed packets do not. */
+static void test_backpressure(void **state)
+{
+	static const uint8_t dst[6] = { 2, 0, 0, 0, 0, 9 };
+	struct pkt p = { .inst = 1, .ttl = 3, .dlen = 6, .dst = dst };
+
+	(void)state;
+	links[2].id = 2;
+	next.kind = NH_PEER;
+	next.peer = 2;
+	assert_int_equal(fwd_from_gate(&cl, 1, &p), 0);
+	assert_int_equal(links[2].local, 1);
+	links[2].busy = 1;
+	assert_int_equal(fwd_from_gate(&cl, 1, &p), 2);	/* wait for 2 */
+	assert_int_equal(links[2].sent, 2);		/* still queued */
+	fwd_from_link(&cl, &links[1], &p);
+	assert_int_equal(links[2].local, 2);		/* relayed: not */
+	assert_int_equal(links[2].sent, 3);
+}
+
 /* Offload metadata a peer chose is checked before a gate or a relay gets
  * it: gso_size 1 on a TCP super-segment is dropped, and counted. */
 static void test_offload_checked(void **state)
@@ -629,6 +663,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_route, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_flow_of, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_offload_checked, setup,
 						teardown),
