@@ -227,13 +227,16 @@ static void tls_log(int level, const char *msg)
 static int cloud_mem_tls(const struct conf *conf)
 {
 	int lvl = (int)conf_int(conf, "tls_loglevel");
+	char where[512];
 
 	if (lvl > 0) {
 		gnutls_global_set_log_function(tls_log);
 		gnutls_global_set_log_level(lvl);
 		if (log_level() < LOG_LVL_DEBUG)
-			conf_fail(conf, NULL, "tls_loglevel", "GnuTLS's "
-				  "messages show only with loglevel 3");
+			log_warnx("%sGnuTLS's messages show only with "
+				  "loglevel 3", conf_where(conf_last(conf,
+				  "tls_loglevel"), "tls_loglevel", where,
+				  sizeof(where)));
 	}
 	if (conf_int(conf, "mlockall") && mlockall(MCL_CURRENT | MCL_FUTURE))
 		return conf_fail(conf, NULL, "mlockall", "cannot lock memory: "

@@ -1024,7 +1024,7 @@ int conf_fail(const struct conf *c, const struct conf_val *v,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	conf_where(v ? v : conf_last(c, name), name, where, sizeof(where));
-	log_warnx("%s%s", where, why);
+	log_errorx("%s%s", where, why);
 	return -1;
 }
 
