@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cloudgate.h"
+#include "conf.h"
 #include "mono.h"
 
 #define CAT_LINE_MAX CG_PAYLOAD_MAX
@@ -46,7 +47,8 @@ static void cat_usage(FILE *f)
 		"  -count K       exit after K packets received (stdin EOF "
 		"does not end it)\n"
 		"  -v             say so when the daemon has no route for a "
-		"line sent\n");
+		"line sent\n"
+		"  -V             print the version and exit\n");
 }
 
 static int cat_num(const char *s, long *out)
@@ -98,6 +100,12 @@ static void cat_args(struct cat *ct, int argc, char **argv)
 		if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			cat_usage(stdout);
+			exit(0);
+		}
+		if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "-version") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			conf_version("cloudcat", stdout);
 			exit(0);
 		}
 		if (strcmp(argv[i], "-v") == 0) {

@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
+
 #define LINE_MAX_LEN 8192	/* an origin line with 64 grants fits */
 
 static void usage(FILE *f)
@@ -22,7 +24,7 @@ static void usage(FILE *f)
 		   "[-json] [links|routes|gates|nodes|origins|all]\n"
 		   "  reads the file written by cloud's status-file option\n"
 		   "  (default /run/cloudvpn/status), or asks the daemon\n"
-		   "  itself through its control socket\n");
+		   "  itself through its control socket; -V: the version\n");
 }
 
 /* JSON's string: quote, backslash, controls and every byte past ASCII
@@ -239,6 +241,10 @@ int main(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			return usage(stdout), 0;
+		else if (!strcmp(argv[i], "-V") ||
+			 !strcmp(argv[i], "-version") ||
+			 !strcmp(argv[i], "--version"))
+			return conf_version("cloudctl", stdout), 0;
 		else if (argv[i][0] != '-' && !strcmp(what, "all"))
 			what = argv[i];
 		else
