@@ -57,15 +57,19 @@ wait_for 10 pings A 10.89.0.4 || fail "ping A -> D failed"
 run_in D iperf3 iperf3 -s -p 5201
 wait_for 5 listening D 5201 || fail "iperf3 server not listening"
 
-# mbits: iperf3 -P 4 for 4 s from A to D, the received rate in Mbit/s.
+# mbits [STREAMS]: iperf3 -P STREAMS (4) for 4 s from A to D: the
+# received rate in Mbit/s, and the sender's retransmits.
 mbits() {
-	in_ns A timeout 30 iperf3 -c 10.89.0.4 -p 5201 -P 4 -t 4 -J \
-		>"$NET_TMP/iperf.json" 2>&1 || { echo 0; return; }
+	in_ns A timeout 30 iperf3 -c 10.89.0.4 -p 5201 -P "${1:-4}" -t 4 -J \
+		>"$NET_TMP/iperf.json" 2>&1 || { echo 0 0; return; }
 	python3 -c 'import json, sys
-print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' \
-		"$NET_TMP/iperf.json" 2>/dev/null || echo 0
+e = json.load(open(sys.argv[1]))["end"]
+print(int(e["sum_received"]["bits_per_second"] / 1e6), e["sum_sent"].get("retransmits", 0))' \
+		"$NET_TMP/iperf.json" 2>/dev/null || echo 0 0
 }
-one=$(mbits)
+read -r one1 retr1 <<<"$(mbits 1)"
+say "one path, one flow: $one1 Mbit/s, $retr1 retransmits"
+read -r one _ <<<"$(mbits)"
 say "one path (multipath no): $one Mbit/s"
 [ "$ASAN" = 1 ] || { [ "$one" -gt 50 ] && [ "$one" -le 120 ]; } ||
 	fail "without multipath 4 flows carried $one Mbit/s, not about 100"
@@ -79,8 +83,13 @@ wait_for 10 pings A 10.89.0.4 || fail "ping A -> D failed with multipath"
 status_paths() { grep -E '^route addr=.* paths=(B|C):[0-9]+%,(B|C):' \
 	"$NET_TMP/A.status"; }
 wait_for 10 status_paths >/dev/null || fail "A's status shows no route with two paths"
+# one flow keeps to one path: it is not reordered into retransmits
+read -r two1 mretr1 <<<"$(mbits 1)"
+say "multipath, one flow: $two1 Mbit/s, $mretr1 retransmits"
+[ "$ASAN" = 1 ] || [ "$mretr1" -le $((3 * retr1 + 100)) ] ||
+	fail "one flow had $mretr1 retransmits with multipath, $retr1 without"
 for run in 1 2 3; do
-	two=$(mbits)
+	read -r two _ <<<"$(mbits)"
 	say "multipath, run $run: $two Mbit/s"
 	[ "$two" -ge 180 ] && break
 done
