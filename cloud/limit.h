@@ -112,7 +112,7 @@ uint64_t link_down_rate(const struct link *l);
 struct lim_info {
 	uint64_t rate;			/* the link's own limit, 0: none */
 	uint64_t total;			/* the total's, 0: none */
-	int64_t tokens;
+	uint64_t tokens;		/* 0 while in debt */
 	uint64_t limited, dropped;
 };
 void link_lim_info(const struct link *l, struct lim_info *up,

@@ -16,6 +16,7 @@
 #include "fwd.h"
 #include "gate.h"
 #include "gso.h"
+#include "limit.h"
 #include "link.h"
 #include "log.h"
 #include "net.h"
@@ -65,6 +66,8 @@ struct link {
 	uint32_t gate;			/* handed by this gate, 0 if not */
 	struct node_id want;		/* handed: the node it must lead to */
 	char reason[LINK_REASON_MAX];	/* a refusal's words (l->doomed) */
+	struct lim_conn up, down;	/* bandwidth limits (limit.h) */
+	ev_timer lim_timer;		/* wakes a link its limits held */
 };
 
 struct links {
@@ -80,6 +83,9 @@ struct links {
 	uint64_t keepalive_us, timeout_us, rekey_us;
 	uint64_t report_us;		/* report_ping_changes_above */
 	size_t data_cap;		/* max_waiting_data_size */
+	size_t red_min;			/* red-ratio percent of it */
+	struct lim_total up_total, down_total;
+	uint64_t up_rate, up_burst, down_rate, down_burst;
 	ev_prepare flusher;
 	struct route_update *scratch;	/* decoded routes of one frame */
 	uint8_t *seg;			/* one segment being cut (GSO) */
@@ -87,6 +93,7 @@ struct links {
 };
 
 static void link_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void link_lim_init(struct link *l);
 
 /* xorshift64*: for early drops and jitter only, never for identities. */
 static uint32_t links_rand(struct links *ls)
@@ -240,6 +247,7 @@ struct link *link_new(struct cloud *c, const char *addr, int is_server)
 		      ls->keepalive_us / 1e6);
 	l->timer.data = l;
 	ev_timer_start(c->loop, &l->timer);
+	link_lim_init(l);
 	l->next = ls->list;
 	ls->list = l;
 	ls->count++;
@@ -313,6 +321,9 @@ void link_close_now(struct link *l, const char *why)
 	else
 		log_info("link %s: closed: %s", l->io.addr, why);
 	ev_timer_stop(ls->c->loop, &l->timer);
+	ev_timer_stop(ls->c->loop, &l->lim_timer);
+	lim_conn_leave(&l->up);
+	lim_conn_leave(&l->down);
 	link_unlist(l);
 	/* only now: the route module may call back with updates */
 	if (was_up) {
@@ -450,7 +461,7 @@ static int link_send(struct link *l, const struct pkt *p, int red)
 	int r;
 
 	if (l->st != LS_UP || (red &&
-	    queue_red_drop(&l->io.data, ls->data_cap / 2, links_rand(ls))))
+	    queue_red_drop(&l->io.data, ls->red_min, links_rand(ls))))
 		goto drop;
 	if (p->flow && !(l->peer_caps & WIRE_CAP_FLOW)) {
 		bare = *p;	/* a peer from before flows */
@@ -800,12 +811,30 @@ static void links_prepare_cb(struct ev_loop *loop, ev_prepare *w, int rev)
 		l->dirty = 0;
 		if (!l->doomed && l->xo)
 			l->xo->flush(l);
+		if (!queue_len(&l->io.data))
+			lim_idle(&l->up);
 		if (l->doomed)
 			link_close_now(l, l->doomed);
 	}
 }
 
 /* ---- setup, teardown, status ---------------------------------------------- */
+
+static int links_lim_conf(struct links *ls, const struct conf *conf)
+{
+	uint64_t up_total, down_total, now = now_ns();
+
+	if (lim_conf(conf, "uplimit-total", &up_total) < 0 ||
+	    lim_conf(conf, "uplimit-conn", &ls->up_rate) < 0 ||
+	    lim_conf(conf, "uplimit-burst", &ls->up_burst) < 0 ||
+	    lim_conf(conf, "downlimit-total", &down_total) < 0 ||
+	    lim_conf(conf, "downlimit-conn", &ls->down_rate) < 0 ||
+	    lim_conf(conf, "downlimit-burst", &ls->down_burst) < 0)
+		return -1;
+	lim_total_init(&ls->up_total, up_total, ls->up_burst, now);
+	lim_total_init(&ls->down_total, down_total, ls->down_burst, now);
+	return 0;
+}
 
 static int links_conf(struct links *ls, const struct conf *conf)
 {
@@ -814,6 +843,9 @@ static int links_conf(struct links *ls, const struct conf *conf)
 	ls->rekey_us = conf_us(conf, "rekey_interval");
 	ls->report_us = conf_us(conf, "report_ping_changes_above");
 	ls->data_cap = (size_t)conf_int(conf, "max_waiting_data_size");
+	ls->red_min = ls->data_cap * (size_t)conf_int(conf, "red-ratio") / 100;
+	if (links_lim_conf(ls, conf) < 0)
+		return -1;
 	if (ls->keepalive_us < 10000)
 		ls->keepalive_us = 10000;
 	if (getrandom(&ls->rng, sizeof(ls->rng), 0) != sizeof(ls->rng) ||
@@ -932,4 +964,92 @@ void link_info(const struct link *l, struct link_info *i)
 	i->fig.name = "-";
 	if (l->xo)
 		l->xo->figures(l, &i->fig);
+}
+
+/* ---- bandwidth limits (limit.h) -------------------------------------------- */
+
+static void link_lim_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	link_mark(w->data);
+}
+
+/* Downloads are paused by not reading, which also holds back the peer's
+ * pings: never longer than a quarter of conn_keepalive at a time. */
+static void link_lim_init(struct link *l)
+{
+	struct links *ls = l->ls;
+	uint64_t now = now_ns();
+
+	lim_conn_init(&l->up, &ls->up_total, ls->up_rate, ls->up_burst, 0,
+		      now);
+	lim_conn_init(&l->down, &ls->down_total, ls->down_rate,
+		      ls->down_burst, ls->keepalive_us * 1000 / 4, now);
+	ev_timer_init(&l->lim_timer, link_lim_cb, 0., 0.);
+	l->lim_timer.data = l;
+}
+
+static int link_lim_may(struct link *l, struct lim_conn *c)
+{
+	struct ev_loop *loop = l->ls->c->loop;
+	uint64_t wait;
+
+	if (!lim_active(c) || lim_may(c, now_ns(), &wait))
+		return 1;
+	if (ev_is_active(&l->lim_timer) &&
+	    ev_timer_remaining(loop, &l->lim_timer) <= wait / 1e9)
+		return 0;
+	ev_timer_stop(loop, &l->lim_timer);
+	ev_timer_set(&l->lim_timer, wait / 1e9, 0.);
+	ev_timer_start(loop, &l->lim_timer);
+	return 0;
+}
+
+int link_up_may(struct link *l)
+{
+	return link_lim_may(l, &l->up);
+}
+
+void link_up_used(struct link *l, size_t n)
+{
+	lim_used(&l->up, n);
+}
+
+int link_down_may(struct link *l)
+{
+	return link_lim_may(l, &l->down);
+}
+
+void link_down_used(struct link *l, size_t n)
+{
+	lim_used(&l->down, n);
+}
+
+void link_down_dropped(struct link *l, size_t n)
+{
+	l->down.dropped += n;
+}
+
+uint64_t link_down_rate(const struct link *l)
+{
+	return lim_rate(&l->down);
+}
+
+static void lim_info_of(const struct lim_conn *c, struct lim_info *i)
+{
+	int64_t tokens = lim_tokens(c, now_ns());
+
+	i->rate = c->b.rate;
+	i->total = c->t ? c->t->b.rate : 0;
+	i->tokens = tokens > 0 ? (uint64_t)tokens : 0;
+	i->limited = c->limited;
+	i->dropped = c->dropped;
+}
+
+void link_lim_info(const struct link *l, struct lim_info *up,
+		   struct lim_info *down)
+{
+	lim_info_of(&l->up, up);
+	lim_info_of(&l->down, down);
 }

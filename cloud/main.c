@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "fwd.h"
 #include "gate.h"
+#include "limit.h"
 #include "link.h"
 #include "log.h"
 #include "origin.h"
@@ -124,16 +125,20 @@ static const struct conf_opt cloud_opts[] = {
 	  "paths of up to this many times the best metric are used (1-100)" },
 	{ "multipath_mode", CONF_STR, 0, "flow",
 	  "flow: one flow keeps to one path; packet: packet by packet" },
-	{ "uplimit-total", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: links are not rate-limited" },
-	{ "uplimit-conn", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: links are not rate-limited" },
-	{ "downlimit-total", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: links are not rate-limited" },
-	{ "downlimit-conn", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: links are not rate-limited" },
-	{ "red-ratio", CONF_STR, CONF_COMPAT, NULL,
-	  "not implemented yet: early drop starts at half the data queue" },
+	{ "uplimit-total", CONF_STR, 0, "0",
+	  "data all links send, bytes/s or e.g. 10Mbit, 2MB (0: no limit)" },
+	{ "uplimit-conn", CONF_STR, 0, "0",
+	  "data one link sends, bytes/s or e.g. 10Mbit, 2MB (0: no limit)" },
+	{ "uplimit-burst", CONF_STR, 0, "0",
+	  "bytes sent at once after idle (0: 1/20 s of the rate, 64 KB least)" },
+	{ "downlimit-total", CONF_STR, 0, "0",
+	  "bytes all links read, bytes/s or e.g. 10Mbit (0: no limit)" },
+	{ "downlimit-conn", CONF_STR, 0, "0",
+	  "bytes one link reads, bytes/s or e.g. 10Mbit (0: no limit)" },
+	{ "downlimit-burst", CONF_STR, 0, "0",
+	  "bytes read at once after idle (0: 1/20 s of the rate, 64 KB least)" },
+	{ "red-ratio", CONF_INT, 0, "50",
+	  "percent of max_waiting_data_size where early drop starts" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -211,6 +216,8 @@ static int check_conf(const struct conf *conf)
 	       check_range(conf, "route_hop_penalization", 0, 10000) |
 	       check_range(conf, "tls_loglevel", 0, 99) |
 	       check_dur(conf, "report_ping_changes_above", 60000000) |
+	       check_range(conf, "red-ratio", 0, 100) |
+	       lim_check_conf(conf) |
 	       check_multipath(conf);
 }
 

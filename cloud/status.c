@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "fwd.h"
 #include "gate.h"
+#include "limit.h"
 #include "link.h"
 #include "origin.h"
 #include "log.h"
@@ -108,6 +109,25 @@ static void route_line(void *arg, const struct route_info *ri)
 	w->n++;
 }
 
+/* uplimit-* / downlimit-*: what applies and how often it held the link;
+ * nothing when no limit is set. */
+static void link_limits(FILE *f, const struct link *l)
+{
+	struct lim_info up, down;
+
+	link_lim_info(l, &up, &down);
+	if (!up.rate && !up.total && !down.rate && !down.total)
+		return;
+	fprintf(f, " up_limit=%llu up_total=%llu up_tokens=%llu "
+		   "up_limited=%llu down_limit=%llu down_total=%llu "
+		   "down_tokens=%llu down_limited=%llu down_dropped=%llu",
+		(unsigned long long)up.rate, (unsigned long long)up.total,
+		(unsigned long long)up.tokens, (unsigned long long)up.limited,
+		(unsigned long long)down.rate, (unsigned long long)down.total,
+		(unsigned long long)down.tokens, (unsigned long long)down.limited,
+		(unsigned long long)down.dropped);
+}
+
 static void link_line(FILE *f, const struct link *l)
 {
 	struct link_info i;
@@ -128,11 +148,13 @@ static void link_line(FILE *f, const struct link *l)
 	else
 		fprintf(f, "rtt_us=-");
 	fprintf(f, " bytes_in=%llu bytes_out=%llu pkts_in=%llu "
-		   "pkts_out=%llu drops=%llu retransmits=%llu\n",
+		   "pkts_out=%llu drops=%llu retransmits=%llu",
 		(unsigned long long)i.bytes_in, (unsigned long long)i.bytes_out,
 		(unsigned long long)i.pkts_in, (unsigned long long)i.pkts_out,
 		(unsigned long long)i.drops,
 		(unsigned long long)i.fig.retransmits);
+	link_limits(f, l);
+	fputc('\n', f);
 }
 
 static int status_dump(struct cloud *c, FILE *f)

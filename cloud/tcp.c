@@ -5,11 +5,13 @@
  * in as few 16 KB records as fit.
  */
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "admit.h"
 #include "bytes.h"
 #include "cloud.h"
+#include "limit.h"
 #include "link.h"
 #include "log.h"
 #include "net.h"
@@ -20,6 +22,8 @@
 #define TLS_CHUNK 16384			/* one TLS record */
 #define TCP_READ_BUDGET 8		/* records read per wakeup at most */
 #define IN_CAP (FRAME_HDR + FRAME_MAX + 2 * TLS_CHUNK)
+#define TCP_RCVBUF_AUTO (4 * 1024 * 1024)	/* downlimit (B/s) from which
+						 * buffers autotune */
 
 struct tcp {
 	struct link *l;
@@ -36,14 +40,19 @@ struct tcp {
 	struct queue *cur_q;		/* queue whose frame is half sent */
 	size_t cur_left;
 	int rekey;			/* a KeyUpdate is due */
+	int rx_held;			/* reading paused: downlimit-* */
 };
 
 static void tcp_want(struct tcp *t, int events)
 {
+	if (t->rx_held)
+		events &= ~EV_READ;
 	if (ev_is_active(&t->io) &&
 	    (t->io.events & (EV_READ | EV_WRITE)) == events)
 		return;
 	ev_io_stop(t->loop, &t->io);
+	if (!events)
+		return;
 	ev_io_set(&t->io, t->fd, events);
 	ev_io_start(t->loop, &t->io);
 }
@@ -93,6 +102,13 @@ static int tcp_send_one(struct tcp *t)
 		if (!(q = tcp_pick(t)))
 			return 0;
 		n = queue_len(q) < TLS_CHUNK ? queue_len(q) : TLS_CHUNK;
+		/* uplimit-*: held, only a frame begun is finished (control
+		 * cannot pass it) */
+		if (q == &link_io(t->l)->data && !link_up_may(t->l)) {
+			if (t->cur_q != q)
+				return 0;
+			n = t->cur_left < n ? t->cur_left : n;
+		}
 		r = gnutls_record_send(t->s, q->buf + q->head, n);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			t->pend = n;
@@ -109,6 +125,8 @@ static int tcp_send_one(struct tcp *t)
 	}
 	t->pend = 0;
 	link_io(t->l)->bytes_out += (uint64_t)r;
+	if (q == &link_io(t->l)->data)
+		link_up_used(t->l, (size_t)r);
 	tcp_advance(t, q, (size_t)r);
 	return 1;
 }
@@ -137,11 +155,32 @@ static int tcp_key_update(struct tcp *t)
 	return 1;
 }
 
+/* downlimit-*: not reading makes the peer's TCP slow down. */
+static void tcp_rx_hold(struct tcp *t)
+{
+	t->rx_held = 1;
+	ev_idle_stop(t->loop, &t->more);
+	tcp_want(t, ev_is_active(&t->io) ? t->io.events & EV_WRITE : 0);
+}
+
+/* From the flush the limiter's timer asks for. */
+static void tcp_rx_resume(struct tcp *t)
+{
+	if (!t->rx_held || !link_down_may(t->l))
+		return;
+	t->rx_held = 0;
+	tcp_want(t, EV_READ | (ev_is_active(&t->io) ? t->io.events & EV_WRITE
+						     : 0));
+	if (gnutls_record_check_pending(t->s) > 0)
+		ev_idle_start(t->loop, &t->more);
+}
+
 static void tcp_flush(struct link *l)
 {
 	struct tcp *t = link_io(l)->x;
 	int r;
 
+	tcp_rx_resume(t);
 	if (!t->secured || tcp_key_update(t) <= 0)
 		return;
 	while ((r = tcp_send_one(t)) > 0)
@@ -174,6 +213,8 @@ static void tcp_read(struct tcp *t)
 
 		if (!p)
 			return link_fail(t->l, "input overflow");
+		if (!link_down_may(t->l))
+			return tcp_rx_hold(t);
 		r = gnutls_record_recv(t->s, p, TLS_CHUNK);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 			return;
@@ -185,6 +226,7 @@ static void tcp_read(struct tcp *t)
 			return link_fail(t->l, gnutls_strerror((int)r));
 		queue_commit(&t->in, (size_t)r);
 		io->bytes_in += (uint64_t)r;
+		link_down_used(t->l, (size_t)r);
 		link_heard(t->l);
 		if (link_rx_stream(t->l, &t->in) < 0)
 			return;
@@ -307,6 +349,21 @@ static const struct xport_ops tcp_ops = {
 	.figures = tcp_figures,
 };
 
+/* A download limited to a low rate: a small receive buffer, so what the
+ * peer has sent but we have not read yet (its pings behind it) waits no
+ * more than about a quarter second. Faster limits keep autotuning. */
+static void tcp_rcvbuf(struct tcp *t)
+{
+	uint64_t rate = link_down_rate(t->l);
+	int n;
+
+	if (!rate || rate >= TCP_RCVBUF_AUTO)
+		return;
+	n = rate / 4 > 65536 ? (int)(rate / 4) : 65536;
+	if (setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n)) < 0)
+		log_warn("link %s: SO_RCVBUF", link_io(t->l)->addr);
+}
+
 static struct link *tcp_link(struct cloud *c, int fd, const char *addr,
 			     int is_server)
 {
@@ -332,6 +389,7 @@ static struct link *tcp_link(struct cloud *c, int fd, const char *addr,
 	t->more.data = t;
 	ev_io_start(c->loop, &t->io);
 	link_attach(l, &tcp_ops, t);
+	tcp_rcvbuf(t);
 	return l;
 fail:
 	if (t)

@@ -15,6 +15,7 @@
 #include "bytes.h"
 #include "cloud.h"
 #include "frag.h"
+#include "limit.h"
 #include "link.h"
 #include "log.h"
 #include "net.h"
@@ -27,6 +28,8 @@
 #include "wire.h"
 
 #define IN_CAP (FRAME_HDR + FRAME_MAX + REL_WINDOW * REL_SEG_MAX)
+#define DOWN_SMALL 256		/* datagrams a downlimit never drops: acks,
+				 * pings, probes */
 
 /* ---- output batch --------------------------------------------------------- */
 
@@ -111,7 +114,7 @@ static void ul_send_frag(struct ulink *ul, const uint8_t *msg, size_t len)
 /* The data frame at the head of the queue as one datagram: its type byte
  * goes over the last byte of the length, which the datagram makes
  * redundant, so the payload is not copied. */
-static void ul_send_data(struct ulink *ul, struct queue *q)
+static size_t ul_send_data(struct ulink *ul, struct queue *q)
 {
 	uint8_t *f = q->buf + q->head;
 	size_t plen = get24(f + 1);
@@ -122,6 +125,7 @@ static void ul_send_data(struct ulink *ul, struct queue *q)
 	else
 		ul_send_frag(ul, f + 3, 1 + plen);
 	queue_consume(q, FRAME_HDR + plen);
+	return FRAME_HDR + plen;
 }
 
 static void ul_send_ctrl(struct ulink *ul, struct queue *q, uint64_t now)
@@ -230,8 +234,8 @@ static void ul_flush(struct link *l)
 		ul->old = NULL;
 	}
 	ul_send_ctrl(ul, &io->ctrl, now);
-	while (queue_len(&io->data) && !link_doomed(l))
-		ul_send_data(ul, &io->data);
+	while (queue_len(&io->data) && !link_doomed(l) && link_up_may(l))
+		link_up_used(l, ul_send_data(ul, &io->data));
 	if ((probe = pmtu_probe(&ul->pm, now)))
 		ul_send_probe(ul, probe);
 	ul_confirm(ul, now);
@@ -473,6 +477,18 @@ static void ul_reset_hint(struct ulink *ul)
 		link_fail(ul->l, "peer lost our session (restarted?)");
 }
 
+/* downlimit-*: what comes faster is dropped before it is decrypted
+ * (counted); small datagrams always pass, so the link lives. */
+static int ul_down_drop(struct ulink *ul, size_t len)
+{
+	if (len > DOWN_SMALL && !link_down_may(ul->l)) {
+		link_down_dropped(ul->l, len);
+		return 1;
+	}
+	link_down_used(ul->l, len);
+	return 0;
+}
+
 void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
 {
 	ul->rx = p;
@@ -486,7 +502,7 @@ void ul_input(struct ulink *ul, const uint8_t *p, size_t len)
 	else if (ul->fresh && len > 0 && p[0] != REC_APPDATA &&
 		 p[0] != REC_ALERT)
 		rk_input(ul);
-	else
+	else if (!ul_down_drop(ul, len))
 		ul_app(ul, p, len);
 	ul->rx = NULL;
 }

@@ -1,0 +1,193 @@
+#!/bin/bash
+# Bandwidth limits (uplimit-*, downlimit-*), measured by iperf3 over the
+# ether TAPs. A links to B and C; everyone runs ether on one Ethernet.
+#
+#            tap0 10.90.0.2
+#          / B [cloud+ether]
+#   A [cloud+ether]              A: the limits under test (upload), or
+#   10.90.0.1                    B and A (download)
+#          \ C [cloud+ether]
+#            tap0 10.90.0.3
+#
+# Checked, each within +-10 % of the configured rate: uplimit-conn 10,
+# 50 and 200 Mbit/s (A -> B); uplimit-total 50 Mbit/s over A -> B and
+# A -> C at once (their sum; neither gets less than 30 % of it);
+# downlimit-conn 10, 50 and 200 Mbit/s (B reads from A); downlimit-total
+# 50 Mbit/s (A reads from B and C at once; 30 % each at least). Every
+# flow runs 5 s, its first second not counted (iperf3 -O 1).
+# A burst of 2 MB lets a 1.5 MB transfer after
+# idle go at twice the 10 Mbit/s rate at least (600 ms, not 1200).
+# While B's download is
+# saturated (10 Mbit/s, keepalive 200 ms, timeout 3 s) its link stays up
+# and a route announced behind it reaches A.
+# A rate the machine cannot reach without limits (measured first) is
+# skipped, and said so.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
+. "$top_srcdir/tests/net/mesh.sh"
+. "$top_srcdir/tests/net/ether.sh"
+net_init
+net_need_cloud
+ether_need
+command -v iperf3 >/dev/null || skip "no iperf3"
+command -v python3 >/dev/null || skip "no python3"
+[ -z "${NET_WRAP:-}" ] || skip "throughput is not measured under a wrapper"
+
+host A B C
+link A B; AB=$LB
+link A C; AC=$LB
+certs A B C
+
+# start_all [A's lines] -- [B's lines] -- [C's lines]
+start_all() {
+	local a=() b=() c=() w=a
+	for x in "$@"; do
+		[ "$x" = -- ] && { [ $w = a ] && w=b || w=c; continue; }
+		eval "$w+=(\"\$x\")"
+	done
+	cloud_stop A; cloud_stop B; cloud_stop C
+	mesh_start B "${b[@]}"
+	mesh_start C "${c[@]}"
+	mesh_start A "$CONNECT $AB 5000" "$CONNECT $AC 5000" "${a[@]}"
+	wait_for 15 links_up A B || fail "A-B not up ($*)"
+	wait_for 15 links_up A C || fail "A-C not up ($*)"
+	[ -n "${PID_ether_c:-}" ] || return 0
+	wait_for 10 pings A 10.90.0.2 || fail "ping A -> B failed ($*)"
+	wait_for 10 pings A 10.90.0.3 || fail "ping A -> C failed ($*)"
+	wait_for 10 pings B 10.90.0.1 || fail "ping B -> A failed ($*)"
+	wait_for 10 pings C 10.90.0.1 || fail "ping C -> A failed ($*)"
+}
+
+start_all
+ether_start A A a -iface_addr 10.90.0.1/24
+ether_start B B b -iface_addr 10.90.0.2/24
+ether_start C C c -iface_addr 10.90.0.3/24
+for n in A B C; do wait_for 5 tap_up $n || fail "$n's TAP is not up"; done
+wait_for 10 pings A 10.90.0.2 || fail "ping A -> B failed"
+wait_for 10 pings A 10.90.0.3 || fail "ping A -> C failed"
+# two servers each: an iperf3 server takes one test at a time
+for n in A B C; do
+	for port in 5201 5202; do
+		run_in $n iperf-$n$port iperf3 -s -p $port
+		wait_for 5 listening $n $port ||
+			fail "iperf3 server on $n:$port not listening"
+	done
+done
+
+# iperf FROM ADDR TAG [options]: one TCP flow for 5 s (the first second,
+# slow start and the burst, not counted) -> $NET_TMP/TAG.json
+iperf() {
+	local from=$1 to=$2 tag=$3
+	shift 3
+	in_ns "$from" timeout 40 iperf3 -c "$to" -p 5201 -t 5 -O 1 -J "$@" \
+		>"$NET_TMP/$tag.json" 2>&1
+}
+# mbit TAG: the received rate of TAG's run, Mbit/s with one decimal
+mbit() {
+	python3 -c 'import json, sys
+try:
+    e = json.load(open(sys.argv[1]))["end"]
+    print("%.1f" % (e["sum_received"]["bits_per_second"] / 1e6))
+except Exception:
+    print("0")' "$NET_TMP/$1.json"
+}
+# within GOT WANT: GOT is within 10 % of WANT
+within() { python3 -c 'import sys; g, w = map(float, sys.argv[1:])
+sys.exit(0 if abs(g - w) <= w * 0.1 else 1)' "$1" "$2"; }
+# fits RATE: the unlimited rate leaves room for RATE with 10 % over it
+fits() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 1.15 * float(sys.argv[2]) else 1)' "$FREE" "$1"; }
+
+iperf A 10.90.0.2 free || fail "iperf3 A -> B without limits failed"
+FREE=$(mbit free)
+say "without limits: A -> B $FREE Mbit/s"
+
+# check WHAT RATE TAG: TAG's rate is RATE +- 10 %
+check() {
+	local got
+	got=$(mbit "$3")
+	say "$1 $2 Mbit/s: measured $got Mbit/s"
+	within "$got" "$2" || fail "$1 $2 Mbit/s: measured $got Mbit/s"
+}
+
+# ---- uploads: A's limits ----
+for r in 10 50 200; do
+	if ! fits $r; then
+		say "SKIPPED uplimit-conn $r Mbit/s: the machine reaches $FREE"
+		continue
+	fi
+	start_all "uplimit-conn ${r}Mbit"
+	iperf A 10.90.0.2 up$r || fail "iperf3 A -> B failed at $r Mbit/s"
+	check uplimit-conn $r up$r
+done
+grep -q 'up_limit=25000000 ' "$NET_TMP/A.status" ||
+	[ ! -f "$NET_TMP/up200.json" ] ||
+	fail "A's status shows no up_limit=25000000"
+grep -Eq 'up_limited=[1-9]' "$NET_TMP/A.status" ||
+	fail "A's status counts no upload pauses"
+
+# total WHAT SHARE F1 T1 F2 T2 [start_all lines]: F1 sends to T1 and F2
+# to T2 at once under a total of 50 Mbit/s: the sum is 50 +- 10 %, and
+# neither has less than SHARE of it.
+total() {
+	local what=$1 share=$2 f1=$3 t1=$4 f2=$5 t2=$6 p1 p2 r1 r2 sum
+	shift 6
+	start_all "$@"
+	iperf "$f1" "$t1" t1 & p1=$!
+	iperf "$f2" "$t2" t2 -p 5202 & p2=$!
+	wait $p1 || fail "iperf3 $f1 -> $t1 failed under $what"
+	wait $p2 || fail "iperf3 $f2 -> $t2 failed under $what"
+	r1=$(mbit t1) r2=$(mbit t2)
+	sum=$(python3 -c "print(round($r1 + $r2, 1))")
+	say "$what 50 Mbit/s: $f1 -> $t1 $r1 + $f2 -> $t2 $r2 = $sum Mbit/s"
+	within "$sum" 50 || fail "$what 50 Mbit/s: measured $sum"
+	python3 -c "import sys; sys.exit(0 if min($r1, $r2) >= $share * $sum else 1)" ||
+		fail "$what: unfair share $r1 / $r2 Mbit/s"
+}
+total uplimit-total 0.3 A 10.90.0.2 A 10.90.0.3 "uplimit-total 50Mbit"
+
+# ---- the burst: 1.5 MB after idle, rate 10 Mbit/s (1.2 s without) ----
+# timed until the last byte is in (xfer), not by iperf3, whose sender is
+# done while much is still queued
+burst_ms() {
+	sleep 1	# idle: the bucket fills
+	xfer A B 10.90.0.2 1500000
+}
+start_all "uplimit-conn 10Mbit"
+burst_ms
+plain=$XFER_MS
+start_all "uplimit-conn 10Mbit" "uplimit-burst 2MB"
+burst_ms
+fast=$XFER_MS
+say "1.5 MB after idle at 10 Mbit/s: $plain ms (default burst), $fast ms (burst 2 MB)"
+[ "$plain" -ge 1000 ] || fail "1.5 MB went in $plain ms at 10 Mbit/s"
+[ "$fast" -le 600 ] || fail "the burst was not honoured: $fast ms"
+
+# ---- downloads: B's limit per link, A's in total ----
+for r in 10 50 200; do
+	if ! fits $r; then
+		say "SKIPPED downlimit-conn $r Mbit/s: the machine reaches $FREE"
+		continue
+	fi
+	start_all -- "downlimit-conn ${r}Mbit"
+	if [ $r = 10 ]; then
+		# saturated, B's link keeps its routes and learns new ones
+		iperf A 10.90.0.2 down$r -t 8 & p=$!
+		sleep 3
+		cat_listen C c 1 0c
+		wait_for 4 has_route B 1/0c/8 A ||
+			fail "a route did not reach B while its download was saturated"
+		say "B learned a new route while saturated"
+		wait $p || fail "iperf3 A -> B failed at downlimit $r Mbit/s"
+		link_up B A || fail "B's link to A went down while saturated"
+		proc_stop "$PID_cat_c" TERM 2 || true
+	else
+		iperf A 10.90.0.2 down$r || fail "iperf3 A -> B failed at downlimit $r"
+	fi
+	check downlimit-conn $r down$r
+done
+grep -Eq 'down_limited=[1-9]' "$NET_TMP/B.status" ||
+	fail "B's status counts no download pauses"
+
+total downlimit-total 0.3 B 10.90.0.1 C 10.90.0.1 "downlimit-total 50Mbit"
+cloud_check A B C
+say "ok"
