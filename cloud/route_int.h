@@ -46,10 +46,11 @@ struct rsel {			/* what we select and advertise */
 enum lsig_state { LSIG_NONE, LSIG_OK, LSIG_REFUSED };
 
 struct rmp {			/* multipath: the feasible routes in use */
-	size_t n;		/* 2..ROUTE_MP_MAX, best first */
+	size_t n;		/* 2..ROUTE_MP_MAX, oldest first */
 	uint32_t peer[ROUTE_MP_MAX];
-	uint32_t metric[ROUTE_MP_MAX];
-	uint64_t pkts[ROUTE_MP_MAX];	/* since the set last changed */
+	uint32_t metric[ROUTE_MP_MAX];	/* now */
+	uint8_t weight[ROUTE_MP_MAX];	/* 1..4, set when it joined */
+	uint64_t pkts[ROUTE_MP_MAX];	/* since it joined */
 };
 
 struct rprefix {

@@ -1,6 +1,6 @@
 /*
  * Multipath: traffic to a prefix spread over every feasible route whose
- * metric is within multipath_ratio of the best one.
+ * metric was within multipath_ratio of the best one when it joined.
  *
  * Safe because of feasibility alone (RFC 8966 3.5.1): a route via a
  * neighbour is feasible only if the neighbour advertised a newer seqno or
@@ -13,54 +13,46 @@
  * feasible only against the FD before is not loop-free).
  *
  * A packet picks among the set by its flow hash, weighted by about
- * 1 / metric (mp_weight), so a flow keeps to one path while the set and
- * the weights hold. The set is computed
+ * 1 / metric as it was when the path joined (mp_weight), so a flow keeps
+ * to one path while the set holds. The set is computed
  * when the prefix is selected again (any route or link cost change).
  */
 #include <stdlib.h>
 
 #include "route_int.h"
 
-/* Insertion into the set, kept sorted by metric, ROUTE_MP_MAX at most. */
-static void mp_add(struct rmp *mp, uint32_t peer, uint32_t metric)
+/* A path's weight when it joins, about 1 / metric in 4 steps relative
+ * to the best (m0): 4 within 1.25 m0, 3 within 1.75, 2 within 3, else 1. */
+static uint8_t mp_weight(uint32_t m, uint32_t m0)
 {
-	size_t i = mp->n < ROUTE_MP_MAX ? mp->n : ROUTE_MP_MAX - 1u;
+	uint64_t x = (uint64_t)m * 4;
 
-	if (mp->n == ROUTE_MP_MAX && metric >= mp->metric[i])
-		return;
-	while (i > 0 && mp->metric[i - 1] > metric) {
-		mp->peer[i] = mp->peer[i - 1];
-		mp->metric[i] = mp->metric[i - 1];
-		i--;
-	}
-	mp->peer[i] = peer;
-	mp->metric[i] = metric;
-	if (mp->n < ROUTE_MP_MAX)
-		mp->n++;
+	return x <= (uint64_t)m0 * 5 ? 4
+	     : x <= (uint64_t)m0 * 7 ? 3
+	     : x <= (uint64_t)m0 * 12 ? 2
+	     : 1;
 }
 
-/* Did the set change (then its packet counts start again)? */
-static int mp_same(const struct rmp *a, const struct rmp *b)
+static int mp_has(const struct rmp *mp, uint32_t peer)
 {
 	size_t i;
 
-	if (a->n != b->n)
-		return 0;
-	for (i = 0; i < a->n; i++)
-		if (a->peer[i] != b->peer[i])
-			return 0;
-	return 1;
-}
-
-/* Was peer a path of p's set? */
-static int mp_had(const struct rprefix *p, uint32_t peer)
-{
-	size_t i;
-
-	for (i = 0; p->mp != NULL && i < p->mp->n; i++)
-		if (p->mp->peer[i] == peer)
+	for (i = 0; mp != NULL && i < mp->n; i++)
+		if (mp->peer[i] == peer)
 			return 1;
 	return 0;
+}
+
+static void mp_put(struct rmp *mp, uint32_t peer, uint32_t metric,
+		   uint8_t weight)
+{
+	if (mp->n == ROUTE_MP_MAX)
+		return;
+	mp->peer[mp->n] = peer;
+	mp->metric[mp->n] = metric;
+	mp->weight[mp->n] = weight;
+	mp->pkts[mp->n] = 0;
+	mp->n++;
 }
 
 static void mp_drop(struct rprefix *p)
@@ -69,18 +61,69 @@ static void mp_drop(struct rprefix *p)
 	p->mp = NULL;
 }
 
+/* The paths of p that stay: still feasible, whatever their metric now
+ * (a path that carries traffic measures a longer RTT: its queues fill;
+ * dropping it for that would only fill the other's and swing back), with
+ * the weight and packet count they had. */
+static void mp_keep(struct route_table *rt, const struct rprefix *p,
+		    struct rmp *set)
+{
+	const struct rroute *r;
+	uint32_t m;
+	size_t i, k;
+
+	for (k = 0; p->mp != NULL && k < p->mp->n; k++) {
+		for (i = 0; i < p->nroutes; i++) {
+			r = &p->routes[i];
+			m = route_metric(rt, r);
+			if (r->peer != p->mp->peer[k] || m == ROUTE_INF ||
+			    !route_feasible(p, r))
+				continue;
+			mp_put(set, r->peer, m, p->mp->weight[k]);
+			set->pkts[set->n - 1] = p->mp->pkts[k];
+		}
+	}
+}
+
+/* New paths: feasible routes within multipath_ratio of the best, best
+ * first. */
+static void mp_join(struct route_table *rt, const struct rprefix *p,
+		    uint32_t best, struct rmp *set)
+{
+	uint64_t join = (uint64_t)best * rt->conf.mp_ratio_pct / 100;
+	const struct rroute *r, *pick;
+	uint32_t m, pm;
+	size_t i;
+
+	for (;;) {
+		pick = NULL;
+		pm = ROUTE_INF;
+		for (i = 0; i < p->nroutes; i++) {
+			r = &p->routes[i];
+			m = route_metric(rt, r);
+			if (m < pm && m <= join && !mp_has(set, r->peer) &&
+			    route_feasible(p, r)) {
+				pick = r;
+				pm = m;
+			}
+		}
+		if (pick == NULL || set->n == ROUTE_MP_MAX)
+			return;
+		mp_put(set, pick->peer, pm, mp_weight(pm, best));
+	}
+}
+
 /*
- * A route joins the set within multipath_ratio R of the best metric, and
- * stays in it up to R * R: a path that carries traffic measures a longer
- * RTT (queues fill) and must not be dropped for it, only to fill the
- * other path's queues instead and be taken back (which would make the
- * traffic swing from path to path at every ping).
+ * A route joins the set within multipath_ratio R of the best metric, with
+ * a weight for its metric then; it stays, and keeps that weight, while it
+ * is feasible. Weights fixed at joining keep flows where they are: one
+ * taken from the metric of the moment would move flows away from the
+ * path that carries them at every ping (its RTT grows with its load).
  */
 void route_mp_select(struct route_table *rt, struct rprefix *p)
 {
 	struct rmp set = { 0 };
-	uint64_t join, keep;
-	uint32_t best = ROUTE_INF, m, peer;
+	uint32_t best = ROUTE_INF, m;
 	size_t i;
 
 	if (!rt->conf.mp_ratio_pct || p->sel.kind != NH_PEER)
@@ -91,21 +134,10 @@ void route_mp_select(struct route_table *rt, struct rprefix *p)
 		    m < best)
 			best = m;
 	}
-	join = (uint64_t)best * rt->conf.mp_ratio_pct / 100;
-	keep = join * rt->conf.mp_ratio_pct / 100;
-	for (i = 0; i < p->nroutes; i++) {
-		m = route_metric(rt, &p->routes[i]);
-		peer = p->routes[i].peer;
-		if (m != ROUTE_INF && route_feasible(p, &p->routes[i]) &&
-		    (m <= join || (m <= keep && mp_had(p, peer))))
-			mp_add(&set, peer, m);
-	}
+	mp_keep(rt, p, &set);
+	mp_join(rt, p, best, &set);
 	if (set.n < 2)
 		return mp_drop(p);
-	if (p->mp != NULL && mp_same(p->mp, &set)) {
-		memcpy(p->mp->metric, set.metric, sizeof(set.metric));
-		return;
-	}
 	if (p->mp == NULL && (p->mp = malloc(sizeof(*p->mp))) == NULL)
 		return;		/* single path: still correct */
 	*p->mp = set;
@@ -116,31 +148,18 @@ void route_mp_free(struct rprefix *p)
 	mp_drop(p);
 }
 
-/* A path's weight, about 1 / metric but in 4 steps relative to the best
- * (metric m0): RTT noise then moves no flow from path to path, only a
- * real change does. */
-static unsigned mp_weight(uint32_t m, uint32_t m0)
-{
-	uint64_t x = (uint64_t)m * 4;
-
-	return x <= (uint64_t)m0 * 5 ? 4		/* within 1.25 m0 */
-	     : x <= (uint64_t)m0 * 7 ? 3		/* 1.75 */
-	     : x <= (uint64_t)m0 * 12 ? 2		/* 3 */
-	     : 1;
-}
-
 /* The set's member for flow: its share of the weights. */
 static size_t mp_pick(const struct rmp *mp, uint32_t flow)
 {
-	unsigned w[ROUTE_MP_MAX], total = 0;
+	unsigned total = 0;
 	uint64_t x;
 	size_t i;
 
 	for (i = 0; i < mp->n; i++)
-		total += w[i] = mp_weight(mp->metric[i], mp->metric[0]);
+		total += mp->weight[i];
 	x = ((uint64_t)flow * total) >> 32;
-	for (i = 0; i + 1 < mp->n && x >= w[i]; i++)
-		x -= w[i];
+	for (i = 0; i + 1 < mp->n && x >= mp->weight[i]; i++)
+		x -= mp->weight[i];
 	return i;
 }
 

@@ -472,7 +472,7 @@ static size_t mp_paths(struct route_table *rt, struct addr a,
 /*
  *        2 (cost 0)
  *   us --3 (cost 0)-- origin 9
- *        4 (cost 500, then 100, 300, 400)
+ *        4 (cost 500, then 100, 900)
  */
 static void test_multipath_set(void **state)
 {
@@ -503,15 +503,17 @@ static void test_multipath_set(void **state)
 	assert_in_range(share[2], 4000, 6000);	/* equal weights */
 	assert_in_range(share[3], 4000, 6000);
 	assert_int_equal(share[4], 0);
-	route_peer_cost(rt, 4, 100);		/* 151: joins, less weight */
+	route_peer_cost(rt, 4, 100);		/* 151: joins, weight 3 of 11 */
 	assert_int_equal(mp_paths(rt, a, share), 3);
-	assert_in_range(share[4], 1000, 2800);
-	route_peer_cost(rt, 4, 300);		/* 351: above 2x, kept to 4x */
+	assert_in_range(share[4], 2200, 3300);
+	route_peer_cost(rt, 4, 900);		/* 951: loaded; stays, same share */
 	assert_int_equal(mp_paths(rt, a, share), 3);
-	route_peer_cost(rt, 4, 400);		/* 451: gone */
-	assert_int_equal(mp_paths(rt, a, share), 2);
-	assert_int_equal(share[4], 0);
+	assert_in_range(share[4], 2200, 3300);
 	route_peer_down(rt, 2);			/* a dead path leaves at once */
+	assert_int_equal(mp_paths(rt, a, share), 2);
+	assert_int_equal(share[2], 0);
+	u = upd(a, 9, 1, 95, 1);		/* 4 infeasible now (FD 90) */
+	route_recv(rt, 4, &u, 1);
 	assert_int_equal(mp_paths(rt, a, share), 0);
 	assert_int_equal(share[3], 10000);
 	route_free(rt);
