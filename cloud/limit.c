@@ -18,6 +18,12 @@ uint64_t lim_default_burst(uint64_t rate)
 						    : LIM_BURST_MIN;
 }
 
+uint64_t lim_down_burst(uint64_t rate)
+{
+	return rate / LIM_DOWN_BURST_DIV > LIM_DOWN_BURST_MIN
+		       ? rate / LIM_DOWN_BURST_DIV : LIM_DOWN_BURST_MIN;
+}
+
 void lim_bucket_init(struct lim_bucket *b, uint64_t rate, uint64_t burst,
 		     uint64_t now)
 {

@@ -22,6 +22,12 @@
 #define LIM_BURST_MIN (64 * 1024)	/* default burst: this at least, */
 #define LIM_BURST_DIV 20		/* or 1/20 s of the rate */
 #define LIM_WAIT_MIN_NS 1000000ull	/* timers no finer than 1 ms */
+/* Downloads police (a UDP link drops what comes too fast), and a policer
+ * with a small bucket cuts a TCP flow inside to a fraction of the rate:
+ * measured over UDP at 10 Mbit/s, 2.4 Mbit/s with 64 KiB, 8.9 with
+ * 256 KiB, 9.4 with 1 MB. */
+#define LIM_DOWN_BURST_MIN (1024 * 1024)
+#define LIM_DOWN_BURST_DIV 4
 
 struct lim_bucket {
 	uint64_t rate;			/* bytes per second, 0: unlimited */
@@ -59,8 +65,9 @@ struct lim_conn {
  * full at now. rate 0: unlimited. */
 void lim_bucket_init(struct lim_bucket *b, uint64_t rate, uint64_t burst,
 		     uint64_t now);
-/* The default burst of a rate. */
+/* The default burst of a rate, and of a download rate. */
 uint64_t lim_default_burst(uint64_t rate);
+uint64_t lim_down_burst(uint64_t rate);
 void lim_total_init(struct lim_total *t, uint64_t rate, uint64_t burst,
 		    uint64_t now);
 void lim_conn_init(struct lim_conn *c, struct lim_total *t, uint64_t rate,

@@ -832,7 +832,8 @@ static int links_lim_conf(struct links *ls, const struct conf *conf)
 	    lim_conf(conf, "downlimit-burst", &ls->down_burst) < 0)
 		return -1;
 	lim_total_init(&ls->up_total, up_total, ls->up_burst, now);
-	lim_total_init(&ls->down_total, down_total, ls->down_burst, now);
+	lim_total_init(&ls->down_total, down_total, ls->down_burst ?
+		       ls->down_burst : lim_down_burst(down_total), now);
 	return 0;
 }
 
@@ -985,7 +986,9 @@ static void link_lim_init(struct link *l)
 	lim_conn_init(&l->up, &ls->up_total, ls->up_rate, ls->up_burst, 0,
 		      now);
 	lim_conn_init(&l->down, &ls->down_total, ls->down_rate,
-		      ls->down_burst, ls->keepalive_us * 1000 / 4, now);
+		      ls->down_burst ? ls->down_burst
+				     : lim_down_burst(ls->down_rate),
+		      ls->keepalive_us * 1000 / 4, now);
 	ev_timer_init(&l->lim_timer, link_lim_cb, 0., 0.);
 	l->lim_timer.data = l;
 }

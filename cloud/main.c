@@ -136,7 +136,7 @@ static const struct conf_opt cloud_opts[] = {
 	{ "downlimit-conn", CONF_STR, 0, "0",
 	  "bytes one link reads, bytes/s or e.g. 10Mbit (0: no limit)" },
 	{ "downlimit-burst", CONF_STR, 0, "0",
-	  "bytes read at once after idle (0: 1/20 s of rate, 64 KiB least)" },
+	  "bytes read at once after idle (0: 1/4 s of rate, 1 MiB least)" },
 	{ "red-ratio", CONF_INT, 0, "50",
 	  "percent of max_waiting_data_size where early drop starts" },
 	{ NULL, 0, 0, NULL, NULL }

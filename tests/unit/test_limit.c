@@ -145,8 +145,10 @@ static void test_burst(void **state)
 	s.sent = 0;
 	run(&s, 1, &now, now + 1);
 	near(s.sent, 1000000, 1);
-	/* a default burst is 1/20 s of a high rate */
+	/* a default burst is 1/20 s of a high rate; a download's 1/4 s */
 	assert_int_equal(lim_default_burst(25000000), 25000000 / 20);
+	assert_int_equal(lim_down_burst(1250000), LIM_DOWN_BURST_MIN);
+	assert_int_equal(lim_down_burst(25000000), 25000000 / 4);
 }
 
 /* Links A and B with their own rates (0: none) under a total of 2 MB/s,
