@@ -370,18 +370,20 @@ int main(int argc, char **argv)
 	c.loop = ev_default_loop(EVFLAG_AUTO);
 	c.start_ns = now_ns();
 	ret = cloud_start(&c);
+	for (i = 0; i < 3; i++) {
+		ev_signal_init(&sig[i], signal_cb, sigs[i]);
+		sig[i].data = &c;
+		ev_signal_start(c.loop, &sig[i]);
+	}
 	if (ret == 0) {
-		for (i = 0; i < 3; i++) {
-			ev_signal_init(&sig[i], signal_cb, sigs[i]);
-			sig[i].data = &c;
-			ev_signal_start(c.loop, &sig[i]);
-		}
 		log_info("node %s started", c.name);
 		ev_run(c.loop, 0);
-		for (i = 0; i < 3; i++)
-			ev_signal_stop(c.loop, &sig[i]);
 	}
+	/* the watchers stay until the end: a second SIGTERM while we close
+	 * everything must not kill us half way (it only marks the loop) */
 	cloud_stop(&c);
+	for (i = 0; i < 3; i++)
+		ev_signal_stop(c.loop, &sig[i]);
 	if (ret != 0)
 		log_errorx("start-up failed; exiting");
 	ev_loop_destroy(c.loop);
