@@ -83,10 +83,14 @@ wait_for 10 pings A 10.89.0.4 || fail "ping A -> D failed with multipath"
 status_paths() { grep -E '^route addr=.* paths=(B|C):[0-9]+%,(B|C):' \
 	"$NET_TMP/A.status"; }
 wait_for 10 status_paths >/dev/null || fail "A's status shows no route with two paths"
-# one flow keeps to one path: it is not reordered into retransmits
+# One flow keeps to one path: it is not reordered into retransmits. Its
+# count is tbf's drops on the path it takes, 0 to ~1200 in a run either
+# way, so the bound is loose: it catches a flow reordered into many
+# spurious retransmits, not a few more drops.
 read -r two1 mretr1 <<<"$(mbits 1)"
 say "multipath, one flow: $two1 Mbit/s, $mretr1 retransmits"
-[ "$ASAN" = 1 ] || [ "$mretr1" -le $((3 * retr1 + 100)) ] ||
+base=$((retr1 > 1000 ? retr1 : 1000))
+[ "$ASAN" = 1 ] || [ "$mretr1" -le $((3 * base)) ] ||
 	fail "one flow had $mretr1 retransmits with multipath, $retr1 without"
 for run in 1 2 3; do
 	read -r two _ <<<"$(mbits)"
