@@ -55,7 +55,7 @@ static void mp_put(struct rmp *mp, uint32_t peer, uint32_t metric,
 	mp->n++;
 }
 
-static void mp_drop(struct rprefix *p)
+void route_mp_free(struct rprefix *p)
 {
 	free(p->mp);
 	p->mp = NULL;
@@ -127,7 +127,7 @@ void route_mp_select(struct route_table *rt, struct rprefix *p)
 	size_t i;
 
 	if (!rt->conf.mp_ratio_pct || p->sel.kind != NH_PEER)
-		return mp_drop(p);
+		return route_mp_free(p);
 	for (i = 0; i < p->nroutes; i++) {
 		m = route_metric(rt, &p->routes[i]);
 		if (m != ROUTE_INF && route_feasible(p, &p->routes[i]) &&
@@ -137,15 +137,10 @@ void route_mp_select(struct route_table *rt, struct rprefix *p)
 	mp_keep(rt, p, &set);
 	mp_join(rt, p, best, &set);
 	if (set.n < 2)
-		return mp_drop(p);
+		return route_mp_free(p);
 	if (p->mp == NULL && (p->mp = malloc(sizeof(*p->mp))) == NULL)
 		return;		/* single path: still correct */
 	*p->mp = set;
-}
-
-void route_mp_free(struct rprefix *p)
-{
-	mp_drop(p);
 }
 
 /* The set's member for flow: its share of the weights. */
