@@ -115,8 +115,8 @@ static const struct conf_opt cloud_opts[] = {
 	  "broadcast copies are caught by windows of sequence numbers" },
 	{ "packet_id_cache_time", CONF_STR, CONF_COMPAT, NULL,
 	  "broadcast copies are caught by windows of sequence numbers" },
-	{ "status-verbose", CONF_STR, CONF_COMPAT, NULL,
-	  "the status file always lists links, routes and gates" },
+	{ "status-verbose", CONF_INT, 0, "1",
+	  "0: route lines are left out of the status snapshot; 1: all" },
 	{ "shared_uplink", CONF_STR, CONF_COMPAT, NULL,
 	  "broadcasts go on every link; copies are dropped where they meet" },
 	{ "multipath", CONF_BOOL, 0, "no",
@@ -210,6 +210,7 @@ static int check_conf(const struct conf *conf)
 	       check_range(conf, "default_ttl", 1, 255) |
 	       check_range(conf, "udp_mtu", 0, 65507) |
 	       check_range(conf, "loglevel", 0, 3) |
+	       check_range(conf, "status-verbose", 0, 9) |
 	       check_range(conf, "listen_backlog", 1, 65535) |
 	       check_range(conf, "ip_tos", 0, 255) |
 	       check_range(conf, "max_waiting_data_size", 65536, 1 << 30) |

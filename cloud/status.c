@@ -53,6 +53,7 @@ struct status {
 	struct ev_loop *loop;
 	struct ctl_client *clients;
 	unsigned nclients;
+	int routes;		/* status-verbose: route lines too */
 };
 
 static void hex8(const uint8_t *b, char *out)
@@ -173,7 +174,8 @@ static int status_dump(struct cloud *c, FILE *f)
 		links_count(c), w.n);
 	for (l = links_first(c); l; l = link_next(l))
 		link_line(f, l);
-	route_foreach(c->rt, route_line, &w);
+	if (c->status->routes)
+		route_foreach(c->rt, route_line, &w);
 	gate_status(c, f);
 	fwd_status(c->fwd, f);
 	admit_status(c, f);
@@ -401,6 +403,7 @@ int status_init(struct cloud *c)
 	if (!(s = calloc(1, sizeof(*s))))
 		return -1;
 	c->status = s;
+	s->routes = conf_int(c->conf, "status-verbose") != 0;
 	if (ctl && ctl_open(c, s, ctl) < 0)
 		return -1;
 	if (!v)

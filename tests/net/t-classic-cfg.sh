@@ -73,7 +73,7 @@ packet_id_cache_size 1024
 packet_id_cache_time 5000000
 status-file $NET_TMP/$1.status
 status_interval 100000
-status-verbose 1
+status-verbose $([ "$1" = B ] && echo 0 || echo 1)
 mlockall $MLOCK
 tls_loglevel 2
 shared_uplink 0
@@ -160,6 +160,14 @@ for n in A B; do
 done
 wait_for 10 pings A 10.88.0.2 || fail "classic ether: A -> B failed"
 say "classic ether configs meet: ping A -> B"
+
+# status-verbose: 1 on A lists routes, 0 on B leaves them out (its cloud
+# line still counts them)
+grep -q '^route ' "$NET_TMP/A.status" || fail "status-verbose 1: A lists no route"
+wait_for 5 grep -Eq '^cloud .* routes=[1-9]' "$NET_TMP/B.status" ||
+	fail "status-verbose 0: B's cloud line counts no route"
+! grep -q '^route ' "$NET_TMP/B.status" || fail "status-verbose 0: B lists routes"
+say "status-verbose 0 leaves B's route lines out: $(grep '^cloud' "$NET_TMP/B.status" | sed 's/.* links=/links=/')"
 
 # route_hop_penalization 1000: the hop to B costs 11 ms, not 1 ms, on top
 # of the link's RTT (well under 10 ms here)
