@@ -26,6 +26,7 @@
 #include "tcp.h"
 #include "tls.h"
 #include "udp.h"
+#include "winmin.h"
 #include "wire.h"
 #include "xport.h"
 
@@ -58,6 +59,7 @@ struct link {
 	uint64_t t_start, last_rx, srtt_us, rekey_at;
 	uint64_t ping_sent;		/* the ping in flight, 0 if none */
 	int late;			/* srtt raised by an unanswered ping */
+	struct winmin minrtt;		/* the path's delay: its cost */
 	uint32_t peer_caps;		/* WIRE_CAP_* of its hello */
 	uint32_t cost_told;		/* cost the routes were last told */
 	uint64_t pkts_in, pkts_out, drops;
@@ -140,10 +142,17 @@ void link_heard(struct link *l)
 	l->last_rx = now_ns();
 }
 
+/*
+ * Metric units of 10 us; a link never costs less than 1. The cost is the
+ * least RTT of the last 8 to 16 pings, the path's delay without its
+ * queues: a loaded link would otherwise look longer, its routes would
+ * turn infeasible, and traffic would swing from path to path with the
+ * load. A link whose ping is late costs what it has kept us waiting.
+ */
 static uint32_t link_cost(const struct link *l)
 {
-	/* metric units of 10 us; a link never costs less than 1 */
-	uint64_t cost = l->srtt_us ? l->srtt_us / 10 : HOP_COST;
+	uint64_t rtt = l->late ? l->srtt_us : winmin_get(&l->minrtt);
+	uint64_t cost = rtt ? rtt / 10 : HOP_COST;
 
 	return cost ? (uint32_t)(cost > 1000000 ? 1000000 : cost) : 1;
 }
@@ -236,6 +245,7 @@ struct link *link_new(struct cloud *c, const char *addr, int is_server)
 	l->io.peer.is_server = is_server;
 	snprintf(l->io.addr, sizeof(l->io.addr), "%s", addr);
 	l->t_start = l->last_rx = now_ns();
+	winmin_init(&l->minrtt);
 	if (queue_init(&l->io.ctrl, CTRL_CAP) ||
 	    queue_init(&l->io.data, ls->data_cap) || link_take_id(ls, l)) {
 		queue_free(&l->io.ctrl);
@@ -565,6 +575,7 @@ static void frame_pong(struct link *l, const uint8_t *p, size_t len)
 	l->srtt_us = l->srtt_us && !l->late ? (7 * l->srtt_us + rtt) / 8 : rtt;
 	l->late = 0;
 	l->ping_sent = 0;
+	winmin_add(&l->minrtt, rtt);
 	link_cost_update(l);
 }
 
