@@ -619,6 +619,7 @@ void route_free(struct route_table *rt)
 	}
 	for (i = 0; i < rt->ngates; i++)
 		free(rt->gates[i].a);
+	free(rt->flows);
 	free(rt->po);
 	free(rt->buckets);
 	free(rt->cls);

@@ -51,6 +51,14 @@ struct rmp {			/* multipath: the feasible routes in use */
 	uint32_t metric[ROUTE_MP_MAX];	/* now */
 	uint8_t weight[ROUTE_MP_MAX];	/* 1..4, set when it joined */
 	uint64_t pkts[ROUTE_MP_MAX];	/* since it joined */
+	int32_t credit[ROUTE_MP_MAX];	/* new flows' weighted turns */
+};
+
+/* Multipath: the path each recent flow was given (route_mp.c). */
+#define ROUTE_MP_FLOWS 1024		/* a power of 2 */
+struct rflow {
+	uint32_t flow;			/* its hash, 0: free */
+	uint32_t peer;
 };
 
 struct rprefix {
@@ -156,6 +164,7 @@ struct route_table {
 	size_t cbatch;
 	struct rreq reqs[ROUTE_REQ_CACHE];
 	unsigned reqpos;
+	struct rflow *flows;		/* ROUTE_MP_FLOWS, or NULL */
 	route_change_fn *on_change;
 	void *change_arg;
 };

@@ -12,9 +12,9 @@
  * set is taken after the FD was lowered to what we advertise (a route
  * feasible only against the FD before is not loop-free).
  *
- * A packet picks among the set by its flow hash, weighted by about
- * 1 / metric as it was when the path joined (mp_weight), so a flow keeps
- * to one path while the set holds. The set is computed
+ * Flows are dealt to the set's paths in weighted turns, weights about
+ * 1 / metric as it was when the path joined (mp_weight), and a flow keeps
+ * its path while that path is in the set. The set is computed
  * when the prefix is selected again (any route or link cost change).
  */
 #include <stdlib.h>
@@ -33,14 +33,14 @@ static uint8_t mp_weight(uint32_t m, uint32_t m0)
 	     : 1;
 }
 
-static int mp_has(const struct rmp *mp, uint32_t peer)
+static size_t mp_index(const struct rmp *mp, uint32_t peer)
 {
 	size_t i;
 
-	for (i = 0; mp != NULL && i < mp->n; i++)
+	for (i = 0; i < mp->n; i++)
 		if (mp->peer[i] == peer)
-			return 1;
-	return 0;
+			return i;
+	return mp->n;
 }
 
 static void mp_put(struct rmp *mp, uint32_t peer, uint32_t metric,
@@ -52,6 +52,7 @@ static void mp_put(struct rmp *mp, uint32_t peer, uint32_t metric,
 	mp->metric[mp->n] = metric;
 	mp->weight[mp->n] = weight;
 	mp->pkts[mp->n] = 0;
+	mp->credit[mp->n] = 0;
 	mp->n++;
 }
 
@@ -81,6 +82,7 @@ static void mp_keep(struct route_table *rt, const struct rprefix *p,
 				continue;
 			mp_put(set, r->peer, m, p->mp->weight[k]);
 			set->pkts[set->n - 1] = p->mp->pkts[k];
+			set->credit[set->n - 1] = p->mp->credit[k];
 		}
 	}
 }
@@ -101,7 +103,7 @@ static void mp_join(struct route_table *rt, const struct rprefix *p,
 		for (i = 0; i < p->nroutes; i++) {
 			r = &p->routes[i];
 			m = route_metric(rt, r);
-			if (m < pm && m <= join && !mp_has(set, r->peer) &&
+			if (m < pm && m <= join && mp_index(set, r->peer) == set->n &&
 			    route_feasible(p, r)) {
 				pick = r;
 				pm = m;
@@ -143,18 +145,43 @@ void route_mp_select(struct route_table *rt, struct rprefix *p)
 	*p->mp = set;
 }
 
-/* The set's member for flow: its share of the weights. */
-static size_t mp_pick(const struct rmp *mp, uint32_t flow)
+/* A new flow's path: smooth weighted round robin, so flows spread by
+ * weight however their hashes fall (4 flows over 2 equal paths: 2 each). */
+static size_t mp_turn(struct rmp *mp)
 {
-	unsigned total = 0;
-	uint64_t x;
+	int32_t total = 0;
+	size_t i, pick = 0;
+
+	for (i = 0; i < mp->n; i++) {
+		mp->credit[i] += mp->weight[i];
+		total += mp->weight[i];
+		if (mp->credit[i] > mp->credit[pick])
+			pick = i;
+	}
+	mp->credit[pick] -= total;
+	return pick;
+}
+
+/*
+ * The set's member for flow: the path it was given, while that path is in
+ * the set; a new flow (or one whose slot a later flow took) takes the next
+ * weighted turn. Without the table, by its hash alone.
+ */
+static size_t mp_pick(struct route_table *rt, struct rmp *mp, uint32_t flow)
+{
+	struct rflow *e;
 	size_t i;
 
-	for (i = 0; i < mp->n; i++)
-		total += mp->weight[i];
-	x = ((uint64_t)flow * total) >> 32;
-	for (i = 0; i + 1 < mp->n && x >= mp->weight[i]; i++)
-		x -= mp->weight[i];
+	if (rt->flows == NULL &&
+	    (rt->flows = calloc(ROUTE_MP_FLOWS, sizeof(*rt->flows))) == NULL)
+		return ((uint64_t)flow * mp->n) >> 32;
+	flow += !flow;
+	e = &rt->flows[flow & (ROUTE_MP_FLOWS - 1)];
+	if (e->flow == flow && (i = mp_index(mp, e->peer)) < mp->n)
+		return i;
+	i = mp_turn(mp);
+	e->flow = flow;
+	e->peer = mp->peer[i];
 	return i;
 }
 
@@ -171,7 +198,7 @@ int route_lookup_flow(struct route_table *rt, uint32_t inst,
 	nh->peer = p->sel.peer;
 	if (p->mp == NULL)
 		return 0;
-	i = mp_pick(p->mp, flow);
+	i = mp_pick(rt, p->mp, flow);
 	p->mp->pkts[i]++;
 	nh->peer = p->mp->peer[i];
 	return 0;

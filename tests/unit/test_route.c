@@ -472,33 +472,45 @@ static size_t mp_paths(struct route_table *rt, struct addr a,
 /*
  *        2 (cost 0)
  *   us --3 (cost 0)-- origin 9
- *        4 (cost 500, then 100, 900)
+ *        4 (cost4)
+ * with multipath_ratio 2; routes: 100 via 2, then 90 via 3, 51 + cost4
+ * via 4.
  */
-static void test_multipath_set(void **state)
+static struct route_table *mp_fan(struct rec *rec, uint32_t cost4)
 {
 	struct route_conf conf = { .max_hops = 64, .mp_ratio_pct = 200 };
-	struct rec rec;
-	struct route_ops ops = { .ctx = &rec, .send_updates = rec_updates,
+	struct route_ops ops = { .ctx = rec, .send_updates = rec_updates,
 				 .send_seqreq = rec_seqreq };
 	struct node_id self = nid(1);
 	struct route_table *rt;
 	struct route_update u;
 	struct addr a = mac(1, 6);
-	unsigned share[5];
 
-	(void)state;
-	memset(&rec, 0, sizeof(rec));
+	memset(rec, 0, sizeof(*rec));
 	rt = route_new(&self, &conf, &ops);
 	assert_non_null(rt);
 	peer_up(rt, 2, 0);
 	peer_up(rt, 3, 0);
-	peer_up(rt, 4, 500);
+	peer_up(rt, 4, cost4);
 	u = upd(a, 9, 1, 99, 1);
 	route_recv(rt, 2, &u, 1);		/* selected: 100, FD 100 */
 	u = upd(a, 9, 1, 89, 1);
 	route_recv(rt, 3, &u, 1);		/* 90: feasible, near */
 	u = upd(a, 9, 1, 50, 1);
-	route_recv(rt, 4, &u, 1);		/* 551: feasible, far */
+	route_recv(rt, 4, &u, 1);		/* feasible, far */
+	return rt;
+}
+
+/* Fan with 4 far (cost 500, then 100, 900). */
+static void test_multipath_set(void **state)
+{
+	struct rec rec;
+	struct route_table *rt = mp_fan(&rec, 500);	/* 4: 551 */
+	struct route_update u;
+	struct addr a = mac(1, 6);
+	unsigned share[5];
+
+	(void)state;
 	assert_int_equal(mp_paths(rt, a, share), 2);
 	assert_in_range(share[2], 4000, 6000);	/* equal weights */
 	assert_in_range(share[3], 4000, 6000);
@@ -516,6 +528,41 @@ static void test_multipath_set(void **state)
 	route_recv(rt, 4, &u, 1);
 	assert_int_equal(mp_paths(rt, a, share), 0);
 	assert_int_equal(share[3], 10000);
+	route_free(rt);
+}
+
+/* Four flows over two equal paths take two each, whatever their hashes;
+ * a path that joins takes new flows and leaves the old where they are. */
+static void test_multipath_turns(void **state)
+{
+	struct rec rec;
+	struct route_table *rt = mp_fan(&rec, 5000);	/* 4: not in the set */
+	struct route_nh nh;
+	struct addr a = mac(1, 6);
+	uint32_t flow[7] = { 7, 8, 0x80000009u, 10, 11, 12, 13 }, got[4];
+	unsigned n[5] = { 0 }, i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(route_lookup_flow(rt, a.inst, a.b, a.len,
+						   flow[i], &nh), 0);
+		got[i] = nh.peer;
+		n[nh.peer]++;
+	}
+	assert_int_equal(n[2], 2);
+	assert_int_equal(n[3], 2);
+	route_peer_cost(rt, 4, 69);		/* 120: joins, not the best */
+	for (i = 0; i < 4; i++) {		/* the old flows stay */
+		assert_int_equal(route_lookup_flow(rt, a.inst, a.b, a.len,
+						   flow[i], &nh), 0);
+		assert_int_equal(nh.peer, got[i]);
+	}
+	for (i = 4; i < 7; i++) {		/* weights 4, 4, 3 */
+		assert_int_equal(route_lookup_flow(rt, a.inst, a.b, a.len,
+						   flow[i], &nh), 0);
+		n[nh.peer]++;
+	}
+	assert_true(n[4] >= 1);			/* the newcomer gets new flows */
 	route_free(rt);
 }
 
@@ -2198,6 +2245,7 @@ int main(void)
 		cmocka_unit_test(test_metric_overflow),
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_multipath_set),
+		cmocka_unit_test(test_multipath_turns),
 		cmocka_unit_test(test_local_origin),
 		cmocka_unit_test(test_seqreq_forward),
 		cmocka_unit_test(test_batching),
