@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "cloud.h"
 #include "conf.h"
@@ -305,6 +308,21 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* systemd's Type=notify (cloud@.service); nothing outside systemd or
+ * without libsystemd. $NOTIFY_SOCKET is a path: after chroot it is gone,
+ * so READY=1 goes before privileges are dropped. */
+static void notify_systemd(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	int r = sd_notify(0, state);
+
+	if (r < 0)
+		log_debug("sd_notify %s: %s", state, strerror(-r));
+#else
+	(void)state;
+#endif
+}
+
 static int cloud_start(struct cloud *c)
 {
 	struct route_conf rc;
@@ -332,8 +350,11 @@ static int cloud_start(struct cloud *c)
 	if (!(c->rt = route_new(&c->self, &rc, &ops)) ||
 	    !(c->fwd = fwd_new(mp)))
 		return log_warnx("out of memory"), -1;
-	if (gate_init(c) < 0 || status_init(c) < 0 ||
-	    drop_privileges(c->conf) < 0)
+	if (gate_init(c) < 0 || status_init(c) < 0)
+		return -1;
+	/* links listen and gates can attach */
+	notify_systemd("READY=1");
+	if (drop_privileges(c->conf) < 0)
 		return -1;
 	return status_check(c);
 }
@@ -370,18 +391,20 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	c.loop = ev_default_loop(EVFLAG_AUTO);
 	c.start_ns = now_ns();
-	ret = cloud_start(&c);
+	/* before start-up: systemd may send SIGTERM as soon as READY=1 */
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&sig[i], signal_cb, sigs[i]);
 		sig[i].data = &c;
 		ev_signal_start(c.loop, &sig[i]);
 	}
+	ret = cloud_start(&c);
 	if (ret == 0) {
 		log_info("node %s started", c.name);
 		ev_run(c.loop, 0);
 	}
 	/* the watchers stay until the end: a second SIGTERM while we close
 	 * everything must not kill us half way (it only marks the loop) */
+	notify_systemd("STOPPING=1");
 	cloud_stop(&c);
 	for (i = 0; i < 3; i++)
 		ev_signal_stop(c.loop, &sig[i]);
