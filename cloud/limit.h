@@ -77,6 +77,8 @@ void lim_conn_leave(struct lim_conn *c);
 /* 1 if c may send (or read) a chunk now, else 0 and *wait_ns says when
  * to ask again. */
 int lim_may(struct lim_conn *c, uint64_t now, uint64_t *wait_ns);
+/* 1 if a datagram that came unasked may pass (a policer), 0: drop it. */
+int lim_police(struct lim_conn *c, uint64_t now);
 /* n bytes went. */
 void lim_used(struct lim_conn *c, size_t n);
 /* c has nothing more to send: it stops competing for the total. */
@@ -111,6 +113,8 @@ void link_up_used(struct link *l, size_t n);
  * marked again when it may read (it resumes from its flush). */
 int link_down_may(struct link *l);
 void link_down_used(struct link *l, size_t n);
+/* A datagram arrived: 1 if it may pass, 0 if it must be dropped. */
+int link_down_police(struct link *l);
 /* A datagram of n bytes dropped unread (counted). */
 void link_down_dropped(struct link *l, size_t n);
 /* The tightest download rate of l (0: none), e.g. to size buffers. */

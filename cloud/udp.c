@@ -478,14 +478,15 @@ static void ul_reset_hint(struct ulink *ul)
 }
 
 /* downlimit-*: what comes faster is dropped before it is decrypted
- * (counted); small datagrams always pass, so the link lives. */
+ * (counted); small datagrams always pass, so the link lives. The DTLS
+ * record's own bytes are not counted, as uploads count frames. */
 static int ul_down_drop(struct ulink *ul, size_t len)
 {
-	if (len > DOWN_SMALL && !link_down_may(ul->l)) {
+	if (len > DOWN_SMALL && !link_down_police(ul->l)) {
 		link_down_dropped(ul->l, len);
 		return 1;
 	}
-	link_down_used(ul->l, len);
+	link_down_used(ul->l, len > ul->overhead ? len - ul->overhead : len);
 	return 0;
 }
 

@@ -25,6 +25,14 @@ pings() {
 	in_ns "$n" ping -q -c 3 -i 0.2 -W 1 "$@" "$a" >/dev/null 2>&1
 }
 
+# ping_gap LOG: the longest silence in ms between replies of a
+# `ping -D` log (99999 if it has 50 replies or fewer).
+ping_gap() {
+	python3 -c 'import re, sys
+ts = [float(m.group(1)) for m in re.finditer(r"^\[([0-9.]+)\].*bytes from", open(sys.argv[1]).read(), re.M)]
+print(int(max(b - a for a, b in zip(ts, ts[1:])) * 1000) if len(ts) > 50 else 99999)' "$1"
+}
+
 # xfer FROM TO ADDR BYTES: send BYTES random bytes over TCP from namespace
 # FROM to a sink at ADDR:7000 in namespace TO; fails unless all arrive
 # with the same SHA-256. Sets XFER_MS. The sender has 30 s in all (a

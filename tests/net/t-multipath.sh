@@ -110,10 +110,7 @@ sleep 1
 proc_stop "$PID_B" KILL 2 || true
 PID_B=
 wait "$pinger" 2>/dev/null
-gap=$(python3 -c 'import re, sys
-ts = [float(m.group(1)) for m in re.finditer(r"^\[([0-9.]+)\].*bytes from", open(sys.argv[1]).read(), re.M)]
-print(int(max(b - a for a, b in zip(ts, ts[1:])) * 1000) if len(ts) > 50 else 99999)' \
-	"$NET_TMP/ping.log")
+gap=$(ping_gap "$NET_TMP/ping.log")
 say "longest silence while B died: $gap ms ($(grep -c 'bytes from' "$NET_TMP/ping.log") of 100 replies)"
 [ "$gap" -lt 1000 ] || fail "pings A -> D stopped for $gap ms when B died"
 cloud_check A C D
