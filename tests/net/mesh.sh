@@ -53,6 +53,28 @@ line_abc() {
 	wait_for 15 links_up B C || fail "B-C not up"
 }
 
+# ring_abcde [CONFIG LINE...]: hosts A - B - C - D - E - A in a ring, each
+# connecting to the next (over $CONNECT); returns once all five links are
+# up. Sets AB BC CD DE EA (the next one's address on each link).
+ring_abcde() {
+	local p
+	host A B C D E
+	link A B; AB=$LB
+	link B C; BC=$LB
+	link C D; CD=$LB
+	link D E; DE=$LB
+	link E A; EA=$LB
+	certs A B C D E
+	mesh_start A "$CONNECT $AB 5000" "$@"
+	mesh_start B "$CONNECT $BC 5000" "$@"
+	mesh_start C "$CONNECT $CD 5000" "$@"
+	mesh_start D "$CONNECT $DE 5000" "$@"
+	mesh_start E "$CONNECT $EA 5000" "$@"
+	for p in "A B" "B C" "C D" "D E" "E A"; do
+		wait_for 15 links_up $p || fail "link $p not up"
+	done
+}
+
 # probe_until NAME FROM_ADDR TO_ADDR TAG T0: send a numbered line from a
 # gate at FROM_ADDR on NAME to TO_ADDR (instance 1) until the listener TAG
 # shows one, at most 15 s after T0 (ms). Sets PROBE_MS and PROBES.

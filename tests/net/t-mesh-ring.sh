@@ -15,21 +15,7 @@
 net_init
 net_need_cloud
 
-host A B C D E
-link A B; AB=$LB
-link B C; BC=$LB
-link C D; CD=$LB
-link D E; DE=$LB
-link E A; EA=$LB
-certs A B C D E
-mesh_start A "connect $AB 5000"
-mesh_start B "connect $BC 5000"
-mesh_start C "connect $CD 5000"
-mesh_start D "connect $DE 5000"
-mesh_start E "connect $EA 5000"
-for p in "A B" "B C" "C D" "D E" "E A"; do
-	wait_for 15 links_up $p || fail "link $p not up"
-done
+ring_abcde
 cat_listen D d 1 0d
 wait_for 10 has_route B 1/0d/8 C || fail "B does not route 0d via C"
 cat_send B 1 0b 0d "before" || fail "cloudcat B"
