@@ -42,6 +42,7 @@ fi
 NET_NS=()	# namespaces we created
 NET_ETC=()	# /etc/netns/* folders we created
 NET_PIDS=()	# processes we started (direct children)
+NET_LOG=()	# pid -> the name of its log (run_in)
 NET_LINKS=0
 NET_TMP=
 LAST_PID=
@@ -104,6 +105,16 @@ proc_stop() {
 	return $rc
 }
 
+# the first line of a sanitizer's or valgrind's report
+NET_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|^==[0-9]+== [A-Z0-9]'
+# net_crashed PID STATUS: a process that a crash's signal ended (SIGILL,
+# SIGABRT, SIGBUS, SIGFPE, SIGSEGV) is said and fails the test.
+net_crashed() {
+	case $2 in 132 | 134 | 135 | 136 | 139) ;; *) return 0 ;; esac
+	say "FAIL: pid $1 (${NET_LOG[$1]:-?}) died by SIG$(kill -l $(($2 - 128)))"
+	NET_CRASHED=1
+}
+
 net_cleanup() {
 	local rc=$? p n f
 	trap - EXIT INT TERM HUP
@@ -112,8 +123,10 @@ net_cleanup() {
 		net_is_ours "$p" && kill -TERM "$p" 2>/dev/null
 	done
 	for p in "${NET_PIDS[@]}"; do
-		proc_stop "$p" TERM "${NET_STOP_SECS:-$([ -n "${NET_WRAP:-}" ] && echo 20 || echo 2)}" || true
+		proc_stop "$p" TERM "${NET_STOP_SECS:-$([ -n "${NET_WRAP:-}" ] && echo 20 || echo 2)}" ||
+			net_crashed "$p" $?
 	done
+	[ -z "${NET_CRASHED:-}" ] || [ "$rc" -ne 0 ] || rc=1
 	for n in "${NET_NS[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
@@ -123,17 +136,21 @@ net_cleanup() {
 	done
 	# Every process has exited: a sanitizer or valgrind report in any
 	# log fails the test, even if everything else passed.
-	if [ "$rc" -eq 0 ] && [ -n "$NET_TMP" ] && grep -l -E \
-		'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|^==[0-9]+== [A-Z0-9]' \
+	if [ "$rc" -ne 77 ] && [ -n "$NET_TMP" ] && grep -l -E "$NET_REPORT" \
 		"$NET_TMP"/*.log >"$NET_TMP/sanitizer.txt" 2>/dev/null; then
 		say "FAIL: sanitizer or valgrind report in $(tr '\n' ' ' <"$NET_TMP/sanitizer.txt")"
-		rc=1
+		[ "$rc" -ne 0 ] || rc=1
 	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$NET_TMP" ]; then
 		for f in "$NET_TMP"/*.cfg "$NET_TMP"/*.log "$NET_TMP"/*.status; do
 			[ -f "$f" ] || continue
 			echo "---- ${f##*/} (last 30 lines)"
 			tail -n 30 "$f"
+		done
+		# each sanitizer report from its start (the tail may miss it)
+		for f in $(cat "$NET_TMP/sanitizer.txt" 2>/dev/null); do
+			echo "---- ${f##*/}: sanitizer report"
+			grep -m 1 -A 60 -E "$NET_REPORT" "$f"
 		done
 	fi
 	if [ -n "$NET_TMP" ] && [ -z "${KEEP:-}" ]; then
@@ -229,6 +246,7 @@ run_in() {
 		>>"$log" 2>&1 </dev/null &
 	LAST_PID=$!
 	NET_PIDS+=("$LAST_PID")
+	NET_LOG[LAST_PID]=${log##*/}
 }
 
 # cloud_start NAME [CONFIG LINE...]: config = defaults (NAME's key and

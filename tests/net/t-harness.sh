@@ -46,5 +46,23 @@ alive "$serv" || fail "gnutls-serv died"
 proc_stop "$serv" TERM 2 || true
 alive "$serv" && fail "gnutls-serv survived proc_stop"
 run_in A idle sleep 1000
+
+# A process that crashed fails the test, which says which one, and shows
+# a sanitizer's report from its first line.
+cat >"$NET_TMP/crash.sh" <<'EOF'
+. "$top_srcdir/tests/net/lib.sh"
+net_init
+host A
+run_in A boom sh -c 'echo "==1==ERROR: AddressSanitizer: x"; kill -SEGV $$'
+wait_for 5 grep -q AddressSanitizer "$NET_TMP/boom.log"
+say "ok"
+EOF
+rc=0
+top_srcdir=$top_srcdir bash "$NET_TMP/crash.sh" >"$NET_TMP/crash.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "a test whose process crashed exited $rc"
+grep -q '(boom.log) died by SIGSEGV' "$NET_TMP/crash.out" ||
+	fail "the crash was not said: $(cat "$NET_TMP/crash.out")"
+grep -A 1 'boom.log: sanitizer report' "$NET_TMP/crash.out" |
+	grep -q '==1==ERROR' || fail "the sanitizer report was not shown"
 say "ok"
 exit 0
