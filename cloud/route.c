@@ -441,23 +441,60 @@ static int sel_visible(const struct rsel *s, uint32_t peer)
 	return s->kind != NH_NONE && !(s->kind == NH_PEER && s->peer == peer);
 }
 
-/* The update peer must get after p changed from p->old to p->sel, if any. */
+/*
+ * Is p's selection news for our peers, beside what we last advertised
+ * (p->adv, what each peer holds from us)? A new selection (another next
+ * hop, local, none: a retraction), origin, seqno or hop count always is
+ * (RFC 8966 3.7.2: another origin may be a loop forming). The metric alone
+ * is when it moved by more than max(hop_cost, adv / ROUTE_ADV_DIV): a
+ * jitter of one link's RTT no longer re-announces every route through it.
+ *
+ * Loop freedom holds. Babel's proof (RFC 8966 2.4-2.5) rests on one
+ * invariant: our FD is at most any metric a peer holds from us (same
+ * seqno), so along any chain of selections FDs strictly fall. FD moves
+ * only with what goes out (fd_update, after adv; 3.7.3), never with sel.
+ * A metric that grew unsaid: peers hold a lower one than our own, our FD
+ * still at most that; they may pick us when another way is now a little
+ * shorter, a matter of optimality, bounded by the threshold. A metric that
+ * fell unsaid: FD stays higher, as we advertised; we only accept a little
+ * more. Full tables and answers to requests send adv too (route_sync,
+ * route_reply), never a lower sel, or a new peer would hold less than FD.
+ * adv and sel differ in the metric only, so a route to anyone sends adv.
+ */
+int route_adv_due(const struct route_table *rt, const struct rprefix *p)
+{
+	const struct rsel *s = &p->sel, *a = &p->adv;
+	uint32_t moved, slack = a->metric / ROUTE_ADV_DIV;
+
+	if (s->kind != a->kind)
+		return 1;
+	if (s->kind == NH_NONE)
+		return 0;
+	if (s->peer != a->peer || !id_eq(&s->origin, &a->origin) ||
+	    s->seqno != a->seqno || s->hops != a->hops)
+		return 1;
+	moved = s->metric > a->metric ? s->metric - a->metric :
+					a->metric - s->metric;
+	return moved > (slack > rt->conf.hop_cost ? slack : rt->conf.hop_cost);
+}
+
+/* The update peer must get when p->sel goes out in place of p->adv. */
 static int prefix_msg(const struct rprefix *p, uint32_t peer,
 		      struct route_update *u)
 {
-	int before = sel_visible(&p->old, peer);
+	int before = sel_visible(&p->adv, peer);
 	int after = sel_visible(&p->sel, peer);
 
-	if (!before && !after)
+	if (!p->tell || (!before && !after))
 		return 0;
-	if (before && after && id_eq(&p->old.origin, &p->sel.origin) &&
-	    p->old.seqno == p->sel.seqno && p->old.metric == p->sel.metric &&
-	    p->old.hops == p->sel.hops)
-		return 0;
+	if (before && after && id_eq(&p->adv.origin, &p->sel.origin) &&
+	    p->adv.seqno == p->sel.seqno && p->adv.metric == p->sel.metric &&
+	    p->adv.hops == p->sel.hops)
+		return 0;	/* another next hop, the same news */
 	if (after) {
 		sel_update(p, &p->sel, u);
 	} else {
-		sel_update(p, &p->old, u);
+		sel_update(p, &p->adv, u);
 		u->metric = ROUTE_INF;
 		u->hops = 0;
 		u->siglen = 0;	/* a retraction needs no signature */
@@ -468,7 +505,7 @@ static int prefix_msg(const struct rprefix *p, uint32_t peer,
 /* Advertising (s, m) lowers the feasibility distance (RFC 8966 3.7.3). */
 static void fd_update(struct rprefix *p)
 {
-	const struct rsel *s = &p->sel;
+	const struct rsel *s = &p->adv;
 
 	if (s->kind == NH_NONE)
 		return;
@@ -539,13 +576,16 @@ void route_flush(struct route_table *rt)
 	struct rprefix *p, *next;
 
 	for (p = rt->dirty; p; p = p->dnext) {
-		p->old = p->sel;
 		route_select(rt, p);
+		p->tell = (uint8_t)route_adv_due(rt, p);
 	}
 	flush_send(rt);
 	flush_notify(rt);
 	for (p = rt->dirty; p; p = next) {
 		next = p->dnext;
+		if (p->tell)
+			p->adv = p->sel;
+		p->tell = 0;
 		fd_update(p);
 		/* against the FD as it stands once sel is advertised */
 		route_mp_select(rt, p);
@@ -645,12 +685,12 @@ int route_sync(struct route_table *rt, uint32_t peer, size_t want)
 		return 0;
 	while (pe->cursor < rt->nbuckets && n < want) {
 		for (p = rt->buckets[pe->cursor]; p; p = p->hnext) {
-			if (!sel_visible(&p->sel, peer))
+			if (!sel_visible(&p->adv, peer))
 				continue;
 			if (route_grow(&rt->batch, &rt->cbatch, n + 1,
 				       sizeof(*rt->batch)) < 0)
 				goto out;	/* this bucket again next time */
-			sel_update(p, &p->sel, &rt->batch[n++]);
+			sel_update(p, &p->adv, &rt->batch[n++]);
 		}
 		pe->cursor++;
 	}

@@ -21,6 +21,8 @@
 #define ROUTE_REQ_BURST 4	/* requests taken in each window */
 #define ROUTE_BUMP_MS 500	/* an origin moves a seqno at most this often */
 #define ROUTE_DEAD_MAX 4096	/* prefixes kept only for their FDs */
+#define ROUTE_ADV_DIV 8		/* a metric moved by more than 1/8 of what
+				 * we advertised (or hop_cost) is news */
 
 struct rroute {			/* the latest update of one peer */
 	uint32_t peer;
@@ -32,7 +34,7 @@ struct rroute {			/* the latest update of one peer */
 	uint8_t sig[ROUTE_SIG_MAX];
 };
 
-struct rsel {			/* what we select and advertise */
+struct rsel {			/* a selection */
 	enum nh_kind kind;	/* NH_NONE: nothing */
 	uint32_t peer;
 	struct node_id origin;
@@ -73,6 +75,7 @@ struct rprefix {
 	uint16_t fd_seqno;		/* feasibility distance */
 	uint32_t fd_metric;
 	uint8_t fd_valid, dirty, dead;
+	uint8_t tell;			/* flushing: sel goes to the peers */
 	struct node_id fd_origin;	/* who signed fd_seqno, and how: */
 	uint8_t fd_siglen;		/* the proof our requests carry */
 	uint8_t fd_sig[ROUTE_SIG_MAX];
@@ -86,7 +89,9 @@ struct rprefix {
 	uint16_t lsig_seq;
 	uint8_t lsiglen;
 	uint8_t lsig[ROUTE_SIG_MAX];
-	struct rsel sel, old;
+	struct rsel sel;		/* what we select and forward by */
+	struct rsel adv;		/* what we last advertised: sel but
+					 * for a metric within route_adv_due */
 	struct rmp *mp;			/* NULL: one path */
 };
 
@@ -200,6 +205,7 @@ struct rpeer *peer_find(const struct route_table *rt, uint32_t id);
 int route_feasible(const struct rprefix *p, const struct rroute *r);
 uint32_t route_metric(const struct route_table *rt, const struct rroute *r);
 int route_better(uint32_t m, uint32_t cur);
+int route_adv_due(const struct route_table *rt, const struct rprefix *p);
 void sel_update(const struct rprefix *p, const struct rsel *s,
 		struct route_update *u);
 

@@ -180,7 +180,7 @@ static void route_reply(struct route_table *rt, uint32_t peer,
 {
 	struct route_update u;
 
-	sel_update(p, &p->sel, &u);
+	sel_update(p, &p->adv, &u);	/* what the others hold */
 	rt->ops.send_updates(rt->ops.ctx, peer, &u, 1);
 }
 

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "route.h"
+#include "route_int.h"
 #include "siphash.h"
 
 #define ENTRY_SIZE(len) (48 + (len))
@@ -791,6 +791,119 @@ static void test_lookup(void **state)
 	route_free(rt);
 }
 
+/* ---- re-advertisement: what is news (route_adv_due) --------------------- */
+
+/*
+ *   peer 2 (cost 1000) --.
+ *                        [1] (us) --- peer 4 (cost 1000)
+ *   peer 3 (cost 1000) --'
+ *
+ * Units as the daemon's: hop cost 100 (1 ms), links 10 ms. a (origin 9)
+ * comes from peer 2 at 2000 and from peer 3 at 2050: we select peer 2 at
+ * 3100 and have told peers 3 and 4 so; the FD is (1, 3100).
+ */
+static struct route_table *adv_new(struct ufix *f, struct addr a)
+{
+	struct route_table *rt = ufix_new(f, 0, 64);
+	struct route_update u;
+
+	rt->conf.hop_cost = 100;
+	peer_up(rt, 2, 1000);
+	peer_up(rt, 3, 1000);
+	peer_up(rt, 4, 1000);
+	u = upd(a, 9, 1, 2000, 1);
+	route_recv(rt, 2, &u, 1);
+	u = upd(a, 9, 1, 2050, 1);
+	route_recv(rt, 3, &u, 1);
+	assert_int_equal(sel_of(rt, a).nh.peer, 2);
+	assert_int_equal(sel_of(rt, a).metric, 3100);
+	rec_clear(&f->rec);
+	return rt;
+}
+
+static uint32_t fd_metric(const struct route_table *rt, struct addr a)
+{
+	return prefix_find(rt, &a)->fd_metric;
+}
+
+/* A link's cost jitters: nothing goes while the metric stays within
+ * max(hop cost, 1/8) of what was told (3100: 387), measured from what was
+ * told, not from the last value; the FD stays what was told. */
+static void test_adv_jitter(void **state)
+{
+	struct ufix f;
+	struct addr a = mac(1, 7), b = mac(1, 8);
+	struct route_table *rt = adv_new(&f, a);
+	struct route_update u;
+
+	(void)state;
+	route_peer_cost(rt, 2, 1300);
+	assert_int_equal(sel_of(rt, a).metric, 3400);
+	route_peer_cost(rt, 2, 800);
+	assert_int_equal(sel_of(rt, a).metric, 2900);
+	assert_int_equal(f.rec.ncalls, 0);
+	assert_int_equal(fd_metric(rt, a), 3100);
+	/* a new peer's full table says what the others hold */
+	peer_up(rt, 5, 1000);
+	assert_int_equal(rec_to(&f.rec, 5)->u[0].metric, 3100);
+	rec_clear(&f.rec);
+	route_peer_cost(rt, 2, 1300);
+	assert_int_equal(f.rec.ncalls, 0);
+	route_peer_cost(rt, 2, 1450);		/* 3550: 450 from 3100 */
+	assert_int_equal(f.rec.ncalls, 3);
+	assert_null(rec_to(&f.rec, 2));
+	assert_int_equal(rec_to(&f.rec, 4)->u[0].metric, 3550);
+	assert_int_equal(fd_metric(rt, a), 3100);	/* never raised */
+	/* under 800 the hop cost is the margin: b at 300, then 390, 420 */
+	route_peer_cost(rt, 4, 200);
+	u = upd(b, 8, 1, 0, 0);
+	route_recv(rt, 4, &u, 1);
+	assert_int_equal(sel_of(rt, b).metric, 300);
+	rec_clear(&f.rec);
+	route_peer_cost(rt, 4, 290);
+	assert_int_equal(f.rec.ncalls, 0);
+	route_peer_cost(rt, 4, 320);
+	assert_int_equal(rec_to(&f.rec, 2)->u[0].metric, 420);
+	route_free(rt);
+}
+
+/* A new next hop, a new seqno, another hop count, a retraction: news
+ * however little the metric moved. */
+static void test_adv_news(void **state)
+{
+	struct ufix f;
+	struct addr a = mac(1, 7);
+	struct route_table *rt = adv_new(&f, a);
+	struct route_update u;
+
+	(void)state;
+	u = upd(a, 9, 1, 2700, 1);	/* via 2: 3800; via 3: 3150 wins */
+	route_recv(rt, 2, &u, 1);
+	assert_int_equal(sel_of(rt, a).nh.peer, 3);
+	assert_int_equal(rec_to(&f.rec, 2)->u[0].metric, 3150);
+	assert_int_equal(rec_to(&f.rec, 3)->u[0].metric, ROUTE_INF);
+	assert_int_equal(rec_to(&f.rec, 4)->u[0].metric, 3150);
+	rec_clear(&f.rec);
+	u = upd(a, 9, 2, 2050, 1);
+	route_recv(rt, 3, &u, 1);
+	assert_int_equal(rec_to(&f.rec, 4)->u[0].seqno, 2);
+	assert_int_equal(rec_to(&f.rec, 2)->u[0].seqno, 2);
+	assert_null(rec_to(&f.rec, 3));
+	rec_clear(&f.rec);
+	u = upd(a, 9, 2, 2050, 4);
+	route_recv(rt, 3, &u, 1);
+	assert_int_equal(rec_to(&f.rec, 4)->u[0].hops, 5);
+	assert_int_equal(rec_to(&f.rec, 4)->u[0].metric, 3150);
+	/* peer 2's seqno 1 is older than the FD (2, 3150): nothing left */
+	rec_clear(&f.rec);
+	u = upd(a, 9, 2, ROUTE_INF, 0);
+	route_recv(rt, 3, &u, 1);
+	assert_int_equal(sel_of(rt, a).found, 0);
+	assert_int_equal(rec_to(&f.rec, 2)->u[0].metric, ROUTE_INF);
+	assert_int_equal(rec_to(&f.rec, 4)->u[0].metric, ROUTE_INF);
+	route_free(rt);
+}
+
 /* ---- route_on_change: what a gate subscription hears ------------------- */
 
 struct chg {
@@ -867,6 +980,8 @@ static void test_change_learned(void **state)
 	chg_once(&x->c, x->b);
 }
 
+/* The listener hears of a metric when routing re-advertises it: not a
+ * move within 1/8 of what went out, a bigger one. */
 static void test_change_metric(void **state)
 {
 	struct chg_fix *x = *state;
@@ -874,6 +989,9 @@ static void test_change_metric(void **state)
 
 	route_peer_cost(x->rt, 2, 5);
 	assert_int_equal(sel_of(x->rt, x->a).metric, m - 5);
+	assert_int_equal(x->c.n, 0);
+	route_peer_cost(x->rt, 2, 50);
+	assert_int_equal(sel_of(x->rt, x->a).metric, m + 40);
 	chg_once(&x->c, x->a);
 }
 
@@ -1838,41 +1956,72 @@ static void sim_sel_cb(void *arg, const struct route_info *ri)
 	fail_msg("route for an unknown prefix");
 }
 
-/*
- * The worst metric hysteresis allows: Dijkstra where each hop may keep a
- * route up to 8/7 of the best offer (route_better() in route.c).
- */
-static void sim_hyst_bound(const struct sim *s, int d, double *b)
+/* What j last advertised for d, what its peers hold: metric or SIM_INF. */
+static uint64_t sim_adv(const struct sim *s, int j, int d)
 {
-	double v;
+	const struct rprefix *p = prefix_find(s->node[j].rt, &s->dest[d]);
+
+	return p && p->adv.kind != NH_NONE ? p->adv.metric : SIM_INF;
+}
+
+/* The least and the most a node whose metric is m may have advertised:
+ * it tells a change beyond max(hop cost, 1/8 of the advertised) (route.c
+ * route_adv_due). */
+static double sim_adv_lo(double m)
+{
+	double a = m * ROUTE_ADV_DIV / (ROUTE_ADV_DIV + 1);
+
+	a = a < m - SIM_HOP_COST ? a : m - SIM_HOP_COST;
+	return a > 0 ? a : 0;
+}
+
+static double sim_adv_hi(double m)
+{
+	double a = m * ROUTE_ADV_DIV / (ROUTE_ADV_DIV - 1);
+
+	return a > m + SIM_HOP_COST ? a : m + SIM_HOP_COST;
+}
+
+/*
+ * Bounds of a quiet node's metric (Bellman-Ford): a hop adds its link to
+ * what the next hop advertised, which is within the threshold of that
+ * one's metric, and keeps a route up to 8/7 of the best offer it holds
+ * (route_better() in route.c).
+ */
+static void sim_bounds(const struct sim *s, int d, double *lo, double *hi)
+{
+	double v, w;
 	int i, j, k;
 
 	for (i = 0; i < s->n; i++)
-		b[i] = s->owner[d][i] ? 0 : 1e300;
+		lo[i] = hi[i] = s->owner[d][i] ? 0 : 1e300;
 	for (k = 0; k < s->n; k++) {
 		for (i = 0; i < s->n; i++) {
 			for (j = 0; j < s->n; j++) {
 				if (!s->up[i][j])
 					continue;
-				v = ((double)sim_w(s, i, j) + b[j]) * 8 / 7 + 1;
-				if (v < b[i])
-					b[i] = v;
+				w = (double)sim_w(s, i, j);
+				v = (w + sim_adv_hi(hi[j])) * 8 / 7 + 1;
+				hi[i] = v < hi[i] ? v : hi[i];
+				v = w + sim_adv_lo(lo[j]);
+				lo[i] = v < lo[i] ? v : lo[i];
 			}
 		}
 	}
 }
 
 /*
- * Quiet network: every reachable node has a route, consistent with its next
- * hop's, never worse than a neighbour's offer by the hysteresis margin
- * (1/8), so within the compounded margin of the Dijkstra optimum; nodes
+ * Quiet network: every reachable node has a route, whose metric is its
+ * next hop's advertised one plus the link, never worse than a neighbour's
+ * offer by the hysteresis margin (1/8), so within the compounded margins
+ * (hysteresis, re-advertisement threshold) of the Dijkstra optimum; nodes
  * that cannot reach the destination have no route for it.
  */
 static void sim_check_quiet(struct sim *s)
 {
 	static struct sim_sel sel[SIM_MAXN];
 	uint64_t dist[SIM_MAXN], m, alt;
-	double bound[SIM_MAXN];
+	double lo[SIM_MAXN], hi[SIM_MAXN];
 	int d, i, j;
 
 	for (i = 0; i < s->n; i++) {
@@ -1882,7 +2031,7 @@ static void sim_check_quiet(struct sim *s)
 	}
 	for (d = 0; d < s->nd; d++) {
 		sim_dijkstra(s, d, dist);
-		sim_hyst_bound(s, d, bound);
+		sim_bounds(s, d, lo, hi);
 		for (i = 0; i < s->n; i++) {
 			struct sel_info *x = &sel[i].si[d];
 
@@ -1906,20 +2055,21 @@ static void sim_check_quiet(struct sim *s)
 				continue;
 			}
 			j = (int)x->nh.peer - 1;
-			if (!sel[j].si[d].found ||
-			    x->metric != sim_w(s, i, j) + sel[j].si[d].metric)
+			if (x->metric != sim_w(s, i, j) + sim_adv(s, j, d))
 				sim_fail(s, "node %d dest %d metric %u is not "
-					 "its next hop's %d plus the link", i,
-					 d, x->metric, j);
+					 "what its next hop %d advertised plus "
+					 "the link", i, d, x->metric, j);
 			m = x->metric;
-			if (m < dist[i])
-				sim_fail(s, "node %d beats Dijkstra", i);
+			if ((double)m < lo[i])
+				sim_fail(s, "node %d dest %d metric %llu, "
+					 "under the bound %.0f", i, d,
+					 (unsigned long long)m, lo[i]);
 			for (j = 0; j < s->n; j++) {
 				if (!s->up[i][j] || !sel[j].si[d].found ||
 				    (sel[j].si[d].nh.kind == NH_PEER &&
 				     sel[j].si[d].nh.peer == (uint32_t)i + 1))
 					continue;
-				alt = sim_w(s, i, j) + sel[j].si[d].metric;
+				alt = sim_w(s, i, j) + sim_adv(s, j, d);
 				if (alt < m - m / 8)
 					sim_fail(s, "node %d dest %d keeps "
 						 "metric %llu, neighbour %d "
@@ -1927,7 +2077,7 @@ static void sim_check_quiet(struct sim *s)
 						 (unsigned long long)m, j,
 						 (unsigned long long)alt);
 			}
-			if ((double)m > bound[i])
+			if ((double)m > hi[i])
 				sim_fail(s, "node %d dest %d metric %llu, "
 					 "optimum %llu", i, d,
 					 (unsigned long long)m,
@@ -2095,6 +2245,7 @@ static void sim_forge(struct sim *s)
 static void sim_event(struct sim *s)
 {
 	int i, j, d;
+	uint32_t c;
 
 	if (sim_rand(s, 2))
 		sim_forge(s);
@@ -2109,9 +2260,13 @@ static void sim_event(struct sim *s)
 		if (sim_random_edge(s, 0, &i, &j))
 			sim_link_up(s, i, j);
 		break;
-	case 4:
-		if (sim_random_edge(s, 1, &i, &j))
-			sim_set_cost(s, i, j, 1 + sim_rand(s, 200));
+	case 4:		/* a link's cost: anew, or within 1/8 of it */
+		if (!sim_random_edge(s, 1, &i, &j))
+			break;
+		c = s->cost[i][j];
+		c = sim_rand(s, 2) ? 1 + sim_rand(s, 200) :
+				     c - c / 8 + sim_rand(s, c / 4 + 1);
+		sim_set_cost(s, i, j, c);
 		break;
 	case 5:		/* node down: all its links */
 		i = (int)sim_rand(s, (uint32_t)s->n);
@@ -2250,6 +2405,8 @@ int main(void)
 		cmocka_unit_test(test_seqreq_forward),
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_adv_jitter),
+		cmocka_unit_test(test_adv_news),
 		cmocka_unit_test_setup_teardown(test_change_learned,
 						chg_setup, chg_teardown),
 		cmocka_unit_test_setup_teardown(test_change_metric,
