@@ -201,6 +201,8 @@ static void prefix_free(struct route_table *rt, struct rprefix *p)
 	}
 	if (p->bump_due)
 		rt->nbump--;
+	if (p->stuck)
+		rt->nstuck--;
 	class_unref(rt, p->a.len, p->a.plen);
 	rt->nprefix--;
 	route_mp_free(p);

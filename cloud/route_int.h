@@ -16,6 +16,7 @@
 #define ROUTE_REQ_CACHE 256	/* outstanding requests remembered */
 #define ROUTE_REQ_RETRY_MS 1000	/* an unanswered request of ours goes */
 #define ROUTE_REQ_TRIES 5	/* again after this, this often at most */
+#define ROUTE_REQ_STUCK_MS 5000	/* then, while still needed, this often */
 #define ROUTE_REQ_PEER_MAX 64	/* of them, forwarded for one peer */
 #define ROUTE_REQ_WINDOW_MS 1000	/* per prefix and requester, */
 #define ROUTE_REQ_BURST 4	/* requests taken in each window */
@@ -76,6 +77,7 @@ struct rprefix {
 	uint32_t fd_metric;
 	uint8_t fd_valid, dirty, dead;
 	uint8_t tell;			/* flushing: sel goes to the peers */
+	uint8_t stuck;			/* it needs a newer seqno */
 	struct node_id fd_origin;	/* who signed fd_seqno, and how: */
 	uint8_t fd_siglen;		/* the proof our requests carry */
 	uint8_t fd_sig[ROUTE_SIG_MAX];
@@ -165,6 +167,7 @@ struct route_table {
 	TAILQ_HEAD(, rprefix) dead;
 	size_t ndead;
 	size_t nbump;			/* prefixes with bump_due */
+	size_t nstuck;			/* prefixes stuck */
 	struct route_update *batch;
 	size_t cbatch;
 	struct rreq reqs[ROUTE_REQ_CACHE];

@@ -132,11 +132,32 @@ void req_refresh(struct route_table *rt, const struct rprefix *p)
 	}
 }
 
+static void set_stuck(struct route_table *rt, struct rprefix *p, int stuck)
+{
+	if (p->stuck == stuck)
+		return;
+	p->stuck = (uint8_t)stuck;
+	if (stuck)
+		rt->nstuck++;
+	else
+		rt->nstuck--;
+}
+
+/* An outstanding request given up on: ours after its tries, or one we
+ * forwarded, ROUTE_REQ_STUCK_MS after it last went. */
+static int req_lapsed(const struct route_table *rt, const struct rreq *q)
+{
+	return route_now(rt) - q->sent_ms >= ROUTE_REQ_STUCK_MS &&
+	       (q->from != 0 || q->tries >= ROUTE_REQ_TRIES);
+}
+
 /*
  * Left with only infeasible routes, or with an infeasible one much better
  * than the selection: ask the origin for a seqno newer than our feasibility
  * distance (RFC 8966 3.8.2), through the best infeasible route's peer when
- * we have no selection, else along the selection.
+ * we have no selection, else along the selection. The prefix is stuck
+ * until then: route_tick asks again while it is, whatever became of the
+ * request (the cache holds 256; a storm of others' may push ours out).
  */
 void prefix_request(struct route_table *rt, struct rprefix *p)
 {
@@ -146,9 +167,7 @@ void prefix_request(struct route_table *rt, struct rprefix *p)
 	uint16_t seqno;
 	size_t i;
 
-	if (p->sel.kind == NH_LOCAL)
-		return;
-	for (i = 0; i < p->nroutes; i++) {
+	for (i = 0; p->sel.kind != NH_LOCAL && i < p->nroutes; i++) {
 		r = &p->routes[i];
 		m = route_metric(rt, r);
 		if (m == ROUTE_INF || route_feasible(p, r) || m >= bm)
@@ -156,23 +175,38 @@ void prefix_request(struct route_table *rt, struct rprefix *p)
 		best = r;
 		bm = m;
 	}
-	if (best == NULL)
-		return;
-	if (p->sel.kind == NH_PEER && !route_better(bm, p->sel.metric))
+	set_stuck(rt, p, best != NULL && (p->sel.kind != NH_PEER ||
+					  route_better(bm, p->sel.metric)));
+	if (!p->stuck)
 		return;
 	seqno = (uint16_t)(p->fd_seqno + 1);	/* FD valid: infeasible */
 	q = req_find(rt, &p->a, &best->origin, seqno);
-	if (q != NULL && q->target != 0)
+	if (q != NULL && q->target != 0 && !req_lapsed(rt, q))
 		return;	/* outstanding: req_refresh follows it */
 	if (q == NULL)	/* else a forwarded one stuck here: ours now */
 		q = req_new(rt, &p->a, &best->origin, seqno, ROUTE_REQ_HOPS, 0);
 	if (q->psiglen == 0)
 		req_proof(q, &p->fd_origin, p->fd_siglen, p->fd_sig);
 	q->from = 0;
+	q->tries = 0;
 	q->target = req_target(rt, p, q);
 	req_send(rt, q);
 	if (rt->ops.arm)
 		rt->ops.arm(rt->ops.ctx, ROUTE_REQ_RETRY_MS);
+}
+
+/* Stuck prefixes whose requests lapsed or were pushed out: again. The
+ * time to the next look, 0 if none is stuck. */
+static uint64_t req_stuck(struct route_table *rt)
+{
+	struct rprefix *p;
+	size_t i;
+
+	for (i = 0; i < rt->nbuckets && rt->nstuck > 0; i++)
+		for (p = rt->buckets[i]; p; p = p->hnext)
+			if (p->stuck)
+				prefix_request(rt, p);
+	return rt->nstuck > 0 ? ROUTE_REQ_STUCK_MS : 0;
 }
 
 static void route_reply(struct route_table *rt, uint32_t peer,
@@ -320,9 +354,12 @@ static uint64_t req_retry(struct route_table *rt, uint64_t now)
 
 void route_tick(struct route_table *rt)
 {
-	uint64_t now = route_now(rt), wait = req_retry(rt, now), w;
+	uint64_t now = route_now(rt), wait = req_stuck(rt), w;
 	struct rprefix *p;
 	size_t i;
+
+	w = req_retry(rt, now);
+	wait = !wait || (w && w < wait) ? w : wait;
 
 	for (i = 0; i < rt->nbuckets && rt->nbump > 0; i++) {
 		for (p = rt->buckets[i]; p; p = p->hnext) {

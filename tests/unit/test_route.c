@@ -1431,6 +1431,51 @@ static void test_seqreq_origin(void **state)
 	route_free(rt);
 }
 
+/* A prefix left with an infeasible route only asks for a new seqno 5
+ * times, a second apart; unanswered still, again 5 s after the last, as
+ * long as it needs one (a request lost, or pushed out of the cache by a
+ * storm of others', left it without a route for good). */
+static void test_req_stuck(void **state)
+{
+	struct tfix t;
+	struct route_table *rt = tfix_new(&t, 0, 0);
+	struct addr a = mac(1, 7);
+	struct route_update u;
+	int i;
+
+	(void)state;
+	peer_up(rt, 2, 10);
+	peer_up(rt, 3, 10);
+	u = supd(a, 9, 1, 100);
+	route_recv(rt, 2, &u, 1);
+	u = supd(a, 9, 1, 200);
+	route_recv(rt, 3, &u, 1);
+	u.metric = ROUTE_INF;
+	route_recv(rt, 2, &u, 1);
+	assert_int_equal(sel_of(rt, a).found, 0);
+	for (i = 0; i < 5; i++) {		/* at 1000, 2000 ... 5000 */
+		assert_int_equal(t.rec.nreqs, (size_t)i + 1);
+		t.now = t.armed;
+		route_tick(rt);
+	}
+	assert_int_equal(t.rec.nreqs, 5);
+	assert_int_equal(t.armed, 6000 + ROUTE_REQ_STUCK_MS);
+	t.now = t.armed;
+	route_tick(rt);
+	assert_int_equal(t.rec.nreqs, 6);
+	assert_int_equal(t.rec.reqs[5].peer, 3);
+	assert_int_equal(t.rec.reqs[5].r.seqno, 2);
+	assert_int_equal(t.armed, t.now + ROUTE_REQ_RETRY_MS);
+	u = supd(a, 9, 2, 200);			/* answered: no more */
+	route_recv(rt, 3, &u, 1);
+	assert_int_equal(sel_of(rt, a).nh.peer, 3);
+	t.now += ROUTE_REQ_STUCK_MS;
+	route_tick(rt);
+	assert_int_equal(t.rec.nreqs, 6);
+	assert_int_equal(rt->nstuck, 0);
+	route_free(rt);
+}
+
 /* A resync asked for in the middle of a full table's walk gives a second
  * walk after it (what the first had passed may have changed); one asked
  * for before the walk started costs nothing more. */
@@ -2425,6 +2470,7 @@ int main(void)
 		cmocka_unit_test(test_origin_limit),
 		cmocka_unit_test(test_seqreq_origin),
 		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_req_stuck),
 		cmocka_unit_test(test_simulator),
 		cmocka_unit_test(test_simulator_multipath),
 	};
