@@ -24,6 +24,7 @@
 
 #include "route_int.h"
 #include "siphash.h"
+#include "simdue.h"
 
 #define ENTRY_SIZE(len) (48 + (len))
 #define SEQREQ_SIZE(len) (42 + (len))
@@ -1884,16 +1885,10 @@ static void sim_deliver(struct sim *s, int i, int j, struct msg *m)
 /* Nothing in flight: run the earliest route_tick due; 0 if none. */
 static int sim_tick(struct sim *s)
 {
-	int i, k = -1;
+	int k = sim_due_take(s->due, s->n, &s->now);
 
-	for (i = 0; i < s->n; i++)
-		if (s->due[i] && (k < 0 || s->due[i] < s->due[k]))
-			k = i;
 	if (k < 0)
 		return 0;
-	if (s->due[k] > s->now)
-		s->now = s->due[k];
-	s->due[k] = 0;
 	route_tick(s->node[k].rt);
 	return 1;
 }
