@@ -268,6 +268,17 @@ ping_median() {
 			else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# ping outputs -> "p50 p99 max" (ms) of all their replies, pooled;
+# nearest rank: the p-th percentile of n sorted values is value
+# ceil(p * n / 100)
+ping_pct() {
+	sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' "$@" | sort -g |
+		awk '{ v[NR] = $1 } END {
+			if (NR == 0) exit 1
+			i50 = int((50 * NR + 99) / 100); i99 = int((99 * NR + 99) / 100)
+			print v[i50], v[i99], v[NR] }'
+}
+
 # record VPN TOPO METRIC RUN VALUE
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW/samples.tsv"

@@ -57,7 +57,7 @@ ratio() {
 fmt_of() {
 	case $1 in
 	tput1|tput4|retr1|retr4) echo "%.0f" ;;
-	rtt) echo "%.3f" ;;
+	rtt|ping50|ping99|pingmax) echo "%.3f" ;;
 	cpu) echo "%.2f" ;;
 	rss) echo "%.1f" ;;
 	esac
@@ -75,16 +75,16 @@ ratios() {
 		echo
 		return
 	fi
-	echo "Throughput: > 1 means $base is faster. RTT, CPU, RSS: < 1 means $base uses less."
+	echo "Throughput: > 1 means $base is faster. RTT, ping p99, CPU, RSS: < 1 means $base uses less."
 	echo
-	echo "| peer | topology | TCP 1 | TCP 4 | RTT | CPU/GB | RSS |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+	echo "| peer | topology | TCP 1 | TCP 4 | RTT | ping p99 | CPU/GB | RSS |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for v in $ONLY; do
 		[ "$v" = "$base" ] && continue
 		measured "$v" || continue
 		for topo in pair line; do
 			row="| $v | $topo"
-			for m in tput1 tput4 rtt cpu rss; do
+			for m in tput1 tput4 rtt ping99 cpu rss; do
 				row="$row | $(ratio "$base" "$v" "$topo" "$m")"
 			done
 			echo "$row |"
@@ -103,7 +103,7 @@ report_md() {
 $( [ "$QUICK" = 1 ] && echo "**Quick run** (--quick): 1 run per figure, 3 s iperf3; indicative only." )
 Host: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r); the machine is shared,
 so figures carry noise from other load. Runs per figure: $RUNS; iperf3 TCP $SECS s per run;
-$PINGS idle pings at 0.1 s per run. Total time ${ELAPSED}s.
+$PINGS idle pings ${PING_I} s apart per run. Total time ${ELAPSED}s.
 Underlay loss: $( [ "$LOSS" = 0 ] && echo "none." || echo "$LOSS % per underlay hop and direction, emulated with an nftables rule \`numgen random mod 100 < $LOSS drop\` on each namespace's veth ingress (this kernel has no netem); the veths carry no GSO packets (gso_max_segs 1), so every packet is dropped on its own." )
 
 Topologies (network namespaces, veth underlay MTU 1500, overlay MTU 1400):
@@ -113,20 +113,23 @@ A <-> C, measured A -> C through B.
 Figures are "median (min–max)" over the runs. TCP = iperf3 throughput in
 Mbit/s with 1 and 4 streams; Retr/GB = the inner TCP's retransmits (iperf3's
 sender count) per GB received, 1 and 4 streams; RTT = median idle ping
-through the tunnel, ms;
+through the tunnel, ms; ping p50, p99, max = percentiles (nearest rank) of
+every idle ping of all runs together ($((RUNS * PINGS)) pings), ms: the tail
+that a median hides;
 CPU = seconds of CPU (utime+stime of all VPN processes on all nodes, from
 /proc/PID/stat) per GB received by iperf3; RSS = largest per-node VmRSS
 (MiB, sum of that node's VPN processes) sampled every 0.2 s under load.
 The underlay has no processes: its CPU and RSS are in the kernel ("-").
 
-| VPN | topology | TCP 1 stream | TCP 4 streams | Retr/GB 1 | Retr/GB 4 | RTT ms | CPU s/GB | RSS MiB |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| VPN | topology | TCP 1 stream | TCP 4 streams | Retr/GB 1 | Retr/GB 4 | RTT ms | ping p50 | ping p99 | ping max | CPU s/GB | RSS MiB |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 EOF
 	for v in $ONLY; do
 		measured "$v" || continue
 		for topo in pair line; do
 			row="| $v | $topo"
-			for m in tput1 tput4 retr1 retr4 rtt cpu rss; do
+			for m in tput1 tput4 retr1 retr4 rtt ping50 ping99 pingmax \
+				cpu rss; do
 				row="$row | $(cell "$v" "$topo" "$m" "$(fmt_of "$m")")"
 			done
 			echo "$row |"
