@@ -484,11 +484,10 @@ int origins_verify(struct origins *o, uint32_t peer,
 		   const struct route_update *u)
 {
 	uint8_t buf[ROUTE_SIG_DATA_MAX];
-	gnutls_datum_t d = { buf, 0 }, s = { (unsigned char *)u->sig,
-					     u->siglen };
 	struct ocert **pp = find(o, &u->origin);
 	struct osent *ps = peer - 1 < o->npeers ? &o->peers[peer - 1] : NULL;
 	char id[17], ab[ADDR_STRLEN];
+	size_t len;
 
 	if (!pp || (*pp)->revoked) {
 		if (ps && !ps->logged++)
@@ -503,37 +502,63 @@ int origins_verify(struct origins *o, uint32_t peer,
 		refuse(o, *pp, peer, &u->prefix, LOGGED_GRANT);
 		return -1;
 	}
-	d.size = (unsigned)route_sig_data(&u->prefix, &u->origin, u->seqno,
-					  buf);
-	if (gnutls_pubkey_verify_data2((*pp)->key, (*pp)->alg, 0, &d, &s) < 0) {
+	len = route_sig_data(&u->prefix, &u->origin, u->seqno, buf);
+	if (origins_verify_data(o, &u->origin, buf, len, u->sig,
+				u->siglen) < 0) {
 		refuse(o, *pp, peer, &u->prefix, LOGGED_SIG);
 		return -1;
 	}
 	return 0;
 }
 
+int origins_verify_data(struct origins *o, const struct node_id *origin,
+			const uint8_t *data, size_t len, const uint8_t *sig,
+			size_t siglen)
+{
+	gnutls_datum_t d = { (unsigned char *)data, (unsigned)len },
+		       s = { (unsigned char *)sig, (unsigned)siglen };
+	struct ocert **pp = find(o, origin);
+
+	if (!pp || (*pp)->revoked)
+		return -1;
+	return gnutls_pubkey_verify_data2((*pp)->key, (*pp)->alg, 0, &d,
+					  &s) < 0 ? -1 : 0;
+}
+
+int origins_sign_data(struct origins *o, const uint8_t *data, size_t len,
+		      uint8_t *sig, size_t cap, size_t *siglen)
+{
+	gnutls_datum_t d = { (unsigned char *)data, (unsigned)len },
+		       s = { NULL, 0 };
+
+	if (gnutls_privkey_sign_data2(o->key, o->alg, 0, &d, &s) < 0)
+		return -1;
+	if (s.size > cap) {
+		gnutls_free(s.data);
+		return -1;
+	}
+	memcpy(sig, s.data, s.size);
+	*siglen = s.size;
+	gnutls_free(s.data);
+	return 0;
+}
+
 int origins_sign(struct origins *o, struct route_update *u)
 {
 	uint8_t buf[ROUTE_SIG_DATA_MAX];
-	gnutls_datum_t d = { buf, 0 }, s = { NULL, 0 };
 	char ab[ADDR_STRLEN];
+	size_t len, siglen;
 
 	if (!allowed(o, o->self, &u->prefix)) {
 		log_warnx("route %s: outside this node's certificate grants: "
 			  "not announced", addr_fmt(&u->prefix, ab, sizeof(ab)));
 		return -1;
 	}
-	d.size = (unsigned)route_sig_data(&u->prefix, &u->origin, u->seqno,
-					  buf);
-	if (gnutls_privkey_sign_data2(o->key, o->alg, 0, &d, &s) < 0)
+	len = route_sig_data(&u->prefix, &u->origin, u->seqno, buf);
+	if (origins_sign_data(o, buf, len, u->sig, ROUTE_SIG_MAX,
+			      &siglen) < 0)
 		return -1;
-	if (s.size > ROUTE_SIG_MAX) {
-		gnutls_free(s.data);
-		return -1;
-	}
-	memcpy(u->sig, s.data, s.size);
-	u->siglen = (uint8_t)s.size;
-	gnutls_free(s.data);
+	u->siglen = (uint8_t)siglen;
 	return 0;
 }
 

@@ -32,6 +32,14 @@ int origins_recv_cert(struct origins *o, uint32_t peer, const uint8_t *der,
 int origins_verify(struct origins *o, uint32_t peer,
 		   const struct route_update *u);
 int origins_sign(struct origins *o, struct route_update *u);
+/* Other things an origin signs (node records, doc/PROTOCOL.md 2.7): 0 if
+ * origin's key signed data (we hold its certificate, not revoked), else
+ * -1; and our signature of data, siglen bytes of at most cap. */
+int origins_verify_data(struct origins *o, const struct node_id *origin,
+			const uint8_t *data, size_t len, const uint8_t *sig,
+			size_t siglen);
+int origins_sign_data(struct origins *o, const uint8_t *data, size_t len,
+		      uint8_t *sig, size_t cap, size_t *siglen);
 /* The certificate peer still needs before a route of origin: its DER, or
  * NULL if it has it (or we have none). Counts it as sent. */
 const uint8_t *origins_cert_for(struct origins *o, uint32_t peer,
