@@ -16,6 +16,7 @@ struct fwd;
 struct status;
 struct admit;
 struct origins;
+struct mesh;
 
 struct cloud {
 	struct ev_loop *loop;
@@ -31,9 +32,11 @@ struct cloud {
 	struct status *status;		/* status.c */
 	struct admit *admit;		/* admit.c */
 	struct origins *origins;	/* origin.c */
+	struct mesh *mesh;		/* mesh.c: node records */
 	ev_timer route_tick;		/* rframe.c: deferred routing work */
 
 	uint8_t default_ttl;
+	uint32_t hop_cost;		/* metric added per hop */
 };
 
 /* Monotonic clock in nanoseconds (clock.c). */

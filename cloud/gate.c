@@ -1055,8 +1055,19 @@ void gate_status(struct cloud *c, FILE *f)
 			g->name, g->naddrs, (unsigned long long)g->pkts_in,
 			(unsigned long long)g->pkts_out,
 			(unsigned long long)g->drops, g->subs.n);
+}
+
+void gate_notes(struct cloud *c, void (*fn)(void *arg, const struct gnote *n),
+		void *arg)
+{
+	struct gate *g;
+	size_t i;
+
+	if (c->gates == NULL)
+		return;
 	for (g = c->gates->list; g != NULL; g = g->next)
-		gnotes_status(c, &g->notes, f);
+		for (i = 0; i < g->notes.n; i++)
+			fn(arg, &g->notes.v[i]);
 }
 
 static struct gate *gate_by_id(struct cloud *c, uint32_t id)

@@ -16,9 +16,13 @@ void gate_shutdown(struct cloud *c);
 /* Deliver to every local gate whose addresses match p (or, for a
  * broadcast, every gate of p->inst). Drops when a gate's queue is full. */
 void gate_deliver(struct cloud *c, const struct pkt *p);
-/* One line per gate, then one per note the gates left (gatenote.h), for
- * the status file. */
+/* One line per gate, for the status file. */
 void gate_status(struct cloud *c, FILE *f);
+/* Every note the gates left on remote nodes (gatenote.h), gate by gate:
+ * the status file's node lines carry them (mesh.h). */
+struct gnote;
+void gate_notes(struct cloud *c, void (*fn)(void *arg, const struct gnote *n),
+		void *arg);
 /* Tell the gate that handed a link's socket (if it is still attached)
  * that the link is up, or ended or was refused and why. */
 /* p, from gate, found no route: tell the gate (GP_NOROUTE), if it asked

@@ -1,7 +1,7 @@
 /*
  * What gates say about remote nodes (gate protocol NOTE): each gate's
- * latest note per node ID, shown in the status file with how the node is
- * reached right now.
+ * latest note per node ID, shown in the status file's node line of that
+ * node (meshview.c) with how the node is reached right now.
  */
 #ifndef CV_GATENOTE_H
 #define CV_GATENOTE_H
@@ -29,8 +29,5 @@ struct gnotes {
  * (GATE_NOTES_MAX reached), -1 out of memory. */
 int gnotes_set(struct gnotes *ns, const struct gp_note *n);
 void gnotes_free(struct gnotes *ns);
-/* node name=B id=<16 hex> reach=direct|relayed|none via=<peer>|-
- *      note="<text, with \" and \\ escaped>" */
-void gnotes_status(struct cloud *c, const struct gnotes *ns, FILE *f);
 
 #endif

@@ -19,6 +19,7 @@
 #include "limit.h"
 #include "link.h"
 #include "log.h"
+#include "mesh.h"
 #include "net.h"
 #include "origin.h"
 #include "rframe.h"
@@ -339,6 +340,7 @@ void link_close_now(struct link *l, const char *why)
 	if (was_up) {
 		route_peer_down(ls->c->rt, l->id);
 		origins_peer_reset(ls->c->origins, l->id);
+		mesh_link_down(ls->c, &l->io.peer.id, why);
 	}
 	if (l->xo)
 		l->xo->free(l);
@@ -403,7 +405,7 @@ static void send_hello(struct link *l)
 {
 	struct cloud *c = l->ls->c;
 	struct wire_hello h = { .version = PROTO_VERSION,
-				.caps = WIRE_CAP_FLOW };
+				.caps = WIRE_CAP_FLOW | WIRE_CAP_NODE };
 	uint8_t *p = link_ctrl_frame(l, WIRE_HELLO_MAX);
 
 	if (!p)
@@ -556,6 +558,7 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	route_peer_up(c->rt, l->id, l->cost_told);
 	l->syncing = 1;
 	l->ls->nsyncing++;
+	mesh_link_up(c, l);
 	if (l->gate)
 		gate_link_event(c, l->gate, 1, &l->want, "");
 	return 0;
@@ -577,6 +580,7 @@ static void frame_pong(struct link *l, const uint8_t *p, size_t len)
 	l->ping_sent = 0;
 	winmin_add(&l->minrtt, rtt);
 	link_cost_update(l);
+	mesh_link_rtt(l->ls->c);
 }
 
 static int frame_route(struct link *l, const uint8_t *p, size_t len)
@@ -648,6 +652,10 @@ int link_rx_frame(struct link *l, uint8_t type, const uint8_t *p,
 		return frame_seqreq(l, p, len);
 	case FR_CERT:
 		return frame_cert(l, p, len);
+	case FR_NODE:
+		if (mesh_recv(l->ls->c, l->id, p, len) < 0)
+			return link_fail(l, "malformed node record"), -1;
+		return 0;
 	case FR_DATA:
 		return frame_data(l, p, len);
 	case FR_BYE:
@@ -968,6 +976,8 @@ void link_info(const struct link *l, struct link_info *i)
 	i->t_start = l->t_start;
 	i->doomed = l->doomed != NULL;
 	i->srtt_us = l->srtt_us;
+	i->caps = l->peer_caps;
+	i->cost = link_cost(l);
 	i->bytes_in = l->io.bytes_in;
 	i->bytes_out = l->io.bytes_out;
 	i->pkts_in = l->pkts_in;

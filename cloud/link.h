@@ -80,6 +80,8 @@ struct link_info {
 	const struct link_peer *peer;	/* valid if verified */
 	const char *addr;
 	uint64_t t_start, srtt_us;
+	uint32_t caps;			/* WIRE_CAP_* of the peer's hello */
+	uint32_t cost;			/* its routes' link cost (metric) */
 	uint64_t bytes_in, bytes_out, pkts_in, pkts_out, drops;
 	struct xport_fig fig;
 };

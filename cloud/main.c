@@ -22,6 +22,7 @@
 #include "limit.h"
 #include "link.h"
 #include "log.h"
+#include "mesh.h"
 #include "origin.h"
 #include "rframe.h"
 #include "route.h"
@@ -337,8 +338,9 @@ static int cloud_start(struct cloud *c)
 	rc.max_origin_routes = (uint32_t)conf_int(c->conf, "max_origin_routes");
 	rc.max_hops = (uint8_t)conf_int(c->conf, "route_max_dist");
 	/* classic: percent more per hop, here of the fixed hop cost */
-	rc.hop_cost = (uint32_t)(HOP_COST *
+	c->hop_cost = (uint32_t)(HOP_COST *
 		(100 + conf_int(c->conf, "route_hop_penalization")) / 100);
+	rc.hop_cost = c->hop_cost;
 	if (multipath_conf(c->conf, &rc.mp_ratio_pct, &mp) < 0)
 		return -1;
 	if (getrandom(rc.hash_key, sizeof(rc.hash_key), 0) !=
@@ -350,7 +352,7 @@ static int cloud_start(struct cloud *c)
 	if (!(c->rt = route_new(&c->self, &rc, &ops)) ||
 	    !(c->fwd = fwd_new(mp)))
 		return log_warnx("out of memory"), -1;
-	if (gate_init(c) < 0 || status_init(c) < 0)
+	if (mesh_init(c) < 0 || gate_init(c) < 0 || status_init(c) < 0)
 		return -1;
 	/* links listen and gates can attach */
 	notify_systemd("READY=1");
@@ -363,6 +365,7 @@ static void cloud_stop(struct cloud *c)
 {
 	status_shutdown(c);
 	links_shutdown(c);
+	mesh_free(c);
 	gate_shutdown(c);
 	route_free(c->rt);
 	ev_timer_stop(c->loop, &c->route_tick);

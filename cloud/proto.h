@@ -22,6 +22,8 @@ enum frame_type {
 	FR_DATA = 6,	/* a packet, see wire.h */
 	FR_BYE = 7,	/* orderly close, no payload */
 	FR_CERT = 8,	/* a DER certificate: an origin's, before its routes */
+	FR_NODE = 9,	/* a node record, see nodes.h (peers with
+			 * WIRE_CAP_NODE only) */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "link.h"
 #include "origin.h"
 #include "log.h"
+#include "mesh.h"
 #include "route.h"
 #include "status.h"
 #include "udp.h"
@@ -177,6 +178,7 @@ static int status_dump(struct cloud *c, FILE *f)
 	if (c->status->routes)
 		route_foreach(c->rt, route_line, &w);
 	gate_status(c, f);
+	mesh_status(c, f);
 	fwd_status(c->fwd, f);
 	admit_status(c, f);
 	origins_status(c->origins, f);

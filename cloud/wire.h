@@ -28,6 +28,8 @@ struct wire_hello {
 			   WIRE_DATA_FLOWLEN + 2 * 255)
 /* HELLO caps: the sender takes data frames with WIRE_DATA_FLOW */
 #define WIRE_CAP_FLOW 0x1
+/* HELLO caps: the sender takes FR_NODE frames (node records) */
+#define WIRE_CAP_NODE 0x2
 
 /* The data header's bytes before the addresses, for p. */
 static inline size_t wire_data_fixed(const struct pkt *p)

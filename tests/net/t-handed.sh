@@ -66,7 +66,7 @@ wait_for 10 handed_up B A || fail "B's status shows no up handed link to A"
 	fail "cloudctl does not show A's handed link"
 log_has A "link $IP_B:4001: handed socket, DTLS" || fail "A did not log the handed socket"
 # the note handsock left on A, with how B is reached now
-wait_for 5 status_has A "^node name=B id=${ID_B:0:16} reach=direct via=B note=\"direct\"\$" ||
+wait_for 5 status_has A "^node name=B id=${ID_B:0:16} reach=direct via=B .*note=\"direct\"\$" ||
 	fail "A's status has no note line on B: $(grep '^node' "$NET_TMP/A.status")"
 "$CLOUDCTL" -f "$NET_TMP/A.status" -json nodes | grep -q '"note":"direct"' ||
 	fail "cloudctl -json shows no note: $("$CLOUDCTL" -f "$NET_TMP/A.status" -json nodes)"
