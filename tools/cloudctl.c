@@ -1,11 +1,14 @@
 /*
- * cloudctl: show a node's links, routes and gates, from its status file or
- * live from its control socket, as aligned text or as JSON.
+ * cloudctl: show a node's links, routes, gates and the mesh it sees, from
+ * its status file or live from its control socket, as aligned text or as
+ * JSON; or the mesh as a Graphviz graph.
  *
  *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] [-json]
- *            [links|routes|gates|nodes|origins|all]
+ *            [links|routes|gates|nodes|edges|origins|all]
+ *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] graph
  *
- * Every value is one word, but a note: key="text", with \" and \\ inside.
+ * Every value is one word, but a note or a why: key="text", with \" and
+ * \\ inside.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +20,19 @@
 #include "conf.h"
 
 #define LINE_MAX_LEN 8192	/* an origin line with 64 grants fits */
+#define GRAPH_MAX 65536		/* nodes, and edges, drawn at most */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] "
-		   "[-json] [links|routes|gates|nodes|origins|all]\n"
+		   "[-json] [links|routes|gates|nodes|edges|origins|all]\n"
+		   "       cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] "
+		   "graph\n"
 		   "  reads the file written by cloud's status-file option\n"
 		   "  (default /run/cloudvpn/status), or asks the daemon\n"
-		   "  itself through its control socket; -V: the version\n");
+		   "  itself through its control socket; graph prints the\n"
+		   "  mesh as Graphviz DOT (cloudctl graph | dot -Tsvg);\n"
+		   "  -V: the version\n");
 }
 
 /* JSON's string: quote, backslash, controls and every byte past ASCII
@@ -81,7 +89,7 @@ static int text_key(const char *k, size_t n)
 {
 	static const char *const keys[] = { "id", "origin", "name", "peer",
 		"via", "origin_name", "note", "addr", "grants", "paths",
-		NULL };
+		"version", "why", "from", "from_id", "to", "to_id", NULL };
 	size_t i;
 
 	for (i = 0; keys[i]; i++)
@@ -226,6 +234,266 @@ static void ctl_read(FILE *in, FILE *out, const char *what, int json)
 		fputs("\n]\n", out);
 }
 
+/* ---- graph: the mesh as Graphviz DOT -------------------------------------- */
+
+#define GF 96			/* bytes kept of a field (a why: 160) */
+
+struct gnode {
+	char id[17], name[GF], reach[16], via[GF], hops[8], version[GF];
+	char why[2 * GF];
+};
+
+struct gedge {
+	char from[17], to[17], transport[8], rtt[16], next_hop[12];
+};
+
+struct graph {
+	char self[17], self_name[GF];
+	struct gnode *n;
+	struct gedge *e;
+	size_t nn, ne, cn, ce;
+};
+
+/* The fields of a record a graph draws: key -> where it goes. */
+struct gfield {
+	const char *key;
+	char *dst;
+	size_t size;
+};
+
+static void graph_fields(char *p, const struct gfield *f)
+{
+	char *tok, *eq;
+	size_t i;
+
+	while ((tok = next_tok(&p))) {
+		if (!(eq = strchr(tok, '=')))
+			continue;
+		*eq = '\0';
+		for (i = 0; f[i].key; i++)
+			if (!strcmp(f[i].key, tok))
+				snprintf(f[i].dst, f[i].size, "%s", eq + 1);
+	}
+}
+
+/* v (n used of *cap, each size bytes) with room for one more, moved if
+ * it grew; NULL (v unchanged) at GRAPH_MAX or out of memory. */
+static void *graph_room(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 64;
+
+	if (n < *cap)
+		return v;
+	if (n >= GRAPH_MAX || !(v = realloc(v, c * size)))
+		return NULL;
+	*cap = c;
+	return v;
+}
+
+static void graph_node(struct graph *g, char *p)
+{
+	struct gnode n = { .id = "" }, *t;
+	const struct gfield f[] = {
+		{ "id", n.id, sizeof(n.id) },
+		{ "name", n.name, sizeof(n.name) },
+		{ "reach", n.reach, sizeof(n.reach) },
+		{ "via", n.via, sizeof(n.via) },
+		{ "hops", n.hops, sizeof(n.hops) },
+		{ "version", n.version, sizeof(n.version) },
+		{ "why", n.why, sizeof(n.why) },
+		{ NULL, NULL, 0 } };
+
+	graph_fields(p, f);
+	if (n.id[0] && (t = graph_room(g->n, g->nn, &g->cn, sizeof(n)))) {
+		g->n = t;
+		g->n[g->nn++] = n;
+	}
+}
+
+static void graph_edge(struct graph *g, char *p)
+{
+	struct gedge e = { .from = "" }, *t;
+	const struct gfield f[] = {
+		{ "from_id", e.from, sizeof(e.from) },
+		{ "to_id", e.to, sizeof(e.to) },
+		{ "transport", e.transport, sizeof(e.transport) },
+		{ "rtt_us", e.rtt, sizeof(e.rtt) },
+		{ "next_hop", e.next_hop, sizeof(e.next_hop) },
+		{ NULL, NULL, 0 } };
+
+	graph_fields(p, f);
+	if (e.from[0] && e.to[0] &&
+	    (t = graph_room(g->e, g->ne, &g->ce, sizeof(e)))) {
+		g->e = t;
+		g->e[g->ne++] = e;
+	}
+}
+
+static void graph_cloud(struct graph *g, char *p)
+{
+	const struct gfield f[] = {
+		{ "id", g->self, sizeof(g->self) },
+		{ "name", g->self_name, sizeof(g->self_name) },
+		{ NULL, NULL, 0 } };
+
+	graph_fields(p, f);
+}
+
+/* The records a graph needs, from a snapshot (GRAPH_MAX nodes and
+ * edges at most: more are left out). */
+static void graph_read(FILE *in, struct graph *g)
+{
+	char *line = NULL, *p, *kind;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, in)) >= 0) {
+		if (n > LINE_MAX_LEN)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		p = line;
+		if (line[0] == ' ' || !(kind = next_tok(&p)))
+			continue;
+		if (!strcmp(kind, "cloud"))
+			graph_cloud(g, p);
+		else if (!strcmp(kind, "node"))
+			graph_node(g, p);
+		else if (!strcmp(kind, "edge"))
+			graph_edge(g, p);
+	}
+	free(line);
+}
+
+/* s inside a DOT string: quotes and backslashes escaped, anything not
+ * printable ASCII as the text \xHH. */
+static void dot_str(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch > 0x7e)
+			fprintf(out, "\\\\x%02x", ch);
+		else
+			putc(ch, out);
+	}
+}
+
+/* A node: its name, how it is reached, its version; why it is relayed. */
+static void dot_node(FILE *out, const struct graph *g, const struct gnode *n)
+{
+	int self = !strcmp(n->reach, "self") || !strcmp(n->id, g->self);
+
+	fputs("  \"", out);
+	dot_str(out, n->id);
+	fputs("\" [label=\"", out);
+	dot_str(out, n->name);
+	if (self)
+		fputs("\\nthis node", out);
+	else if (!strcmp(n->reach, "relayed")) {
+		fputs("\\nvia ", out);
+		dot_str(out, n->via);
+		fputs(", ", out);
+		dot_str(out, n->hops);
+		fputs(" hops", out);
+	} else if (n->reach[0]) {
+		fputs("\\n", out);
+		dot_str(out, strcmp(n->reach, "none") ? n->reach
+						      : "unreachable");
+	}
+	if (n->version[0] && strcmp(n->version, "-")) {
+		fputs("\\nv", out);
+		dot_str(out, n->version);
+	}
+	if (!self && !strcmp(n->reach, "relayed") && n->why[0]) {
+		fputs("\\n", out);
+		dot_str(out, n->why);
+	}
+	fputs("\"", out);
+	if (self)
+		fputs(", fillcolor=\"#9ecae1\", penwidth=2", out);
+	else if (!strcmp(n->reach, "relayed"))
+		fputs(", fillcolor=\"#fdd0a2\"", out);
+	else if (!strcmp(n->reach, "none"))
+		fputs(", style=\"rounded,dashed\", fontcolor=\"#808080\"", out);
+	fputs("];\n", out);
+}
+
+static int gnode_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct gnode *)x)->id,
+		      ((const struct gnode *)y)->id);
+}
+
+/* Hops from this node to id (0: this node; unknown: far). */
+static unsigned long graph_hops(const struct graph *g, const char *id)
+{
+	struct gnode key, *n;
+	char *end;
+	unsigned long h;
+
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	n = g->nn ? bsearch(&key, g->n, g->nn, sizeof(*g->n), gnode_cmp)
+		  : NULL;
+	if (!n)
+		return 1000;
+	if (!strcmp(n->reach, "self") || !strcmp(n->id, g->self))
+		return 0;
+	h = strtoul(n->hops, &end, 10);
+	return n->hops[0] && !*end && h < 1000 ? h : 1000;
+}
+
+/* A link, its RTT in ms and transport; ours that carry routes bold. Its
+ * end nearer to this node first: dot ranks the mesh by hops from it. */
+static void dot_edge(FILE *out, const struct graph *g, const struct gedge *e)
+{
+	char *end;
+	unsigned long long rtt = strtoull(e->rtt, &end, 10);
+	int used = e->next_hop[0] && strcmp(e->next_hop, "0");
+	int swap = graph_hops(g, e->to) < graph_hops(g, e->from);
+
+	fputs("  \"", out);
+	dot_str(out, swap ? e->to : e->from);
+	fputs("\" -- \"", out);
+	dot_str(out, swap ? e->from : e->to);
+	fputs("\" [label=\"", out);
+	if (e->rtt[0] && !*end)	/* 0.42 ms, 12.3 ms */
+		fprintf(out, "%.*f ms ", rtt < 10000 ? 2 : 1, rtt / 1000.);
+	dot_str(out, e->transport);
+	fputs("\"", out);
+	if (used)
+		fputs(", color=\"#2166ac\", fontcolor=\"#2166ac\", "
+		      "penwidth=3", out);
+	fputs("];\n", out);
+}
+
+/* The snapshot's node and edge records as an undirected graph. */
+static void ctl_graph(FILE *in, FILE *out)
+{
+	struct graph g = { .nn = 0 };
+	size_t i;
+
+	graph_read(in, &g);
+	fputs("graph cloudvpn {\n  label=\"cloudvpn mesh seen from ", out);
+	dot_str(out, g.self_name[0] ? g.self_name : "?");
+	fputs(" (bold: its next hops)\";\n  labelloc=t;\n"
+	      "  fontname=\"Helvetica\";\n"
+	      "  node [shape=box, style=\"rounded,filled\", "
+	      "fillcolor=\"#f0f0f0\", fontname=\"Helvetica\"];\n"
+	      "  edge [fontname=\"Helvetica\", fontsize=10, "
+	      "color=\"#808080\"];\n", out);
+	if (g.nn)
+		qsort(g.n, g.nn, sizeof(*g.n), gnode_cmp);
+	for (i = 0; i < g.nn; i++)
+		dot_node(out, &g, &g.n[i]);
+	for (i = 0; i < g.ne; i++)
+		dot_edge(out, &g, &g.e[i]);
+	fputs("}\n", out);
+	free(g.n);
+	free(g.e);
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = "/run/cloudvpn/status", *what = "all";
@@ -252,15 +520,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(what, "all") && strcmp(what, "links") &&
 	    strcmp(what, "routes") && strcmp(what, "gates") &&
-	    strcmp(what, "nodes") && strcmp(what, "origins"))
+	    strcmp(what, "nodes") && strcmp(what, "edges") &&
+	    strcmp(what, "origins") && strcmp(what, "graph"))
 		return usage(stderr), 2;
+	if (json && !strcmp(what, "graph"))
+		return usage(stderr), 2;	/* DOT only */
 	f = sock ? open_socket(path) : fopen(path, "r");
 	if (!f) {
 		if (!sock)
 			perror(path);
 		return 1;
 	}
-	ctl_read(f, stdout, what, json);
+	if (!strcmp(what, "graph"))
+		ctl_graph(f, stdout);
+	else
+		ctl_read(f, stdout, what, json);
 	fclose(f);
 	return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * libFuzzer target for cloudctl's reading of a status file (tools/
  * cloudctl.c): any bytes, read as the file, printed as text and as JSON
- * for each selection. Neither output may carry a control byte but the
- * newline, nor a byte past ASCII, and the JSON must hold a NUL-free,
- * balanced array (a bracket for each opened, quotes even).
+ * for each selection, and as a graph (DOT). No output may carry a control
+ * byte but the newline, nor a byte past ASCII; the JSON must hold a
+ * NUL-free, balanced array (a bracket for each opened, quotes even), and
+ * the graph one graph whose strings all close.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,10 +54,44 @@ static void fz_json(const char *s, size_t n)
 		abort();
 }
 
+/* One graph: its strings close (a quote only as \" inside), its braces
+ * are the graph's and the attribute lists' brackets balance. */
+static void fz_dot(const char *s, size_t n)
+{
+	static const char head[] = "graph cloudvpn {\n";
+	int in_str = 0, depth = 0;
+	size_t i;
+
+	if (n < sizeof(head) + 1 || memcmp(s, head, sizeof(head) - 1) ||
+	    memcmp(s + n - 2, "}\n", 2))
+		abort();
+	for (i = sizeof(head) - 1; i < n - 2; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"') {
+			in_str = 1;
+		} else if (s[i] == '{' || s[i] == '}') {
+			abort();
+		} else if (s[i] == '[') {
+			depth++;
+		} else if (s[i] == ']' && --depth < 0) {
+			abort();
+		}
+	}
+	if (in_str || depth)
+		abort();
+}
+
+/* data as the file, printed as what selects, as JSON or not; "graph":
+ * the graph. */
 static void fz_run(const uint8_t *data, size_t size, const char *what,
 		   int json)
 {
 	FILE *in = fmemopen((void *)data, size, "r"), *out;
+	int graph = !strcmp(what, "graph");
 	char *buf = NULL;
 	size_t len = 0;
 
@@ -66,18 +101,23 @@ static void fz_run(const uint8_t *data, size_t size, const char *what,
 		fclose(in);
 		return;
 	}
-	ctl_read(in, out, what, json);
+	if (graph)
+		ctl_graph(in, out);
+	else
+		ctl_read(in, out, what, json);
 	fclose(in);
 	fclose(out);
 	fz_clean(buf, len);
-	if (json)
+	if (graph)
+		fz_dot(buf, len);
+	else if (json)
 		fz_json(buf, len);
 	free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *whats[] = { "all", "links", "nodes" };
+	static const char *whats[] = { "all", "links", "nodes", "edges" };
 	uint8_t *copy;
 	size_t i;
 
@@ -91,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_run(copy, size, whats[i], 0);
 		fz_run(copy, size, whats[i], 1);
 	}
+	fz_run(copy, size, "graph", 0);
 	free(copy);
 	return 0;
 }

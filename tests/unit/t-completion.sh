@@ -40,7 +40,7 @@ check() {
 	n=$((n + 1))
 }
 n=0
-check "-V -f -h -json -s all gates links nodes origins routes " cloudctl ""
+check "-V -f -h -json -s all edges gates graph links nodes origins routes " cloudctl ""
 check "-f -json -s " cloudctl -s /run/x.sock -
 check "routes " cloudctl -f status ro
 check "status " cloudctl -f st
