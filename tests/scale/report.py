@@ -121,6 +121,7 @@ def plot(dat, png, graphs):
         "set title 'RSS per daemon, max (aim 8192 kB)'",
         "plot " + series(5) + ", 8192 with lines dt 2 lc 'red' title 'aim'",
         "set ylabel 'B/s'",
+        "set logscale y",
         "set title 'idle control traffic per node, max (aim 10*N B/s)'",
         "plot " + series(6) + ", 10*x with lines dt 2 lc 'red' title 'aim'",
         "unset multiplot",
