@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "bgwrite.h"
 #include "cloud.h"
 #include "conf.h"
 #include "fwd.h"
@@ -47,6 +48,7 @@ struct ctl_client {
 
 struct status {
 	const char *path;	/* status file, or NULL */
+	struct bgw *bgw;	/* writes it off the loop */
 	ev_timer timer;
 	int failed;		/* log a failure once, not every interval */
 	const char *ctl_path;	/* control socket, or NULL */
@@ -186,16 +188,6 @@ static int status_dump(struct cloud *c, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
-/* The temp file is mkstemp's (O_EXCL, 0600) in the status file's own
- * directory, so rename() is atomic and no symlink planted at a known
- * name is followed; the file stays 0600, like the control socket that
- * serves the same snapshot. */
-static int status_tmp(const char *path, char *tmp, size_t size)
-{
-	snprintf(tmp, size, "%s.XXXXXX", path);
-	return mkostemp(tmp, O_CLOEXEC);
-}
-
 /* Inside a chroot the path is the jail's: a status file that cannot be
  * made there is warned about at start, not fatal (a chrooted daemon ran
  * without it before this check existed). */
@@ -209,7 +201,7 @@ int status_check(struct cloud *c)
 
 	if (!s || !s->path)
 		return 0;
-	if ((fd = status_tmp(s->path, tmp, sizeof(tmp))) >= 0) {
+	if ((fd = bgw_tmp(s->path, tmp, sizeof(tmp))) >= 0) {
 		close(fd);
 		unlink(tmp);
 		return 0;
@@ -227,35 +219,59 @@ int status_check(struct cloud *c)
 	return 0;
 }
 
-void status_write(struct cloud *c)
+/* What the writer thread made of the last snapshot: said once a streak
+ * of failures. */
+static void status_written(struct status *s)
 {
-	struct status *s = c->status;
-	char tmp[4200];
-	FILE *f;
-	int fd, bad;
+	int err;
 
-	if (!s || !s->path)
+	switch (bgw_result(s->bgw, &err)) {
+	case BGW_OK:
+		s->failed = 0;
 		return;
-	fd = status_tmp(s->path, tmp, sizeof(tmp));
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+	case BGW_NONE:
+		return;
+	case BGW_CREATE:
+		errno = err;
 		if (!s->failed++)
 			log_warn("status-file: cannot create a file beside "
 				 "\"%s\"", s->path);
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
+		return;
+	case BGW_WRITE:
+		errno = err;
+		if (!s->failed++)
+			log_warn("status-file: cannot write \"%s\"", s->path);
+		return;
+	}
+}
+
+/* The snapshot is made here, in memory; the file is written by the
+ * writer's thread (bgwrite.h), so the loop never waits for the disk. */
+void status_write(struct cloud *c)
+{
+	struct status *s = c->status;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int bad;
+
+	if (!s || !s->path)
+		return;
+	status_written(s);
+	if (!(f = open_memstream(&buf, &len))) {
+		if (!s->failed++)
+			log_warn("status-file: \"%s\"", s->path);
 		return;
 	}
 	bad = status_dump(c, f);
-	bad |= fclose(f);
-	if (bad || rename(tmp, s->path) < 0) {
+	if ((fclose(f) | bad) != 0) {
 		if (!s->failed++)
-			log_warn("status-file: cannot write \"%s\"", s->path);
-		unlink(tmp);
+			log_warnx("status-file: cannot make the snapshot for "
+				  "\"%s\"", s->path);
+		free(buf);
 		return;
 	}
-	s->failed = 0;
+	bgw_put(s->bgw, buf, len);
 }
 
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -411,6 +427,8 @@ int status_init(struct cloud *c)
 	if (!v)
 		return 0;
 	s->path = v->raw;
+	if (!(s->bgw = bgw_new(s->path)))
+		return -1;
 	if (us < 10000)
 		us = 10000;
 	ev_timer_init(&s->timer, status_cb, 0., us / 1e6);
@@ -426,6 +444,7 @@ void status_shutdown(struct cloud *c)
 	if (!s)
 		return;
 	ev_timer_stop(c->loop, &s->timer);
+	bgw_free(s->bgw);
 	while (s->clients)
 		ctl_close(s->clients);
 	if (s->ctl_path) {
