@@ -239,7 +239,7 @@ static int make_room(struct cloud *c, const char *addr)
 		return refuse(c, &a->refused_full, addr,
 			      "max_connections reached");
 	a->evicted++;
-	link_fail(old, "evicted: connection limit reached");
+	link_hs_fail(old, LINK_HS_EVICTED, "evicted: connection limit reached");
 	return 0;
 }
 
@@ -285,6 +285,13 @@ int admit_node(struct cloud *c, struct link *l)
 		return 0;
 	a->refused_node++;
 	return -1;
+}
+
+void admit_refused(const struct cloud *c, struct admit_refused *r)
+{
+	r->source = c->admit->refused_source;
+	r->rate = c->admit->refused_rate;
+	r->full = c->admit->refused_full;
 }
 
 void admit_status(const struct cloud *c, FILE *out)

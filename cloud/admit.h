@@ -3,6 +3,7 @@
 #ifndef CV_ADMIT_H
 #define CV_ADMIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -25,5 +26,11 @@ int admit_node(struct cloud *c, struct link *l);
  * the ones withheld are summed up later. */
 int admit_log_ok(struct cloud *c);
 void admit_status(const struct cloud *c, FILE *out);
+/* Inbound connections refused at accept, by the check that refused them
+ * (metrics; refused_node and evicted are handshake failures there). */
+struct admit_refused {
+	uint64_t source, rate, full;
+};
+void admit_refused(const struct cloud *c, struct admit_refused *r);
 
 #endif

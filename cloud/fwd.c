@@ -137,6 +137,14 @@ void fwd_status(const struct fwd *f, FILE *out)
 		(unsigned long long)f->offload_bad);
 }
 
+void fwd_drops(const struct fwd *f, struct fwd_drops *d)
+{
+	d->no_route = f->no_route;
+	d->ttl_expired = f->ttl_expired;
+	d->dups = f->dups;
+	d->offload_bad = f->offload_bad;
+}
+
 /* ---- the far cache ------------------------------------------------------ */
 
 static uint32_t far_bucket(const struct fwd *f, uint64_t origin, uint32_t seq)

@@ -25,5 +25,10 @@ uint32_t fwd_from_gate(struct cloud *c, uint32_t gate, struct pkt *p);
 void fwd_from_link(struct cloud *c, struct link *from, struct pkt *p);
 /* The drop counters, one line for the status file. */
 void fwd_status(const struct fwd *f, FILE *out);
+/* The same counters, for metrics. */
+struct fwd_drops {
+	uint64_t no_route, ttl_expired, dups, offload_bad;
+};
+void fwd_drops(const struct fwd *f, struct fwd_drops *d);
 
 #endif

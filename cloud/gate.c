@@ -1070,6 +1070,25 @@ void gate_notes(struct cloud *c, void (*fn)(void *arg, const struct gnote *n),
 			fn(arg, &g->notes.v[i]);
 }
 
+void gates_foreach(struct cloud *c,
+		   void (*fn)(void *arg, const struct gate_info *gi),
+		   void *arg)
+{
+	struct gate_info gi;
+	struct gate *g;
+
+	for (g = c->gates ? c->gates->list : NULL; g != NULL; g = g->next) {
+		gi.id = g->id;
+		gi.name = g->name;
+		gi.addrs = g->naddrs;
+		gi.subs = g->subs.n;
+		gi.pkts_in = g->pkts_in;
+		gi.pkts_out = g->pkts_out;
+		gi.drops = g->drops;
+		fn(arg, &gi);
+	}
+}
+
 static struct gate *gate_by_id(struct cloud *c, uint32_t id)
 {
 	struct gate *g;

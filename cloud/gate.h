@@ -18,6 +18,17 @@ void gate_shutdown(struct cloud *c);
 void gate_deliver(struct cloud *c, const struct pkt *p);
 /* One line per gate, for the status file. */
 void gate_status(struct cloud *c, FILE *f);
+/* A gate's figures, as its status line has them (name: "" before its
+ * hello). */
+struct gate_info {
+	uint32_t id;
+	const char *name;
+	size_t addrs, subs;
+	uint64_t pkts_in, pkts_out, drops;
+};
+void gates_foreach(struct cloud *c,
+		   void (*fn)(void *arg, const struct gate_info *gi),
+		   void *arg);
 /* Every note the gates left on remote nodes (gatenote.h), gate by gate:
  * the status file's node lines carry them (mesh.h). */
 struct gnote;

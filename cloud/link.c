@@ -63,7 +63,9 @@ struct link {
 	struct winmin minrtt;		/* the path's delay: its cost */
 	uint32_t peer_caps;		/* WIRE_CAP_* of its hello */
 	uint32_t cost_told;		/* cost the routes were last told */
-	uint64_t pkts_in, pkts_out, drops;
+	uint64_t pkts_in, pkts_out;
+	uint64_t drops[LINK_DROPS];
+	enum link_hs hs_why;		/* if it ends before it is up */
 	int syncing;			/* its full table is on its way */
 	uint64_t refused_log;		/* when we last logged refusals */
 	uint32_t gate;			/* handed by this gate, 0 if not */
@@ -83,6 +85,7 @@ struct links {
 	uint32_t nids;
 	unsigned count;
 	unsigned nsyncing;		/* links with syncing set */
+	uint64_t hs_failed[LINK_HS_N];	/* links that ended before up */
 	uint64_t keepalive_us, timeout_us, rekey_us;
 	uint64_t report_us;		/* report_ping_changes_above */
 	size_t data_cap;		/* max_waiting_data_size */
@@ -121,6 +124,13 @@ void link_fail(struct link *l, const char *why)
 	if (!l->doomed)
 		l->doomed = why;
 	link_mark(l);
+}
+
+void link_hs_fail(struct link *l, enum link_hs why, const char *text)
+{
+	if (!l->doomed)
+		l->hs_why = why;
+	link_fail(l, text);
 }
 
 int link_doomed(const struct link *l)
@@ -336,6 +346,8 @@ void link_close_now(struct link *l, const char *why)
 	lim_conn_leave(&l->up);
 	lim_conn_leave(&l->down);
 	link_unlist(l);
+	if (!was_up)
+		ls->hs_failed[l->hs_why]++;
 	/* only now: the route module may call back with updates */
 	if (was_up) {
 		route_peer_down(ls->c->rt, l->id);
@@ -472,9 +484,10 @@ static int link_send(struct link *l, const struct pkt *p, int red)
 	struct pkt bare;
 	int r;
 
-	if (l->st != LS_UP || (red &&
-	    queue_red_drop(&l->io.data, ls->red_min, links_rand(ls))))
-		goto drop;
+	if (l->st != LS_UP)
+		return l->drops[LINK_DROP_DOWN]++, -1;
+	if (red && queue_red_drop(&l->io.data, ls->red_min, links_rand(ls)))
+		return l->drops[LINK_DROP_RED]++, -1;
 	if (p->flow && !(l->peer_caps & WIRE_CAP_FLOW)) {
 		bare = *p;	/* a peer from before flows */
 		bare.flow = 0;
@@ -486,12 +499,9 @@ static int link_send(struct link *l, const struct pkt *p, int red)
 	else
 		r = queue_data(l, p);
 	if (r < 0)
-		goto drop;
+		return l->drops[LINK_DROP_FULL]++, -1;
 	link_mark(l);
 	return 0;
-drop:
-	l->drops++;
-	return -1;
 }
 
 int link_send_data(struct link *l, const struct pkt *p)
@@ -532,16 +542,18 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	struct wire_hello h;
 
 	if (l->st != LS_HELLO || wire_hello_decode(p, len, &h) < 0)
-		return link_fail(l, "malformed hello"), -1;
+		return link_hs_fail(l, LINK_HS_HELLO, "malformed hello"), -1;
 	if (h.version != PROTO_VERSION) {
 		log_warnx("link %s: peer speaks protocol version %u, we speak %u",
 			  l->io.addr, h.version, PROTO_VERSION);
-		return link_fail(l, "protocol version mismatch"), -1;
+		return link_hs_fail(l, LINK_HS_HELLO,
+				    "protocol version mismatch"), -1;
 	}
 	if (memcmp(h.id.b, l->io.peer.id.b, NODE_ID_LEN))
-		return link_fail(l, "hello id does not match certificate"), -1;
+		return link_hs_fail(l, LINK_HS_HELLO,
+				    "hello id does not match certificate"), -1;
 	if (!memcmp(h.id.b, c->self.b, NODE_ID_LEN))
-		return link_fail(l, "connected to itself"), -1;
+		return link_hs_fail(l, LINK_HS_SELF, "connected to itself"), -1;
 	l->st = LS_UP;
 	l->peer_caps = h.caps;
 	log_info("link %s (%s) up over %s", l->io.peer.name, l->io.addr,
@@ -705,7 +717,7 @@ static int link_unexpected(struct link *l)
 		 l->io.peer.name, got, want);
 	log_warnx("link %s: refused: %s", l->io.addr, l->reason);
 	l->xo->bye(l);	/* the peer hears it now, not at its timeout */
-	link_fail(l, l->reason);
+	link_hs_fail(l, LINK_HS_UNEXPECTED, l->reason);
 	return 1;
 }
 
@@ -726,7 +738,7 @@ static int link_crowded(struct link *l)
 	if (admit_log_ok(l->ls->c))
 		log_warnx("link %s: refused: %s", l->io.addr, l->reason);
 	l->xo->bye(l);
-	link_fail(l, l->reason);
+	link_hs_fail(l, LINK_HS_CROWDED, l->reason);
 	return 1;
 }
 
@@ -786,7 +798,7 @@ static void link_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (l->st != LS_UP)
-		link_fail(l, "handshake timed out");
+		link_hs_fail(l, LINK_HS_TIMEOUT, "handshake timed out");
 	else if (now - l->last_rx > l->ls->timeout_us * 1000)
 		link_fail(l, "timed out (no data from peer)");
 	else
@@ -966,6 +978,8 @@ void links_shutdown(struct cloud *c)
 
 void link_info(const struct link *l, struct link_info *i)
 {
+	int k;
+
 	memset(i, 0, sizeof(*i));
 	i->up = l->st == LS_UP;
 	i->verified = l->st >= LS_HELLO;
@@ -982,10 +996,18 @@ void link_info(const struct link *l, struct link_info *i)
 	i->bytes_out = l->io.bytes_out;
 	i->pkts_in = l->pkts_in;
 	i->pkts_out = l->pkts_out;
-	i->drops = l->drops;
+	for (k = 0; k < LINK_DROPS; k++) {
+		i->drop[k] = l->drops[k];
+		i->drops += l->drops[k];
+	}
 	i->fig.name = "-";
 	if (l->xo)
 		l->xo->figures(l, &i->fig);
+}
+
+void links_hs_failures(struct cloud *c, uint64_t n[LINK_HS_N])
+{
+	memcpy(n, c->links->hs_failed, sizeof(c->links->hs_failed));
 }
 
 /* ---- bandwidth limits (limit.h) -------------------------------------------- */

@@ -72,6 +72,14 @@ void link_ctrl_commit(struct link *l, uint8_t type, size_t plen);
 struct link *links_first(struct cloud *c);
 struct link *link_next(const struct link *l);
 
+/* Why a data packet was not queued on a link. */
+enum link_drop {
+	LINK_DROP_DOWN,		/* the link is not up */
+	LINK_DROP_RED,		/* random early drop of a relayed packet */
+	LINK_DROP_FULL,		/* the data queue is full */
+	LINK_DROPS
+};
+
 /* A link as status lines and admission see it. */
 struct link_info {
 	int up, verified, doomed;
@@ -83,8 +91,11 @@ struct link_info {
 	uint32_t caps;			/* WIRE_CAP_* of the peer's hello */
 	uint32_t cost;			/* its routes' link cost (metric) */
 	uint64_t bytes_in, bytes_out, pkts_in, pkts_out, drops;
+	uint64_t drop[LINK_DROPS];	/* drops, by reason */
 	struct xport_fig fig;
 };
 void link_info(const struct link *l, struct link_info *i);
+/* Links that ended before they were up, by reason (enum link_hs). */
+void links_hs_failures(struct cloud *c, uint64_t n[LINK_HS_N]);
 
 #endif

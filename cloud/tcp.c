@@ -194,9 +194,10 @@ static void tcp_flush(struct link *l)
 static void tcp_early_close(struct tcp *t, int r)
 {
 	tls_log_closed(link_io(t->l)->addr, r, t->s);
-	link_fail(t->l, r == GNUTLS_E_FATAL_ALERT_RECEIVED
-				? "refused by peer"
-				: "closed by peer right after the handshake");
+	link_hs_fail(t->l, tls_hs_why(r, NULL),
+		     r == GNUTLS_E_FATAL_ALERT_RECEIVED
+			     ? "refused by peer"
+			     : "closed by peer right after the handshake");
 }
 
 /* At most TCP_READ_BUDGET records per wakeup: a peer that never pauses
@@ -262,7 +263,7 @@ static void tcp_handshake(struct tcp *t)
 		if (link_log_early(t->l))
 			tls_log_failure(link_io(t->l)->addr, r, t->s, &t->tp);
 		tls_refuse(t->s, r, &t->tp);
-		link_fail(t->l, "handshake failed");
+		link_hs_fail(t->l, tls_hs_why(r, &t->tp), "handshake failed");
 		return;
 	}
 	t->secured = 1;

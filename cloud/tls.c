@@ -356,6 +356,15 @@ void tls_log_closed(const char *addr, int r, gnutls_session_t s)
 			  addr, gnutls_strerror(r));
 }
 
+enum link_hs tls_hs_why(int r, const struct tls_peer *p)
+{
+	if (p && we_refused(r, p))
+		return LINK_HS_REFUSED;
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		return LINK_HS_PEER_REFUSED;
+	return closed_by_peer(r) ? LINK_HS_CLOSED : LINK_HS_TLS;
+}
+
 void tls_peer_export(const struct tls_peer *p, struct link_peer *out)
 {
 	out->is_server = p->is_server;

@@ -66,6 +66,9 @@ void tls_refuse(gnutls_session_t s, int r, const struct tls_peer *p);
 void tls_log_closed(const char *addr, int r, gnutls_session_t s);
 void tls_log_failure(const char *addr, int r, gnutls_session_t s,
 		     const struct tls_peer *p);
+/* What a failed handshake (r) or a session closed before its first
+ * record (p NULL) counts as (xport.h). */
+enum link_hs tls_hs_why(int r, const struct tls_peer *p);
 /* The current credentials (CAs, CRLs) other checks share: origin.c. */
 gnutls_certificate_credentials_t tls_cred(const struct tls *t);
 /* NULL if crt's extended key usage names purpose oid (GNUTLS_KP_...),

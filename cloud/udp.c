@@ -393,7 +393,7 @@ void ul_handshake(struct ulink *ul)
 					&ul->tp);
 		tls_refuse(ul->s, r, &ul->tp);
 		ul_out_flush(ul->ep->u);
-		link_fail(ul->l, "handshake failed");
+		link_hs_fail(ul->l, tls_hs_why(r, &ul->tp), "handshake failed");
 		return;
 	}
 	ul_secured(ul);

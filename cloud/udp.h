@@ -29,5 +29,7 @@ int udp_handed(struct cloud *c, int fd, const struct sockaddr_storage *sa,
 /* One status line: datagrams dropped (unread or meaningless),
  * cookies sent. */
 void udp_status(const struct udp *u, FILE *f);
+/* The same two counters. */
+void udp_counts(const struct udp *u, uint64_t *garbage, uint64_t *cookies);
 
 #endif

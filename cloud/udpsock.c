@@ -390,6 +390,12 @@ void udp_free(struct udp *u)
 	free(u);
 }
 
+void udp_counts(const struct udp *u, uint64_t *garbage, uint64_t *cookies)
+{
+	*garbage = u->garbage;
+	*cookies = u->cookies;
+}
+
 void udp_status(const struct udp *u, FILE *f)
 {
 	fprintf(f, "udp garbage=%llu cookies_sent=%llu\n",

@@ -86,6 +86,25 @@ void link_mark(struct link *l);
 int link_log_early(struct link *l);
 /* Close the link from the loop's next turn, logging why. */
 void link_fail(struct link *l, const char *why);
+
+/* Why a link ended before it was up: a link counts one, the first, when
+ * it closes (metrics: cloudvpn_handshake_failures_total). */
+enum link_hs {
+	LINK_HS_OTHER,		/* anything else: a bad frame, the peer left */
+	LINK_HS_REFUSED,	/* we refused the peer's certificate */
+	LINK_HS_PEER_REFUSED,	/* the peer refused ours (its alert) */
+	LINK_HS_CLOSED,		/* closed or reset during the handshake */
+	LINK_HS_TLS,		/* another TLS error */
+	LINK_HS_TIMEOUT,	/* not up in time */
+	LINK_HS_HELLO,		/* a bad hello: version, node ID */
+	LINK_HS_SELF,		/* it led to this very node */
+	LINK_HS_UNEXPECTED,	/* a handed socket led to another node */
+	LINK_HS_CROWDED,	/* the node holds max_links_per_node already */
+	LINK_HS_EVICTED,	/* made room under max_connections */
+	LINK_HS_N
+};
+/* link_fail, and why for a link not up yet. */
+void link_hs_fail(struct link *l, enum link_hs why, const char *text);
 int link_doomed(const struct link *l);
 
 #endif

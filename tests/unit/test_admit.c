@@ -87,6 +87,12 @@ void link_fail(struct link *l, const char *why)
 		l->doomed = why;
 }
 
+void link_hs_fail(struct link *l, enum link_hs why, const char *text)
+{
+	(void)why;
+	link_fail(l, text);
+}
+
 int link_doomed(const struct link *l)
 {
 	return l->doomed != NULL;
