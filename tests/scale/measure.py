@@ -16,11 +16,13 @@ writing status files while idle.
       the graph EDGES (lines "I J", nodes numbered from 1 in NODES'
       order) still connects it to, along which the next hops, followed
       node by node, reach it (no hop through DEAD, no loop, no
-      withdrawn route). Prints "ms=... rounds=... round_ms=...
-      cut_off=..." (ms from T0_MS, wall clock, to the end of the first
-      round that saw it; round_ms: how long that round took, the
-      figure's resolution; cut_off: live nodes DEAD's death left apart
-      from the largest part); exit 1 after SECS.
+      withdrawn route), if it is at most SCALE_MAX_DIST (64, the
+      daemon's route_max_dist) hops away. Prints "ms=... rounds=...
+      round_ms=... cut_off=... far=..." (ms from T0_MS, wall clock, to
+      the end of the first round that saw it; round_ms: how long that
+      round took, the figure's resolution; cut_off: live nodes DEAD's
+      death left apart from the largest part; far: pairs of live nodes
+      connected but too far apart); exit 1 after SECS.
   measure.py cpu NODES [DEAD]          CPU seconds (utime+stime) the
       daemons but DEAD have used, all together
   measure.py busiest NODES             the node that is the next hop of
@@ -117,35 +119,33 @@ def parse(text):
     return routes, links
 
 
-def parts(nodes, edges, dead):
-    """name -> number of its connected part, for the live nodes."""
+def hops(nodes, edges, dead):
+    """name -> {name: hops} over the live nodes (unreachable: absent)."""
     adj = {n["name"]: [] for n in nodes if n["name"] not in dead}
     for a, b in edges:
         x, y = nodes[a - 1]["name"], nodes[b - 1]["name"]
         if x in adj and y in adj:
             adj[x].append(y)
             adj[y].append(x)
-    part = {}
+    dist = {}
     for start in adj:
-        if start in part:
-            continue
-        part[start] = start
+        d = dist[start] = {start: 0}
         todo = [start]
-        while todo:
-            for y in adj[todo.pop()]:
-                if y not in part:
-                    part[y] = start
+        for x in todo:
+            for y in adj[x]:
+                if y not in d:
+                    d[y] = d[x] + 1
                     todo.append(y)
-    return part
+    return dist
 
 
-def missing_paths(nodes, part, tables, dead):
-    """Pairs (src, dst) in one part whose next hops do not lead to dst."""
+def missing_paths(nodes, want, tables, dead):
+    """Pairs (src, dst) in want whose next hops do not lead to dst."""
     live = [n for n in nodes if n["name"] not in dead]
     miss = []
     for s in live:
         for d in live:
-            if part[s["name"]] != part[d["name"]]:
+            if d["name"] not in want[s["name"]]:
                 continue
             cur, ok = s["name"], False
             for _ in range(len(nodes) + 1):
@@ -170,14 +170,15 @@ def load_edges(path):
                 if line.strip()]
 
 
-def cmd_converge(nodes, edges, t0_ms, secs, dead):
+def cmd_converge(nodes, edges, t0_ms, secs, dead, max_dist):
     dead = set(dead)
     live = [n for n in nodes if n["name"] not in dead]
-    part = parts(nodes, edges, dead)
-    sizes = {}
-    for p in part.values():
-        sizes[p] = sizes.get(p, 0) + 1
-    cut_off = len(live) - max(sizes.values())
+    dist = hops(nodes, edges, dead)
+    cut_off = len(live) - max(len(d) for d in dist.values())
+    # routes travel route_max_dist hops at most
+    far = sum(1 for d in dist.values() for h in d.values() if h > max_dist)
+    want = {x: {y for y, h in d.items() if h <= max_dist}
+            for x, d in dist.items()}
     rounds = 0
     end = time.time() + secs
     miss = [("-", "-")]
@@ -185,13 +186,13 @@ def cmd_converge(nodes, edges, t0_ms, secs, dead):
         start = time.time()
         snap = snapshots(live)
         tables = {k: parse(v)[0] for k, v in snap.items() if v is not None}
-        miss = missing_paths(nodes, part, tables, dead)
+        miss = missing_paths(nodes, want, tables, dead)
         stop = time.time()
         rounds += 1
         if not miss:
-            print("ms=%d rounds=%d round_ms=%d cut_off=%d" % (
+            print("ms=%d rounds=%d round_ms=%d cut_off=%d far=%d" % (
                 stop * 1000 - t0_ms, rounds, (stop - start) * 1000,
-                cut_off))
+                cut_off, far))
             return 0
         if stop >= end:
             break
@@ -362,7 +363,8 @@ def main(argv):
     if cmd == "converge" and len(argv) in (6, 7):
         return cmd_converge(load(argv[2]), load_edges(argv[3]),
                             int(argv[4]), float(argv[5]),
-                            argv[6].split(",") if len(argv) == 7 else [])
+                            argv[6].split(",") if len(argv) == 7 else [],
+                            int(os.environ.get("SCALE_MAX_DIST", "64")))
     if cmd == "busiest" and len(argv) == 3:
         return cmd_busiest(load(argv[2]))
     if cmd == "cpu" and len(argv) in (3, 4):

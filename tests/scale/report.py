@@ -33,7 +33,8 @@ ROWS = [
      "{conv_cpu_s} s / {reroute_cpu_s} s", None, None),
     ("start of all daemons / then of all gates", "{start_ms} ms / "
      "{gates_ms} ms", None, None),
-    ("nodes cut off by the kill (not counted)", "{cut_off}", None, None),
+    ("nodes cut off by the kill / pairs then more than 64 hops apart "
+     "(route_max_dist; neither counted)", "{cut_off} / {far}", None, None),
 ]
 
 
@@ -47,6 +48,7 @@ def load(path):
                     kv[k] = float(v) if "." in v else int(v)
                 except ValueError:
                     kv[k] = v
+    kv.setdefault("far", "-")
     return kv
 
 

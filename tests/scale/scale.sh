@@ -24,6 +24,8 @@
 #               USS (private pages) (kB)
 #   reroute_ms  the busiest node (next hop of the most routes) is
 #               SIGKILLed -> every survivor again reaches every survivor
+#               still connected to it and at most SCALE_MAX_DIST (64,
+#               route_max_dist) hops away (cut_off, far: how many not)
 # The figures go to SCALE_OUT (key=value) and the per-node idle table to
 # SCALE_OUT.nodes. With SCALE_ASSERT=1 the run fails when a figure
 # misses its aim (scale_aims below), but for the aims named in
@@ -238,6 +240,7 @@ measure_run() {
 	put reroute_cpu_s "$(awk -v a="$cpu" -v b="$("$MEASURE" cpu \
 		"$NET_TMP/nodes" "$name")" 'BEGIN { printf "%.2f", b - a }')"
 	put cut_off "$(word cut_off "$out")"
+	put far "$(word far "$out")"
 	for ((i = 1; i <= N; i++)); do
 		[ "n$i" = "$name" ] || cloud_check "n$i"
 	done
