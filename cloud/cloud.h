@@ -16,6 +16,7 @@ struct fwd;
 struct status;
 struct admit;
 struct origins;
+struct metrics;
 struct mesh;
 
 struct cloud {
@@ -32,6 +33,7 @@ struct cloud {
 	struct status *status;		/* status.c */
 	struct admit *admit;		/* admit.c */
 	struct origins *origins;	/* origin.c */
+	struct metrics *metrics;	/* metrics.c */
 	struct mesh *mesh;		/* mesh.c: node records */
 	ev_timer route_tick;		/* rframe.c: deferred routing work */
 

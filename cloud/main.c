@@ -23,6 +23,7 @@
 #include "link.h"
 #include "log.h"
 #include "mesh.h"
+#include "metrics.h"
 #include "origin.h"
 #include "rframe.h"
 #include "route.h"
@@ -95,6 +96,8 @@ static const struct conf_opt cloud_opts[] = {
 	{ "status-interval", CONF_DUR, 0, "5s", "how often to write it" },
 	{ "control", CONF_ADDR, 0, NULL,
 	  "UNIX socket (mode 0600) where cloudctl -s reads the same snapshot" },
+	{ "metrics", CONF_ADDR, 0, NULL,
+	  "serve Prometheus metrics on HOST PORT: GET /metrics" },
 	{ "user", CONF_STR, 0, NULL, "drop privileges to this user" },
 	{ "group", CONF_STR, 0, NULL, "drop privileges to this group" },
 	{ "chroot", CONF_STR, 0, NULL, "chroot here after opening sockets" },
@@ -223,6 +226,7 @@ static int check_conf(const struct conf *conf)
 	       check_dur(conf, "report_ping_changes_above", 60000000) |
 	       check_range(conf, "red-ratio", 0, 100) |
 	       lim_check_conf(conf) |
+	       metrics_check_conf(conf) |
 	       check_multipath(conf);
 }
 
@@ -354,6 +358,8 @@ static int cloud_start(struct cloud *c)
 		return log_warnx("out of memory"), -1;
 	if (mesh_init(c) < 0 || gate_init(c) < 0 || status_init(c) < 0)
 		return -1;
+	if (metrics_init(c) < 0)
+		return -1;
 	/* links listen and gates can attach */
 	notify_systemd("READY=1");
 	if (drop_privileges(c->conf) < 0)
@@ -363,6 +369,7 @@ static int cloud_start(struct cloud *c)
 
 static void cloud_stop(struct cloud *c)
 {
+	metrics_shutdown(c);
 	status_shutdown(c);
 	links_shutdown(c);
 	mesh_free(c);

@@ -141,15 +141,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* One listening socket on one address; -1 with errno set. */
-static int listen_addr(struct net *n, const struct addrinfo *ai)
+int net_bind(const struct addrinfo *ai, int backlog)
 {
 	int one = 1, err, fd;
 
-	if (ai->ai_socktype == SOCK_STREAM && n->nlis == MAX_LISTEN) {
-		errno = EMFILE;
-		return -1;
-	}
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0)
@@ -159,12 +154,26 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) ||
-	    (ai->ai_socktype == SOCK_STREAM && listen(fd, n->backlog))) {
+	    (ai->ai_socktype == SOCK_STREAM && listen(fd, backlog))) {
 		err = errno;
 		close(fd);
 		errno = err;
 		return -1;
 	}
+	return fd;
+}
+
+/* One listening socket on one address; -1 with errno set. */
+static int listen_addr(struct net *n, const struct addrinfo *ai)
+{
+	int fd;
+
+	if (ai->ai_socktype == SOCK_STREAM && n->nlis == MAX_LISTEN) {
+		errno = EMFILE;
+		return -1;
+	}
+	if ((fd = net_bind(ai, n->backlog)) < 0)
+		return -1;
 	if (ai->ai_socktype == SOCK_DGRAM) {
 		char addr[NET_ADDRSTRLEN];
 

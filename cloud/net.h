@@ -39,5 +39,9 @@ void net_free(struct net *n);
 /* The link of cn ended; reconnect after a backoff (reset if it was up). */
 void net_link_down(struct connector *cn, int was_up);
 void net_fmt_addr(const struct sockaddr *sa, char *buf, size_t size);
+struct addrinfo;
+/* A non-blocking socket bound to ai's address (IPv6 only for AF_INET6),
+ * listening with backlog if it is a stream socket; -1 with errno set. */
+int net_bind(const struct addrinfo *ai, int backlog);
 
 #endif
