@@ -38,6 +38,7 @@
 #define CONF_INCLUDE	"@include"
 #define CONF_NEAR_MAX	64		/* longest name a suggestion is sought for */
 #define CONF_NO_EFFECT	"no effect here"	/* CONF_COMPAT, in -h */
+#define CONF_OPEN_FLAGS	(O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
 #ifndef PACKAGE_VERSION			/* from configure (DEFS) */
 #define PACKAGE_VERSION "unknown"
@@ -68,6 +69,8 @@ struct conf {
 	struct conf_name *names;
 	struct conf_open stack[CONF_DEPTH_MAX];
 	int depth;
+	int (*open)(void *arg, const char *path, int flags);
+	void *open_arg;
 };
 
 struct conf_src {			/* where the text being parsed is */
@@ -789,7 +792,8 @@ static int conf_open(struct conf *c, const struct conf_src *from,
 	const char *why = NULL;
 	int fd, i;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = c->open ? c->open(c->open_arg, path, CONF_OPEN_FLAGS)
+		     : open(path, CONF_OPEN_FLAGS);
 	if (fd < 0)
 		why = strerror(errno);
 	else if (fstat(fd, st) < 0)
@@ -855,6 +859,23 @@ static int conf_read(struct conf *c, const struct conf_src *from,
 int conf_file(struct conf *c, const char *path)
 {
 	return conf_read(c, NULL, path);
+}
+
+void conf_set_open(struct conf *c, int (*fn)(void *arg, const char *path,
+					     int flags), void *arg)
+{
+	c->open = fn;
+	c->open_arg = arg;
+}
+
+/* Every name interned is a file conf_read opened. */
+void conf_each_file(const struct conf *c,
+		    void (*fn)(void *arg, const char *path), void *arg)
+{
+	const struct conf_name *nm;
+
+	for (nm = c->names; nm != NULL; nm = nm->next)
+		fn(arg, nm->name);
 }
 
 /* ---- the command line --------------------------------------------------- */

@@ -67,6 +67,13 @@ void conf_free(struct conf *c);
 int conf_args(struct conf *c, int argc, char **argv);
 /* Read one file (with nested includes); same error rules. */
 int conf_file(struct conf *c, const char *path);
+/* Files are opened by fn (as open(2): a descriptor, or -1 with errno set)
+ * instead of open(2): the daemon reads its files again from a chroot. */
+void conf_set_open(struct conf *c, int (*fn)(void *arg, const char *path,
+					     int flags), void *arg);
+/* Each file read so far (includes too), by the name it was opened by. */
+void conf_each_file(const struct conf *c,
+		    void (*fn)(void *arg, const char *path), void *arg);
 /* Values of a list option, or 1/0 for a last-wins one (defaults count). */
 size_t conf_count(const struct conf *c, const char *name);
 /* i-th value of a list option; NULL past the end. */

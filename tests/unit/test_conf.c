@@ -718,6 +718,60 @@ static void test_include(void **state)
 	assert_string_equal(t->err, q);
 }
 
+/* conf_set_open(): a hook that counts and logs what it opens. */
+struct opener {
+	int calls;
+	char seen[1024];
+};
+
+static int open_hook(void *arg, const char *path, int flags)
+{
+	struct opener *o = arg;
+	size_t n = strlen(o->seen);
+
+	o->calls++;
+	snprintf(o->seen + n, sizeof(o->seen) - n, "%s;", path);
+	if (strstr(path, "denied"))
+		return errno = EACCES, -1;
+	return open(path, flags);
+}
+
+static void add_name(void *arg, const char *path)
+{
+	char *out = arg;
+	const char *base = strrchr(path, '/');
+
+	strcat(out, base ? base + 1 : path);
+	strcat(out, ";");
+}
+
+/* Every file, includes too, goes through the hook (the daemon reads its
+ * files again from a chroot), and conf_each_file names them all. */
+static void test_open_hook(void **state)
+{
+	struct t *t = *state;
+	struct opener o = { 0, "" };
+	char p[PATH_MAX], q[PATH_MAX], names[256] = "";
+
+	wfile(t, "inc.cfg", "listen * 2\n", p);
+	wfile(t, "main.cfg", "listen * 1\n@include inc.cfg\n", p);
+	conf_set_open(t->c, open_hook, &o);
+	assert_int_equal(file(t, p), 0);
+	assert_int_equal(o.calls, 2);
+	snprintf(q, sizeof(q), "%s/main.cfg;%s/inc.cfg;", t->dir, t->dir);
+	assert_string_equal(o.seen, q);
+	assert_int_equal(conf_count(t->c, "listen"), 2);
+	conf_each_file(t->c, add_name, names);
+	assert_true(strstr(names, "main.cfg;") && strstr(names, "inc.cfg;"));
+	assert_int_equal(strlen(names), strlen("main.cfg;inc.cfg;"));
+	/* the hook's errno is the error, with the including line */
+	wfile(t, "main.cfg", "\n@include denied.cfg\n", p);
+	assert_int_equal(file(t, p), -1);
+	snprintf(q, sizeof(q), "%s/main.cfg:2: @include: \"%s/denied.cfg\": "
+		 "Permission denied\n", t->dir, t->dir);
+	assert_string_equal(t->err, q);
+}
+
 static void test_include_cycle(void **state)
 {
 	struct t *t = *state;
@@ -1101,6 +1155,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_limits, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_hook, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_include_cycle, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_include_depth, setup,
