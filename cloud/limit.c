@@ -65,6 +65,19 @@ static uint64_t need(const struct lim_bucket *b)
 	return (debt + 1) * NS / b->rate + 1;
 }
 
+void lim_bucket_set(struct lim_bucket *b, uint64_t rate, uint64_t burst,
+		    uint64_t now)
+{
+	int was = b->rate != 0;
+
+	refill(b, now);
+	b->rate = rate;
+	b->burst = burst ? burst : lim_default_burst(rate);
+	if (!was || b->tokens > (int64_t)b->burst)
+		b->tokens = (int64_t)b->burst;
+	b->at = now;
+}
+
 void lim_total_init(struct lim_total *t, uint64_t rate, uint64_t burst,
 		    uint64_t now)
 {

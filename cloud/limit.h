@@ -65,6 +65,10 @@ struct lim_conn {
  * full at now. rate 0: unlimited. */
 void lim_bucket_init(struct lim_bucket *b, uint64_t rate, uint64_t burst,
 		     uint64_t now);
+/* A bucket in use takes a new rate and burst (a reload): it keeps its
+ * tokens, up to the new burst; one that had no rate starts full. */
+void lim_bucket_set(struct lim_bucket *b, uint64_t rate, uint64_t burst,
+		    uint64_t now);
 /* The default burst of a rate, and of a download rate. */
 uint64_t lim_default_burst(uint64_t rate);
 uint64_t lim_down_burst(uint64_t rate);

@@ -259,6 +259,34 @@ static void test_max_hold(void **state)
 	assert_true(s.max_gap >= 90 * MS);
 }
 
+/* A reload's new rate (lim_bucket_set) on a busy link: the rate changes
+ * at once, the link is not reset (a bucket in debt stays in debt, a full
+ * one keeps at most the new burst), and a link that had no limit starts
+ * with a full bucket of the new one. */
+static void test_set(void **state)
+{
+	struct lim_conn c;
+	struct sim s;
+	uint64_t now = T0;
+
+	(void)state;
+	lim_conn_init(&c, NULL, 1000000, 0, 0, now);
+	sim_init(&s, &c, 1500, now);
+	run(&s, 1, &now, T0 + 5 * S);
+	near(s.sent, 5000000 + LIM_BURST_MIN, 1);
+	lim_bucket_set(&c.b, 250000, 0, now);
+	assert_true(c.b.tokens < 1500);		/* still in its race */
+	s.sent = 0;
+	run(&s, 1, &now, T0 + 9 * S);
+	near(s.sent, 4 * 250000, 2);
+	lim_bucket_set(&c.b, 250000, 4096, now + 10 * S);
+	assert_int_equal(c.b.tokens, 4096);	/* full: cut to the burst */
+	lim_conn_init(&c, NULL, 0, 0, 0, now);
+	lim_bucket_set(&c.b, 125000, 0, now);
+	assert_int_equal(c.b.tokens, LIM_BURST_MIN);
+	assert_int_equal(lim_rate(&c), 125000);
+}
+
 /* No limit: always yes, and nothing counted. */
 static void test_unlimited(void **state)
 {
@@ -335,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_total_one),
 		cmocka_unit_test(test_max_hold),
+		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_unlimited),
 		cmocka_unit_test(test_police),
 		cmocka_unit_test(test_police_hold),
