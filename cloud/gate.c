@@ -105,6 +105,7 @@ struct gate_listener {
 	struct gate_listener *next;
 	struct cloud *c;
 	int fd;
+	int mark;			/* gate_reload: its line is kept */
 	ev_io io;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -938,6 +939,67 @@ err:
 	return -1;
 }
 
+static void gate_unlisten(struct gate_listener *l)
+{
+	ev_io_stop(l->c->loop, &l->io);
+	close(l->fd);
+	if (unlink(l->path) < 0)
+		log_debug("gate %s: unlink: %s", l->path, strerror(errno));
+	free(l);
+}
+
+/* Whether gate line v matches a listener not yet matched (marked). */
+static int gate_keep(struct gates *gs, const struct conf_val *v)
+{
+	struct gate_listener *l;
+
+	for (l = gs->ls; l; l = l->next)
+		if (!l->mark && !strcmp(l->path, v->v.addr.path)) {
+			l->mark = 1;
+			return 1;
+		}
+	return 0;
+}
+
+void gate_reload(struct cloud *c, const struct conf *conf,
+		 struct gate_diff *d)
+{
+	struct gates *gs = c->gates;
+	struct gate_listener *l, **pp;
+	const struct conf_val *v;
+	size_t i;
+
+	gs->max = (size_t)conf_int(conf, "max_gates");
+	if (!d)
+		return;
+	memset(d, 0, sizeof(*d));
+	for (l = gs->ls; l; l = l->next)
+		l->mark = 0;
+	for (i = 0; (v = conf_get(conf, "gate", i)); i++)
+		d->kept += gate_keep(gs, v);
+	for (pp = &gs->ls; (l = *pp);) {
+		if (l->mark) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		log_info("gate %s: removed from the configuration (attached "
+			 "gates stay)", l->path);
+		gate_unlisten(l);
+		d->removed++;
+	}
+	for (i = 0; (v = conf_get(conf, "gate", i)); i++) {
+		for (l = gs->ls; l && strcmp(l->path, v->v.addr.path);)
+			l = l->next;
+		if (l)
+			continue;
+		if (gate_listen(c, v) < 0)
+			d->failed++;
+		else
+			d->added++;
+	}
+}
+
 void gate_shutdown(struct cloud *c)
 {
 	struct gates *gs = c->gates;
@@ -953,12 +1015,7 @@ void gate_shutdown(struct cloud *c)
 		gate_close(gs->list);
 	while ((l = gs->ls) != NULL) {
 		gs->ls = l->next;
-		ev_io_stop(c->loop, &l->io);
-		close(l->fd);
-		if (unlink(l->path) < 0)
-			log_debug("gate %s: unlink: %s", l->path,
-				  strerror(errno));
-		free(l);
+		gate_unlisten(l);
 	}
 	free(gs->split);
 	gchanges_free(&gs->changes);

@@ -11,6 +11,16 @@ struct cloud;
 
 /* Open every `gate` socket of the configuration. -1 after logging. */
 int gate_init(struct cloud *c);
+/* A reload: max_gates applies to the next gate; unless d is NULL (in a
+ * chroot, where the paths are the jail's), sockets of gate lines conf
+ * lacks close (the gates attached through them stay) and new lines open
+ * with the running gate_mode, user and group. */
+struct gate_diff {
+	unsigned added, removed, kept, failed;
+};
+struct conf;
+void gate_reload(struct cloud *c, const struct conf *conf,
+		 struct gate_diff *d);
 /* Close all gates and listening sockets, remove the socket files. */
 void gate_shutdown(struct cloud *c);
 /* Deliver to every local gate whose addresses match p (or, for a

@@ -851,9 +851,15 @@ static void links_prepare_cb(struct ev_loop *loop, ev_prepare *w, int rev)
 
 /* ---- setup, teardown, status ---------------------------------------------- */
 
-static int links_lim_conf(struct links *ls, const struct conf *conf)
+static void link_lim_set(struct link *l, uint64_t now);
+
+/* uplimit-*, downlimit-*: at start, or live (a reload), when every link
+ * takes the new rates and none is dropped. */
+static int links_lim_conf(struct links *ls, const struct conf *conf,
+			  int live)
 {
 	uint64_t up_total, down_total, now = now_ns();
+	struct link *l;
 
 	if (lim_conf(conf, "uplimit-total", &up_total) < 0 ||
 	    lim_conf(conf, "uplimit-conn", &ls->up_rate) < 0 ||
@@ -862,10 +868,32 @@ static int links_lim_conf(struct links *ls, const struct conf *conf)
 	    lim_conf(conf, "downlimit-conn", &ls->down_rate) < 0 ||
 	    lim_conf(conf, "downlimit-burst", &ls->down_burst) < 0)
 		return -1;
-	lim_total_init(&ls->up_total, up_total, ls->up_burst, now);
-	lim_total_init(&ls->down_total, down_total, ls->down_burst ?
+	if (!live) {
+		lim_total_init(&ls->up_total, up_total, ls->up_burst, now);
+		lim_total_init(&ls->down_total, down_total, ls->down_burst ?
+			       ls->down_burst : lim_down_burst(down_total),
+			       now);
+		return 0;
+	}
+	lim_bucket_set(&ls->up_total.b, up_total, ls->up_burst, now);
+	lim_bucket_set(&ls->down_total.b, down_total, ls->down_burst ?
 		       ls->down_burst : lim_down_burst(down_total), now);
+	for (l = ls->list; l; l = l->next)
+		link_lim_set(l, now);
 	return 0;
+}
+
+int links_limits(struct cloud *c, const struct conf *conf)
+{
+	struct links *ls = c->links;
+
+	ls->red_min = ls->data_cap * (size_t)conf_int(conf, "red-ratio") / 100;
+	return links_lim_conf(ls, conf, 1);
+}
+
+struct net *links_net(struct cloud *c)
+{
+	return c->links->net;
 }
 
 static int links_conf(struct links *ls, const struct conf *conf)
@@ -876,7 +904,7 @@ static int links_conf(struct links *ls, const struct conf *conf)
 	ls->report_us = conf_us(conf, "report_ping_changes_above");
 	ls->data_cap = (size_t)conf_int(conf, "max_waiting_data_size");
 	ls->red_min = ls->data_cap * (size_t)conf_int(conf, "red-ratio") / 100;
-	if (links_lim_conf(ls, conf) < 0)
+	if (links_lim_conf(ls, conf, 0) < 0)
 		return -1;
 	if (ls->keepalive_us < 10000)
 		ls->keepalive_us = 10000;
@@ -888,10 +916,24 @@ static int links_conf(struct links *ls, const struct conf *conf)
 	return ls->scratch && ls->seg ? 0 : -1;
 }
 
+/* A connect line is gone: its link closes, and nothing reconnects it. */
+static void links_unlink(struct cloud *c, struct connector *cn,
+			 const char *why)
+{
+	struct link *l;
+
+	for (l = c->links->list; l; l = l->next)
+		if (l->conn == cn) {
+			l->conn = NULL;
+			link_fail(l, why);
+		}
+}
+
 int links_init(struct cloud *c)
 {
 	static const struct net_ops nops = { tcp_accepted, tcp_connected,
-					     udp_bound, udp_connected };
+					     udp_bound, udp_connected,
+					     udp_unbound, links_unlink };
 	struct links *ls = calloc(1, sizeof(*ls));
 
 	if (!ls)
@@ -1034,6 +1076,18 @@ static void link_lim_init(struct link *l)
 		      ls->keepalive_us * 1000 / 4, now);
 	ev_timer_init(&l->lim_timer, link_lim_cb, 0., 0.);
 	l->lim_timer.data = l;
+}
+
+/* New rates: a link its old limits held is woken to ask again. */
+static void link_lim_set(struct link *l, uint64_t now)
+{
+	struct links *ls = l->ls;
+
+	lim_bucket_set(&l->up.b, ls->up_rate, ls->up_burst, now);
+	lim_bucket_set(&l->down.b, ls->down_rate, ls->down_burst ?
+		       ls->down_burst : lim_down_burst(ls->down_rate), now);
+	ev_timer_stop(ls->c->loop, &l->lim_timer);
+	link_mark(l);
 }
 
 static int link_lim_may(struct link *l, struct lim_conn *c)

@@ -13,6 +13,7 @@
 #include "xport.h"
 
 struct cloud;
+struct conf;
 struct connector;
 struct link;
 struct tls;
@@ -24,6 +25,11 @@ int links_init(struct cloud *c);
 /* SIGHUP: reload CAs and CRLs, close links whose peer no longer passes.
  * Returns the number of links closed, or -1 if the reload failed. */
 int links_reload(struct cloud *c);
+/* A reload: uplimit-*, downlimit-* and red-ratio of conf for the totals
+ * and every link, which stays up. -1 if a value does not parse. */
+int links_limits(struct cloud *c, const struct conf *conf);
+/* The sockets: listeners and connectors (net.h). */
+struct net *links_net(struct cloud *c);
 /* Say goodbye on every link, close everything. */
 void links_shutdown(struct cloud *c);
 struct tls *links_tls(struct cloud *c);

@@ -2,6 +2,9 @@
  * Sockets under the links. Listeners accept until EAGAIN; connectors
  * resolve without blocking the loop (getaddrinfo_a), connect without
  * blocking, and retry forever with capped exponential backoff and jitter.
+ * Each listen line holds its sockets and each connect line is a
+ * connector, kept by their words, so a reload (net_reload) closes and
+ * opens only the lines that changed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,14 +27,17 @@
 
 #define BACKOFF_MIN_US 250000ull
 #define RESOLVE_POLL_S 0.02
-#define MAX_LISTEN 32
+#define LINE_SOCKS 8			/* sockets of one listen line at most */
 
 enum cn_state { CN_IDLE, CN_RESOLVING, CN_CONNECTING, CN_LINKED };
 
-struct connector {
+struct connector {			/* one connect or connect-udp line */
+	struct connector *next;
 	struct net *net;
-	const struct conf_val *val;
+	char *text;			/* the value, words one space apart */
 	enum cn_state st;
+	int gone;			/* removed while the resolver has it */
+	int mark;			/* net_reload: matched a line */
 	uint64_t backoff_us;
 	ev_timer timer;
 	ev_io io;
@@ -45,9 +51,18 @@ struct connector {
 	char addr[NET_ADDRSTRLEN];
 };
 
-struct listener {
+struct listener {			/* one socket of a listen line */
 	struct net *net;
-	ev_io io;
+	ev_io io;			/* TCP: accepts; UDP: fd only (udp's) */
+};
+
+struct lline {				/* one listen or listen-udp line */
+	struct lline *next;
+	char *text;			/* the value, words one space apart */
+	int udp;
+	int mark;			/* net_reload: matched a line */
+	size_t n;
+	struct listener s[LINE_SOCKS];
 };
 
 struct net {
@@ -57,11 +72,31 @@ struct net {
 	int nodelay;			/* tcp_nodelay */
 	int tos;			/* ip_tos, 0: leave the system's */
 	int backlog;			/* listen_backlog */
-	struct listener lis[MAX_LISTEN];
-	size_t nlis;
+	int lvl;			/* of a listen line's failure: an
+					 * error at start, a warning later */
+	struct lline *lines;
 	struct connector *cns;
-	size_t ncns;
 };
+
+static const char *const cn_opt[2] = { "connect", "connect-udp" };
+static const char *const lis_opt[2] = { "listen", "listen-udp" };
+
+/* s with its words one space apart: equal lines compare equal. */
+static char *words(const char *s)
+{
+	char *w = malloc(strlen(s) + 1), *o = w;
+
+	if (!w)
+		return NULL;
+	while (*(s += strspn(s, " \t"))) {
+		if (o != w)
+			*o++ = ' ';
+		while (*s && *s != ' ' && *s != '\t')
+			*o++ = *s++;
+	}
+	*o = '\0';
+	return w;
+}
 
 void net_fmt_addr(const struct sockaddr *sa, char *buf, size_t size)
 {
@@ -163,17 +198,22 @@ int net_bind(const struct addrinfo *ai, int backlog)
 	return fd;
 }
 
-/* One listening socket on one address; -1 with errno set. */
-static int listen_addr(struct net *n, const struct addrinfo *ai)
+/* One listening socket on one address, into ll; -1 with errno set. */
+static int listen_addr(struct net *n, struct lline *ll,
+		       const struct addrinfo *ai)
 {
+	struct listener *li = &ll->s[ll->n];
 	int fd;
 
-	if (ai->ai_socktype == SOCK_STREAM && n->nlis == MAX_LISTEN) {
+	if (ll->n == LINE_SOCKS) {
 		errno = EMFILE;
 		return -1;
 	}
 	if ((fd = net_bind(ai, n->backlog)) < 0)
 		return -1;
+	li->net = n;
+	ev_io_init(&li->io, accept_cb, fd, EV_READ);
+	li->io.data = li;
 	if (ai->ai_socktype == SOCK_DGRAM) {
 		char addr[NET_ADDRSTRLEN];
 
@@ -183,29 +223,44 @@ static int listen_addr(struct net *n, const struct addrinfo *ai)
 			errno = ENOMEM;
 			return -1;
 		}
-		return 0;
+	} else {
+		ev_io_start(n->c->loop, &li->io);
 	}
-	n->lis[n->nlis].net = n;
-	ev_io_init(&n->lis[n->nlis].io, accept_cb, fd, EV_READ);
-	n->lis[n->nlis].io.data = &n->lis[n->nlis];
-	ev_io_start(n->c->loop, &n->lis[n->nlis].io);
-	n->nlis++;
+	ll->n++;
 	return 0;
 }
 
-/* Every address the value resolves to: "* 5000" listens on IPv4 and IPv6. */
-static int listen_one(struct net *n, const struct conf_val *v,
-		      const char *opt, int socktype)
+/* Close a line's sockets; a UDP socket goes on for the links on it. */
+static void lline_free(struct net *n, struct lline *ll)
+{
+	size_t i;
+
+	for (i = 0; i < ll->n; i++) {
+		if (ll->udp) {
+			n->ops->udp_unbound(n->c, ll->s[i].io.fd);
+			continue;
+		}
+		ev_io_stop(n->c->loop, &ll->s[i].io);
+		close(ll->s[i].io.fd);
+	}
+	free(ll->text);
+	free(ll);
+}
+
+/* Every address the value resolves to: "* 5000" listens on IPv4 and IPv6.
+ * The line joins n->lines if one socket at least listens. */
+static int listen_one(struct net *n, const struct conf_val *v, int udp)
 {
 	const struct conf_addr *a = &v->v.addr;
-	struct addrinfo hints = { .ai_socktype = socktype,
+	struct addrinfo hints = { .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE };
 	struct addrinfo *res = NULL, *ai;
 	const char *host = a->host;
+	struct lline *ll;
 	char where[512];
-	int err, ok = 0;
+	int err;
 
-	conf_where(v, opt, where, sizeof(where));
+	conf_where(v, lis_opt[udp], where, sizeof(where));
 	if (a->is_unix) {
 		log_warnx("%s\"%s\": a host and port are needed here",
 			  where, v->raw);
@@ -214,27 +269,38 @@ static int listen_one(struct net *n, const struct conf_val *v,
 	if (!host[0] || !strcmp(host, "*"))
 		host = NULL;
 	if ((err = getaddrinfo(host, a->port, &hints, &res))) {
-		log_errorx("%scannot resolve \"%s\": %s", where, v->raw,
-			   gai_strerror(err));
+		log_at(n->lvl, 0, "%scannot resolve \"%s\": %s", where,
+		       v->raw, gai_strerror(err));
 		return -1;
 	}
+	if (!(ll = calloc(1, sizeof(*ll))) || !(ll->text = words(v->raw))) {
+		log_warn("%s", where);
+		freeaddrinfo(res);
+		free(ll);
+		return -1;
+	}
+	ll->udp = udp;
 	for (ai = res; ai; ai = ai->ai_next) {
 		char addr[NET_ADDRSTRLEN];
 
 		net_fmt_addr(ai->ai_addr, addr, sizeof(addr));
-		if (listen_addr(n, ai) < 0) {
+		if (listen_addr(n, ll, ai) < 0) {
 			log_warn("%scannot listen on %s", where, addr);
 			continue;
 		}
-		log_info("listening on %s%s", addr,
-			 socktype == SOCK_DGRAM ? " (udp)" : "");
-		ok++;
+		log_info("listening on %s%s", addr, udp ? " (udp)" : "");
 	}
 	freeaddrinfo(res);
 	/* a family the host lacks is only a warning; no socket at all fails */
-	if (!ok)
-		log_errorx("%snot listening on \"%s\" at all", where, v->raw);
-	return ok ? 0 : -1;
+	if (!ll->n) {
+		log_at(n->lvl, 0, "%snot listening on \"%s\" at all", where,
+		       v->raw);
+		lline_free(n, ll);
+		return -1;
+	}
+	ll->next = n->lines;
+	n->lines = ll;
+	return 0;
 }
 
 /* ---- connectors --------------------------------------------------------- */
@@ -328,6 +394,8 @@ static void cn_connect(struct connector *cn, const struct addrinfo *ai)
 	ev_io_start(cn->net->c->loop, &cn->io);
 }
 
+static void cn_free(struct connector *cn);
+
 static void cn_resolved(struct connector *cn)
 {
 	int err = gai_error(&cn->gcb);
@@ -337,8 +405,12 @@ static void cn_resolved(struct connector *cn)
 		ev_timer_start(cn->net->c->loop, &cn->timer);
 		return;
 	}
+	if (cn->gone) {
+		cn_free(cn);
+		return;
+	}
 	if (err || !cn->gcb.ar_result) {
-		log_warnx("connect %s: cannot resolve: %s", cn->val->raw,
+		log_warnx("connect %s: cannot resolve: %s", cn->text,
 			  gai_strerror(err));
 		cn_retry(cn);
 		return;
@@ -359,7 +431,7 @@ static void cn_resolve(struct connector *cn)
 	cn->gcb.ar_request = &cn->hints;
 	cn->st = CN_RESOLVING;
 	if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) {
-		log_warnx("connect %s: cannot start resolver", cn->val->raw);
+		log_warnx("connect %s: cannot start resolver", cn->text);
 		cn_retry(cn);
 		return;
 	}
@@ -454,94 +526,305 @@ bad_id:
 	return -1;
 }
 
-static int connectors_add(struct net *n, const char *opt, int udp)
+/* A connector for line v of connect (udp 0) or connect-udp (udp 1),
+ * started; NULL after logging. */
+static struct connector *cn_new(struct net *n, const struct conf_val *v,
+				int udp)
+{
+	struct connector *cn = calloc(1, sizeof(*cn));
+	char where[512];
+
+	conf_where(v, cn_opt[udp], where, sizeof(where));
+	if (!cn || !(cn->text = words(v->raw))) {
+		log_warn("%s", where);
+		free(cn);
+		return NULL;
+	}
+	if (cn_parse(cn, v, where) < 0) {
+		free(cn->text);
+		free(cn);
+		return NULL;
+	}
+	cn->net = n;
+	cn->fd = -1;
+	cn->udp = udp;
+	cn->backoff_us = BACKOFF_MIN_US;
+	snprintf(cn->addr, sizeof(cn->addr), "%s", v->raw);
+	ev_timer_init(&cn->timer, cn_timer_cb, 0., 0.);
+	cn->timer.data = cn;
+	ev_timer_start(n->c->loop, &cn->timer);
+	cn->next = n->cns;
+	n->cns = cn;
+	return cn;
+}
+
+/* Off the list and freed; its resolver, socket and timer are done. */
+static void cn_free(struct connector *cn)
+{
+	struct connector **pp;
+
+	for (pp = &cn->net->cns; *pp; pp = &(*pp)->next)
+		if (*pp == cn) {
+			*pp = cn->next;
+			break;
+		}
+	ev_timer_stop(cn->net->c->loop, &cn->timer);
+	if (cn->gcb.ar_result)
+		freeaddrinfo(cn->gcb.ar_result);
+	free(cn->text);
+	free(cn);
+}
+
+/* The line is gone: its link closes and nothing reconnects. A resolver
+ * that cannot be stopped keeps it until it answers (gone). */
+static void cn_remove(struct connector *cn)
+{
+	struct net *n = cn->net;
+
+	ev_timer_stop(n->c->loop, &cn->timer);
+	if (cn->st == CN_RESOLVING &&
+	    gai_cancel(&cn->gcb) == EAI_NOTCANCELED) {
+		cn->gone = 1;
+		ev_timer_set(&cn->timer, RESOLVE_POLL_S, 0.);
+		ev_timer_start(n->c->loop, &cn->timer);
+		return;
+	}
+	if (cn->st == CN_CONNECTING)
+		cn_close_fd(cn);
+	if (cn->st == CN_LINKED)
+		n->ops->unlink(n->c, cn, "removed from the configuration");
+	log_info("%s %s: removed from the configuration", cn_opt[cn->udp],
+		 cn->text);
+	cn_free(cn);
+}
+
+static int lines_init(struct net *n)
 {
 	const struct conf_val *v;
-	char where[512];
 	size_t i;
+	int udp;
 
-	for (i = 0; (v = conf_get(n->c->conf, opt, i)); i++) {
-		struct connector *cn = &n->cns[n->ncns];
-
-		if (cn_parse(cn, v, conf_where(v, opt, where,
-					       sizeof(where))) < 0)
-			return -1;
-		cn->net = n;
-		cn->val = v;
-		cn->fd = -1;
-		cn->udp = udp;
-		cn->backoff_us = BACKOFF_MIN_US;
-		snprintf(cn->addr, sizeof(cn->addr), "%s", v->raw);
-		ev_timer_init(&cn->timer, cn_timer_cb, 0., 0.);
-		cn->timer.data = cn;
-		ev_timer_start(n->c->loop, &cn->timer);
-		n->ncns++;
-	}
+	for (udp = 0; udp < 2; udp++)
+		for (i = 0; (v = conf_get(n->c->conf, lis_opt[udp], i)); i++)
+			if (listen_one(n, v, udp) < 0)
+				return -1;
+	for (udp = 0; udp < 2; udp++)
+		for (i = 0; (v = conf_get(n->c->conf, cn_opt[udp], i)); i++)
+			if (!cn_new(n, v, udp))
+				return -1;
 	return 0;
 }
 
-static int connectors_init(struct net *n)
+static void net_tune(struct net *n, const struct conf *conf)
 {
-	size_t total = conf_count(n->c->conf, "connect") +
-		       conf_count(n->c->conf, "connect-udp");
-
-	n->cns = calloc(total ? total : 1, sizeof(*n->cns));
-	if (!n->cns)
-		return -1;
-	return connectors_add(n, "connect", 0) |
-	       connectors_add(n, "connect-udp", 1);
+	n->retry_cap_us = conf_us(conf, "conn_retry");
+	if (n->retry_cap_us < BACKOFF_MIN_US)
+		n->retry_cap_us = BACKOFF_MIN_US;
 }
 
 struct net *net_new(struct cloud *c, const struct net_ops *ops)
 {
 	struct net *n = calloc(1, sizeof(*n));
-	const struct conf_val *v;
-	size_t i;
 
 	if (!n)
 		return NULL;
 	n->c = c;
 	n->ops = ops;
-	n->retry_cap_us = conf_us(c->conf, "conn_retry");
+	net_tune(n, c->conf);
 	n->nodelay = (int)conf_int(c->conf, "tcp_nodelay");
 	n->tos = (int)conf_int(c->conf, "ip_tos");
 	n->backlog = (int)conf_int(c->conf, "listen_backlog");
-	if (n->retry_cap_us < BACKOFF_MIN_US)
-		n->retry_cap_us = BACKOFF_MIN_US;
-	for (i = 0; (v = conf_get(c->conf, "listen", i)); i++)
-		if (listen_one(n, v, "listen", SOCK_STREAM) < 0)
-			goto fail;
-	for (i = 0; (v = conf_get(c->conf, "listen-udp", i)); i++)
-		if (listen_one(n, v, "listen-udp", SOCK_DGRAM) < 0)
-			goto fail;
-	if (connectors_init(n) < 0)
-		goto fail;
+	n->lvl = LOG_LVL_ERR;
+	if (lines_init(n) < 0) {
+		net_free(n);
+		return NULL;
+	}
+	n->lvl = LOG_LVL_WARN;
 	return n;
-fail:
-	net_free(n);
-	return NULL;
+}
+
+int net_check_conf(const struct conf *conf)
+{
+	const struct conf_val *v;
+	struct connector tmp;
+	int udp, bad = 0;
+	char where[512];
+	size_t i;
+
+	for (udp = 0; udp < 2; udp++)
+		for (i = 0; (v = conf_get(conf, cn_opt[udp], i)); i++) {
+			memset(&tmp, 0, sizeof(tmp));
+			bad |= cn_parse(&tmp, v, conf_where(v, cn_opt[udp],
+					where, sizeof(where))) < 0;
+		}
+	for (udp = 0; udp < 2; udp++)
+		for (i = 0; (v = conf_get(conf, lis_opt[udp], i)); i++) {
+			if (!v->v.addr.is_unix)
+				continue;
+			log_errorx("%s\"%s\": a host and port are needed here",
+				   conf_where(v, lis_opt[udp], where,
+					      sizeof(where)), v->raw);
+			bad = 1;
+		}
+	return bad ? -1 : 0;
+}
+
+/* ---- reload ---------------------------------------------------------------- */
+
+/* Whether line v of opt (udp 0/1) matches one of ours not yet matched;
+ * that one is marked. */
+static int lline_keep(struct net *n, const struct conf_val *v, int udp)
+{
+	char *text = words(v->raw);
+	struct lline *ll;
+
+	for (ll = n->lines; text && ll; ll = ll->next)
+		if (!ll->mark && ll->udp == udp && !strcmp(ll->text, text))
+			break;
+	free(text);
+	if (!text || !ll)
+		return 0;
+	ll->mark = 1;
+	return 1;
+}
+
+static int cn_keep(struct net *n, const struct conf_val *v, int udp)
+{
+	char *text = words(v->raw);
+	struct connector *cn;
+
+	for (cn = n->cns; text && cn; cn = cn->next)
+		if (!cn->mark && !cn->gone && cn->udp == udp &&
+		    !strcmp(cn->text, text))
+			break;
+	free(text);
+	if (!text || !cn)
+		return 0;
+	cn->mark = 1;
+	return 1;
+}
+
+/* The lines of opts[] in conf that keep() does not match, into add
+ * (room for all); their number. */
+static size_t unmatched(struct net *n, const struct conf *conf,
+			const char *const opts[2],
+			int (*keep)(struct net *, const struct conf_val *, int),
+			const struct conf_val **add, int *udps)
+{
+	const struct conf_val *v;
+	size_t i, k = 0;
+	int udp;
+
+	for (udp = 0; udp < 2; udp++)
+		for (i = 0; (v = conf_get(conf, opts[udp], i)); i++)
+			if (!keep(n, v, udp)) {
+				udps[k] = udp;
+				add[k++] = v;
+			}
+	return k;
+}
+
+static void reload_listen(struct net *n, const struct conf *conf,
+			  const struct conf_val **add, int *udps,
+			  struct net_diff *d)
+{
+	struct lline *ll, **pp;
+	size_t i, k;
+
+	for (ll = n->lines; ll; ll = ll->next)
+		ll->mark = 0;
+	k = unmatched(n, conf, lis_opt, lline_keep, add, udps);
+	for (pp = &n->lines; (ll = *pp);) {
+		if (ll->mark) {
+			d->lis_kept++;
+			pp = &ll->next;
+			continue;
+		}
+		*pp = ll->next;
+		log_info("%s %s: removed from the configuration",
+			 lis_opt[ll->udp], ll->text);
+		lline_free(n, ll);
+		d->lis_removed++;
+	}
+	/* a bind that fails (a port under 1024 without privileges, one in
+	 * use) is logged; the next reload tries the line again */
+	for (i = 0; i < k; i++) {
+		if (listen_one(n, add[i], udps[i]) < 0)
+			d->lis_failed++;
+		else
+			d->lis_added++;
+	}
+}
+
+static void reload_connect(struct net *n, const struct conf *conf,
+			   const struct conf_val **add, int *udps,
+			   struct net_diff *d)
+{
+	struct connector *cn, *next;
+	size_t i, k;
+
+	for (cn = n->cns; cn; cn = cn->next)
+		cn->mark = 0;
+	k = unmatched(n, conf, cn_opt, cn_keep, add, udps);
+	for (cn = n->cns; cn; cn = next) {
+		next = cn->next;
+		if (cn->gone)
+			continue;
+		if (cn->mark) {
+			d->cn_kept++;
+			continue;
+		}
+		cn_remove(cn);
+		d->cn_removed++;
+	}
+	for (i = 0; i < k; i++)
+		if ((cn = cn_new(n, add[i], udps[i]))) {
+			log_info("%s %s: added to the configuration",
+				 cn_opt[cn->udp], cn->text);
+			d->cn_added++;
+		}
+}
+
+int net_reload(struct net *n, const struct conf *conf, struct net_diff *d)
+{
+	size_t max = conf_count(conf, "listen") + conf_count(conf, "listen-udp") +
+		     conf_count(conf, "connect") +
+		     conf_count(conf, "connect-udp") + 1;
+	const struct conf_val **add = calloc(max, sizeof(*add));
+	int *udps = calloc(max, sizeof(*udps));
+
+	memset(d, 0, sizeof(*d));
+	if (!add || !udps) {
+		free(add);
+		free(udps);
+		log_warn("reload");
+		return -1;
+	}
+	net_tune(n, conf);
+	reload_listen(n, conf, add, udps, d);
+	reload_connect(n, conf, add, udps, d);
+	free(add);
+	free(udps);
+	return 0;
 }
 
 void net_free(struct net *n)
 {
-	size_t i;
+	struct lline *ll;
+	struct connector *cn;
 
 	if (!n)
 		return;
-	for (i = 0; i < n->nlis; i++) {
-		ev_io_stop(n->c->loop, &n->lis[i].io);
-		close(n->lis[i].io.fd);
+	while ((ll = n->lines)) {
+		n->lines = ll->next;
+		lline_free(n, ll);
 	}
-	for (i = 0; i < n->ncns && n->cns; i++) {
-		struct connector *cn = &n->cns[i];
-
-		ev_timer_stop(n->c->loop, &cn->timer);
+	while ((cn = n->cns)) {
 		if (cn->st == CN_RESOLVING &&
-		    gai_cancel(&cn->gcb) == EAI_ALLDONE && cn->gcb.ar_result)
-			freeaddrinfo(cn->gcb.ar_result);
-		if (cn->net)
-			cn_close_fd(cn);
+		    gai_cancel(&cn->gcb) != EAI_ALLDONE)
+			cn->gcb.ar_result = NULL;	/* not ours to free */
+		cn_close_fd(cn);
+		cn_free(cn);
 	}
-	free(n->cns);
 	free(n);
 }

@@ -547,7 +547,8 @@ static void ul_free(struct link *l)
 	reasm_free(ul->ra);
 	queue_free(&ul->in);
 	free(ul);
-	if (!ep->listening)
+	/* a connected socket's one link, or a removed listen-udp's last */
+	if (!ep->listening && !ep->links)
 		ep_close(ep);
 }
 

@@ -17,6 +17,9 @@ struct udp *udp_new(struct cloud *c, struct tls *tls);
 void udp_free(struct udp *u);
 /* net.c hands over sockets (net_ops): the callee owns fd. */
 int udp_bound(struct cloud *c, int fd, const char *addr);
+/* A `listen-udp` socket leaves the configuration: no new peer starts a
+ * handshake there; it closes with the last of its links. */
+void udp_unbound(struct cloud *c, int fd);
 void udp_connected(struct cloud *c, struct connector *cn, int fd,
 		   const struct sockaddr *sa, socklen_t salen,
 		   const char *addr);

@@ -297,6 +297,20 @@ int udp_bound(struct cloud *c, int fd, const char *addr)
 	return 0;
 }
 
+void udp_unbound(struct cloud *c, int fd)
+{
+	struct uep *ep;
+
+	for (ep = links_udp(c)->eps; ep; ep = ep->next)
+		if (ep->fd == fd && ep->listening)
+			break;
+	if (!ep)
+		return;
+	ep->listening = 0;
+	if (!ep->links)
+		ep_close(ep);
+}
+
 void udp_connected(struct cloud *c, struct connector *cn, int fd,
 		   const struct sockaddr *sa, socklen_t salen,
 		   const char *addr)
