@@ -18,6 +18,7 @@ struct admit;
 struct origins;
 struct metrics;
 struct mesh;
+struct reload;
 
 struct cloud {
 	struct ev_loop *loop;
@@ -35,6 +36,7 @@ struct cloud {
 	struct origins *origins;	/* origin.c */
 	struct metrics *metrics;	/* metrics.c */
 	struct mesh *mesh;		/* mesh.c: node records */
+	struct reload *reload;		/* reload.c */
 	ev_timer route_tick;		/* rframe.c: deferred routing work */
 
 	uint8_t default_ttl;

@@ -25,6 +25,7 @@
 #include "mesh.h"
 #include "metrics.h"
 #include "origin.h"
+#include "reload.h"
 #include "rframe.h"
 #include "route.h"
 #include "status.h"
@@ -299,14 +300,9 @@ static int drop_privileges(const struct conf *conf)
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	int closed;
-
 	(void)revents;
 	if (w->signum == SIGHUP) {
-		closed = links_reload(w->data);
-		if (closed >= 0)
-			log_info("SIGHUP: CAs and CRLs reloaded, %d links closed",
-				 closed);
+		reload_run(w->data, NULL, "SIGHUP");
 		return;
 	}
 	log_info("signal %d: shutting down", w->signum);
@@ -407,7 +403,10 @@ int main(int argc, char **argv)
 		sig[i].data = &c;
 		ev_signal_start(c.loop, &sig[i]);
 	}
-	ret = cloud_start(&c);
+	/* before the chroot: a reload reads the files again from there */
+	ret = reload_init(&c, cloud_opts, check_conf, argc, argv);
+	if (ret == 0)
+		ret = cloud_start(&c);
 	if (ret == 0) {
 		log_info("node %s started", c.name);
 		ev_run(c.loop, 0);
@@ -416,6 +415,7 @@ int main(int argc, char **argv)
 	 * everything must not kill us half way (it only marks the loop) */
 	notify_systemd("STOPPING=1");
 	cloud_stop(&c);
+	reload_free(&c);
 	for (i = 0; i < 3; i++)
 		ev_signal_stop(c.loop, &sig[i]);
 	if (ret != 0)
