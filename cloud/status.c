@@ -24,6 +24,7 @@
 #include "origin.h"
 #include "log.h"
 #include "mesh.h"
+#include "reload.h"
 #include "route.h"
 #include "status.h"
 #include "udp.h"
@@ -36,12 +37,20 @@
 #define CTL_CLIENTS 8
 #define CTL_STUCK 5.			/* seconds without progress */
 #define CTL_SNAP_MAX (64u << 20)	/* bytes */
+/* A client may first send one request line, "status" or "reload"; one
+ * that says nothing for CTL_ASK (or shuts its side) gets the snapshot. */
+#define CTL_ASK 0.1			/* seconds */
+#define CTL_REQ_MAX 64
 
 struct ctl_client {
 	struct ctl_client *next;
 	struct status *s;
+	struct cloud *c;
 	ev_io io;
 	ev_timer stuck;
+	ev_timer ask;
+	char req[CTL_REQ_MAX];
+	size_t reqlen;
 	char *buf;
 	size_t len, off;
 };
@@ -292,6 +301,7 @@ static void ctl_close(struct ctl_client *cl)
 	s->nclients--;
 	ev_io_stop(s->loop, &cl->io);
 	ev_timer_stop(s->loop, &cl->stuck);
+	ev_timer_stop(s->loop, &cl->ask);
 	close(cl->io.fd);
 	free(cl->buf);
 	free(cl);
@@ -338,13 +348,81 @@ static void ctl_stuck_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ctl_close(cl);
 }
 
-/* One snapshot per connection, then close. */
+/* The answer to req ("status" or "reload"; NULL: none came), sent as
+ * the client reads it; then close. */
+static void ctl_answer(struct ctl_client *cl, const char *req)
+{
+	struct status *s = cl->s;
+	FILE *f;
+
+	ev_io_stop(s->loop, &cl->io);
+	ev_timer_stop(s->loop, &cl->ask);
+	if (!(f = open_memstream(&cl->buf, &cl->len))) {
+		log_warn("control %s", s->ctl_path);
+		ctl_close(cl);
+		return;
+	}
+	if (!req || !*req || !strcmp(req, "status"))
+		status_dump(cl->c, f);
+	else if (!strcmp(req, "reload"))
+		reload_run(cl->c, f, "cloudctl reload");
+	else
+		fprintf(f, "error text=\"unknown request (status, reload)\"\n");
+	if (fclose(f) != 0 || cl->len > CTL_SNAP_MAX) {
+		log_warnx("control %s: answer of %zu bytes not sent",
+			  s->ctl_path, cl->len);
+		ctl_close(cl);
+		return;
+	}
+	if (ctl_send(cl)) {
+		ctl_close(cl);
+		return;
+	}
+	ev_io_init(&cl->io, ctl_write_cb, cl->io.fd, EV_WRITE);
+	ev_io_start(s->loop, &cl->io);
+	ev_timer_again(s->loop, &cl->stuck);
+}
+
+static void ctl_ask_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	ctl_answer(w->data, NULL);
+}
+
+/* The request line, read as it comes; its end (or the client's) answers. */
+static void ctl_req_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *cl = w->data;
+	ssize_t n;
+	char *nl;
+
+	(void)loop;
+	(void)revents;
+	n = recv(w->fd, cl->req + cl->reqlen, sizeof(cl->req) - 1 - cl->reqlen,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		ctl_close(cl);
+		return;
+	}
+	cl->reqlen += (size_t)n;
+	cl->req[cl->reqlen] = '\0';
+	nl = strpbrk(cl->req, "\r\n");
+	if (n > 0 && !nl && cl->reqlen < sizeof(cl->req) - 1)
+		return;
+	if (nl)
+		*nl = '\0';
+	ctl_answer(cl, cl->reqlen ? cl->req : NULL);
+}
+
+/* One answer per connection, then close. */
 static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct cloud *c = w->data;
 	struct status *s = c->status;
 	struct ctl_client *cl;
-	FILE *f;
 	int fd;
 
 	(void)revents;
@@ -357,35 +435,25 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 		close(fd);
 		return;
 	}
-	if (!(cl = calloc(1, sizeof(*cl))) ||
-	    !(f = open_memstream(&cl->buf, &cl->len))) {
+	if (!(cl = calloc(1, sizeof(*cl)))) {
 		log_warn("control %s", s->ctl_path);
-		free(cl);
 		close(fd);
 		return;
 	}
 	cl->s = s;
+	cl->c = c;
 	cl->next = s->clients;
 	s->clients = cl;
 	s->nclients++;
-	ev_io_init(&cl->io, ctl_write_cb, fd, EV_WRITE);
+	ev_io_init(&cl->io, ctl_req_cb, fd, EV_READ);
 	cl->io.data = cl;
 	ev_init(&cl->stuck, ctl_stuck_cb);
 	cl->stuck.repeat = CTL_STUCK;
 	cl->stuck.data = cl;
-	status_dump(c, f);
-	if (fclose(f) != 0 || cl->len > CTL_SNAP_MAX) {
-		log_warnx("control %s: snapshot of %zu bytes not sent",
-			  s->ctl_path, cl->len);
-		ctl_close(cl);
-		return;
-	}
-	if (ctl_send(cl)) {
-		ctl_close(cl);
-		return;
-	}
+	ev_timer_init(&cl->ask, ctl_ask_cb, CTL_ASK, 0.);
+	cl->ask.data = cl;
 	ev_io_start(loop, &cl->io);
-	ev_timer_again(loop, &cl->stuck);
+	ev_timer_start(loop, &cl->ask);
 }
 
 static int ctl_open(struct cloud *c, struct status *s,

@@ -1,11 +1,13 @@
 /*
  * cloudctl: show a node's links, routes, gates and the mesh it sees, from
  * its status file or live from its control socket, as aligned text or as
- * JSON; or the mesh as a Graphviz graph.
+ * JSON; or the mesh as a Graphviz graph; or have the daemon reload its
+ * configuration.
  *
  *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] [-json]
  *            [links|routes|gates|nodes|edges|origins|all]
  *   cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] graph
+ *   cloudctl -s CONTROL_SOCKET [-json] reload
  *
  * Every value is one word, but a note or a why: key="text", with \" and
  * \\ inside.
@@ -28,10 +30,13 @@ static void usage(FILE *f)
 		   "[-json] [links|routes|gates|nodes|edges|origins|all]\n"
 		   "       cloudctl [-f STATUS_FILE | -s CONTROL_SOCKET] "
 		   "graph\n"
+		   "       cloudctl -s CONTROL_SOCKET [-json] reload\n"
 		   "  reads the file written by cloud's status-file option\n"
 		   "  (default /run/cloudvpn/status), or asks the daemon\n"
 		   "  itself through its control socket; graph prints the\n"
 		   "  mesh as Graphviz DOT (cloudctl graph | dot -Tsvg);\n"
+		   "  reload: the daemon reads its configuration again and\n"
+		   "  says what changed;\n"
 		   "  -V: the version\n");
 }
 
@@ -169,8 +174,9 @@ static void print_text(FILE *out, const char *line)
 	putc('\n', out);
 }
 
-/* The daemon answers each connection with one snapshot, then closes. */
-static FILE *open_socket(const char *path)
+/* The daemon answers each connection's request line ("status" or
+ * "reload") with one answer, then closes. */
+static FILE *open_socket(const char *path, const char *req)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	FILE *f;
@@ -182,7 +188,8 @@ static FILE *open_socket(const char *path)
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		perror(path);
 		if (fd >= 0)
 			close(fd);
@@ -494,6 +501,55 @@ static void ctl_graph(FILE *in, FILE *out)
 	free(g.e);
 }
 
+/* The reload's answer, every line; 0 if it applied, 1 if not, -1 if the
+ * daemon sent its status instead (it took no request: too slow, or too
+ * old to know reload). */
+static int ctl_reload(FILE *in, FILE *out, int json)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int first = 1, rc = 1, n = 0;
+
+	while (getline(&line, &cap, in) >= 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (n++ == 0 && !strncmp(line, "cloud ", 6)) {
+			rc = -1;
+			break;
+		}
+		if (!strcmp(line, "reload ok=1") ||
+		    !strncmp(line, "reload ok=1 ", 12))
+			rc = 0;
+		if (json) {
+			fputs(first ? "[" : "", out);
+			print_json(out, line, &first);
+		} else {
+			print_text(out, line);
+		}
+	}
+	if (json && !first)
+		fputs("\n]\n", out);
+	free(line);
+	return rc;
+}
+
+static int reload(const char *path, int json)
+{
+	int tries, rc = 1;
+	FILE *f;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (!(f = open_socket(path, "reload\n")))
+			return 1;
+		rc = ctl_reload(f, stdout, json);
+		fclose(f);
+		if (rc >= 0)
+			return rc;
+	}
+	fprintf(stderr, "cloudctl: %s: the daemon sent its status, not a "
+		"reload's answer (is it older than cloudctl reload?)\n", path);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = "/run/cloudvpn/status", *what = "all";
@@ -518,6 +574,8 @@ int main(int argc, char **argv)
 		else
 			return usage(stderr), 2;
 	}
+	if (!strcmp(what, "reload"))
+		return sock ? reload(path, json) : (usage(stderr), 2);
 	if (strcmp(what, "all") && strcmp(what, "links") &&
 	    strcmp(what, "routes") && strcmp(what, "gates") &&
 	    strcmp(what, "nodes") && strcmp(what, "edges") &&
@@ -525,7 +583,7 @@ int main(int argc, char **argv)
 		return usage(stderr), 2;
 	if (json && !strcmp(what, "graph"))
 		return usage(stderr), 2;	/* DOT only */
-	f = sock ? open_socket(path) : fopen(path, "r");
+	f = sock ? open_socket(path, "status\n") : fopen(path, "r");
 	if (!f) {
 		if (!sock)
 			perror(path);
