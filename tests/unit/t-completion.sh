@@ -40,9 +40,10 @@ check() {
 	n=$((n + 1))
 }
 n=0
-check "-V -f -h -json -s all edges gates graph links nodes origins routes " cloudctl ""
+check "-V -f -h -json -s all edges gates graph links nodes origins reload routes " cloudctl ""
 check "-f -json -s " cloudctl -s /run/x.sock -
 check "routes " cloudctl -f status ro
+check "reload " cloudctl -s /run/x.sock rel
 check "status " cloudctl -f st
 check "pki " cloudctl -s pk
 check "ca node revoke " cloud-cert ""
