@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +134,9 @@ struct bgw *bgw_new(const char *path)
 	w->result = BGW_NONE;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	/* one malloc arena: the writer's first free would reserve 64 MB of
+	 * address space for an arena of its own (t-conn-flood bounds it) */
+	mallopt(M_ARENA_MAX, 1);
 	if ((r = bgw_start(w)) != 0) {
 		errno = r;
 		goto err_sync;

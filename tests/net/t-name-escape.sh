@@ -47,7 +47,7 @@ cloud_check E B
 
 # Every status line is one record of a known kind; one link line each.
 for n in B E; do
-	bad=$(grep -cvE '^(cloud|link|route|gate|node|origin|fwd|admit|udp) [a-z_]+=' \
+	bad=$(grep -cvE '^(cloud|link|route|gate|node|edge|origin|fwd|admit|udp) [a-z_]+=' \
 		"$NET_TMP/$n.status")
 	[ "$bad" -eq 0 ] ||
 		{ cat "$NET_TMP/$n.status"; fail "$n.status: $bad forged lines"; }
