@@ -41,12 +41,18 @@ struct mesh {
 	uint64_t refused_log;
 };
 
+/* A link's RTT in its record is the one its routes cost (the windowed
+ * minimum, 10 us units): a smoothed RTT moves with load and CPU waits,
+ * and each move past the threshold floods a record (12 idle nodes on a
+ * busy machine sent 2 KB/s a node so). */
 void mesh_link_of(const struct link_info *i, struct node_link *out)
 {
+	uint64_t rtt = (uint64_t)i->cost * 10;
+
 	out->peer = i->peer->id;
 	out->rtt_us = !i->srtt_us ? NODE_RTT_NONE
-		      : i->srtt_us >= NODE_RTT_NONE ? NODE_RTT_NONE - 1
-		      : (uint32_t)i->srtt_us;
+		      : rtt >= NODE_RTT_NONE ? NODE_RTT_NONE - 1
+		      : (uint32_t)rtt;
 	out->transport = !strcmp(i->fig.name, "tcp") ? NODE_XP_TCP
 			 : !strcmp(i->fig.name, "udp") ? NODE_XP_UDP
 			 : NODE_XP_OTHER;
