@@ -136,7 +136,8 @@ static void collect(struct mview *mv)
 			add(mv, &i.peer->id);
 	}
 	gate_notes(mv->c, add_note, mv);
-	qsort(mv->v, mv->n, sizeof(*mv->v), id_cmp);
+	if (mv->n)
+		qsort(mv->v, mv->n, sizeof(*mv->v), id_cmp);
 	for (r = w = 0; r < mv->n; r++)
 		if (!w || !same(&mv->v[w - 1].id, &mv->v[r].id))
 			mv->v[w++] = mv->v[r];
@@ -379,6 +380,8 @@ static void edge_merge(struct mview *mv)
 {
 	size_t r, w;
 
+	if (mv->ne == 0)
+		return;		/* mv->e may be NULL: qsort wants an array */
 	qsort(mv->e, mv->ne, sizeof(*mv->e), edge_cmp);
 	for (r = w = 0; r < mv->ne; r++) {
 		struct medge *p = w ? &mv->e[w - 1] : NULL, *e = &mv->e[r];
