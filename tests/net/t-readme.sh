@@ -238,8 +238,8 @@ for ((b = 0; b <= nb; b++)); do
 		if [[ $line =~ ^cloudctl\  ]]; then
 			ctl=$((ctl + 1))
 			sed 's/^/    /' "$out"
-			grep -Eq '^(link|route) ' "$out" ||
-				fail "on $m, $line showed no link or route"
+			grep -Eq '^(link|route|node) ' "$out" ||
+				fail "on $m, $line showed no link, route or node"
 		fi
 	done <"$NET_TMP/block.$b"
 done
