@@ -38,6 +38,11 @@
 #define SYNC_LOW (256 * 1024)		/* a full table is streamed into the
 					 * control queue while below this */
 #define SYNC_ROUNDS 1024		/* chunks per loop iteration at most */
+/* After the hello, a few pings come quickly: the first RTT is often taken
+ * while the machine is busy with handshakes, and a link's cost (and its
+ * node record) should not wait 8 keepalives to learn better. */
+#define PROBES 4
+#define PROBE_US 250000
 #define ROUTES_PER_FRAME (FRAME_MAX / ROUTE_ENTRY_FIXED)
 #define SEG_MIN_PAYLOAD 536		/* smaller segments: fragment instead */
 #define LINK_REASON_MAX 192
@@ -60,6 +65,7 @@ struct link {
 	uint64_t t_start, last_rx, srtt_us, rekey_at;
 	uint64_t ping_sent;		/* the ping in flight, 0 if none */
 	int late;			/* srtt raised by an unanswered ping */
+	int probes;			/* quick pings still to send */
 	struct winmin minrtt;		/* the path's delay: its cost */
 	uint32_t peer_caps;		/* WIRE_CAP_* of its hello */
 	uint32_t cost_told;		/* cost the routes were last told */
@@ -536,6 +542,12 @@ void links_broadcast(struct cloud *c, const struct link *except,
 
 /* ---- input -------------------------------------------------------------- */
 
+/* The link timer's period, in seconds: quick while probing. */
+static double link_tick_s(const struct link *l)
+{
+	return (l->probes ? PROBE_US : l->ls->keepalive_us) / 1e6;
+}
+
 static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 {
 	struct cloud *c = l->ls->c;
@@ -559,8 +571,8 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	log_info("link %s (%s) up over %s", l->io.peer.name, l->io.addr,
 		 l->xo->name);
 	ev_timer_stop(c->loop, &l->timer);
-	ev_timer_set(&l->timer, l->ls->keepalive_us / 1e6,
-		     l->ls->keepalive_us / 1e6);
+	l->probes = l->ls->keepalive_us > PROBE_US ? PROBES : 0;
+	ev_timer_set(&l->timer, link_tick_s(l), link_tick_s(l));
 	ev_timer_start(c->loop, &l->timer);
 	l->rekey_at = now_ns() + l->ls->rekey_us * 1000;
 	l->ping_sent = now_ns();
@@ -790,6 +802,20 @@ static void link_keepalive(struct link *l, uint64_t now)
 	send_ping(l, FR_PING, now);
 }
 
+/* A quick ping after the hello: one at a time, never taken for late;
+ * after the last, the timer goes back to conn_keepalive. */
+static void link_probe(struct link *l, uint64_t now)
+{
+	if (!l->ping_sent) {
+		l->ping_sent = now;
+		send_ping(l, FR_PING, now);
+	}
+	if (--l->probes == 0) {
+		l->timer.repeat = link_tick_s(l);
+		ev_timer_again(l->ls->c->loop, &l->timer);
+	}
+}
+
 static void link_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct link *l = w->data;
@@ -801,6 +827,8 @@ static void link_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		link_hs_fail(l, LINK_HS_TIMEOUT, "handshake timed out");
 	else if (now - l->last_rx > l->ls->timeout_us * 1000)
 		link_fail(l, "timed out (no data from peer)");
+	else if (l->probes)
+		link_probe(l, now);
 	else
 		link_keepalive(l, now);
 }
