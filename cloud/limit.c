@@ -205,45 +205,6 @@ static int hold(struct lim_conn *c, uint64_t now, uint64_t wait,
 	return 0;
 }
 
-/*
- * A policer for what arrives unasked (UDP downloads): no wait, only pass
- * or drop. The link's bucket and the total's drop what comes when they
- * are empty. The race for the total drops only once the total runs below
- * half its burst, and then only the leader's: dropping it whenever it led
- * by a quantum, as lim_may holds it, drove the TCP flows inside into
- * timeouts (two flows under a 50 Mbit/s total carried 28 together). As in
- * lim_may, one datagram passes after max_hold of drops: the link's control
- * frames (routes) cannot be told from data before decryption.
- */
-static int police_pass(struct lim_conn *c, uint64_t now)
-{
-	struct lim_total *t = c->t;
-
-	refill(&c->b, now);
-	if (c->b.rate && c->b.tokens <= 0)
-		return 0;
-	if (t == NULL || !t->b.rate)
-		return 1;
-	refill(&t->b, now);
-	busy_join(c);
-	if (t->b.tokens <= 0)
-		return 0;
-	return t->b.tokens * 2 > (int64_t)t->b.burst ||
-	       lead(c, now) <= LIM_QUANTUM;
-}
-
-int lim_police(struct lim_conn *c, uint64_t now)
-{
-	uint64_t wait;
-
-	c->asked = now;
-	if (!lim_active(c) || police_pass(c, now)) {
-		c->held = 0;
-		return 1;
-	}
-	return hold(c, now, 0, &wait);
-}
-
 int lim_may(struct lim_conn *c, uint64_t now, uint64_t *wait_ns)
 {
 	uint64_t wait;

@@ -22,10 +22,10 @@
 #define LIM_BURST_MIN (64 * 1024)	/* default burst: this at least, */
 #define LIM_BURST_DIV 20		/* or 1/20 s of the rate */
 #define LIM_WAIT_MIN_NS 1000000ull	/* timers no finer than 1 ms */
-/* Downloads police (a UDP link drops what comes too fast), and a policer
- * with a small bucket cuts a TCP flow inside to a fraction of the rate:
- * measured over UDP at 10 Mbit/s, 2.4 Mbit/s with 64 KiB, 8.9 with
- * 256 KiB, 9.4 with 1 MB. */
+/* A download's bucket is larger than an upload's: what comes was sent
+ * unasked, in the bursts of the sender's window. (When UDP downloads were
+ * policed, a TCP flow inside got 2.4 Mbit/s of 10 through 64 KiB, 9.4
+ * through 1 MB.) */
 #define LIM_DOWN_BURST_MIN (1024 * 1024)
 #define LIM_DOWN_BURST_DIV 4
 
@@ -81,8 +81,6 @@ void lim_conn_leave(struct lim_conn *c);
 /* 1 if c may send (or read) a chunk now, else 0 and *wait_ns says when
  * to ask again. */
 int lim_may(struct lim_conn *c, uint64_t now, uint64_t *wait_ns);
-/* 1 if a datagram that came unasked may pass (a policer), 0: drop it. */
-int lim_police(struct lim_conn *c, uint64_t now);
 /* n bytes went. */
 void lim_used(struct lim_conn *c, size_t n);
 /* c has nothing more to send: it stops competing for the total. */
@@ -117,8 +115,6 @@ void link_up_used(struct link *l, size_t n);
  * marked again when it may read (it resumes from its flush). */
 int link_down_may(struct link *l);
 void link_down_used(struct link *l, size_t n);
-/* A datagram arrived: 1 if it may pass, 0 if it must be dropped. */
-int link_down_police(struct link *l);
 /* A datagram of n bytes dropped unread (counted). */
 void link_down_dropped(struct link *l, size_t n);
 /* The tightest download rate of l (0: none), e.g. to size buffers. */

@@ -1154,11 +1154,6 @@ void link_down_used(struct link *l, size_t n)
 	lim_used(&l->down, n);
 }
 
-int link_down_police(struct link *l)
-{
-	return lim_police(&l->down, now_ns());
-}
-
 void link_down_dropped(struct link *l, size_t n)
 {
 	l->down.dropped += n;

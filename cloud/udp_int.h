@@ -8,6 +8,7 @@
 #include <ev.h>
 #include <sys/socket.h>
 
+#include "dgq.h"
 #include "frag.h"
 #include "pmtu.h"
 #include "queue.h"
@@ -52,6 +53,7 @@ struct ulink {
 	struct reasm *ra;
 	struct pmtu pm;
 	struct queue in;		/* the control stream, in order */
+	struct dgq down;		/* datagrams the downlimit holds */
 	uint32_t frag_id;
 	uint64_t doubt;			/* since when we ask whether the peer
 					 * still has our session, 0 if not */

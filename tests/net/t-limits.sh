@@ -29,7 +29,7 @@
 # skipped, and said so. Links are TCP; with LINK_UDP=1 (t-limits-udp.sh)
 # the same runs over UDP, where iperf3 measures 5-9 % under the limits:
 # they count frames, and over UDP each cut segment carries its own
-# headers; and a download limit polices.
+# headers; and a download limit queues datagrams, then drops.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/mesh.sh"

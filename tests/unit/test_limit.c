@@ -307,51 +307,6 @@ static void test_unlimited(void **state)
 	assert_int_equal(lim_rate(&c), 0);
 }
 
-/* The policer: a leader passes while the total is over half full, is
- * dropped below that while the other passes, and both are dropped when
- * it is empty. */
-static void test_police(void **state)
-{
-	struct lim_total t;
-	struct lim_conn a, b;
-	uint64_t now = T0;
-
-	(void)state;
-	lim_total_init(&t, 1000000, 1000000, now);
-	lim_conn_init(&a, &t, 0, 0, 0, now);
-	lim_conn_init(&b, &t, 0, 0, 0, now);
-	assert_true(lim_police(&b, now));
-	lim_used(&b, 1000);
-	assert_true(lim_police(&a, now));
-	lim_used(&a, 400000);			/* a leads; 599000 left */
-	assert_true(lim_police(&a, now));
-	lim_used(&a, 200000);			/* 399000 left: under half */
-	assert_false(lim_police(&a, now));
-	assert_true(lim_police(&b, now));
-	lim_used(&b, 399000);			/* empty */
-	assert_false(lim_police(&b, now));
-	assert_false(lim_police(&a, now));
-	now += 100 * MS;			/* 100000 back */
-	assert_true(lim_police(&b, now));
-}
-
-/* Dropping for max_hold lets one datagram through (it may be routes). */
-static void test_police_hold(void **state)
-{
-	struct lim_conn c;
-	uint64_t now = T0;
-	int i, passed = 0;
-
-	(void)state;
-	lim_conn_init(&c, NULL, 1000, 2000, 50 * MS, now);
-	assert_true(lim_police(&c, now));
-	lim_used(&c, 1000000);			/* deep in debt */
-	for (i = 0; i <= 100; i++, now += MS)	/* 100 ms of datagrams */
-		passed += lim_police(&c, now);
-	assert_int_equal(passed, 2);
-	assert_int_equal(c.limited, 1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,8 +320,6 @@ int main(void)
 		cmocka_unit_test(test_max_hold),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_unlimited),
-		cmocka_unit_test(test_police),
-		cmocka_unit_test(test_police_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
