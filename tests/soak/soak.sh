@@ -152,7 +152,8 @@ heal_link() {
 	unset "FLAP_UNTIL[$1]"
 }
 heal_due() {
-	local i t=$(now_ms)
+	local i t
+	t=$(now_ms)
 	for i in "${!FLAP_UNTIL[@]}"; do
 		[ "${FLAP_UNTIL[$i]}" -le "$t" ] && heal_link "$i"
 	done
