@@ -29,10 +29,10 @@
 #define NODE_RTT_NONE 0xffffffffu	/* not measured yet */
 #define NODE_RATE_MS 1000		/* an origin floods once a second
 					 * at most, */
-#define NODE_RATE_PER_NODE_MS 50	/* and once per this times the
+#define NODE_RATE_PER_NODE_MS 200	/* and once per this times the
 					 * nodes it knows: each node then
-					 * checks at most 20 records' worth
-					 * of signatures a second */
+					 * checks at most 5 records'
+					 * signatures a second */
 #define NODE_REFRESH_MS (600 * 1000ull)	/* and again every 10 minutes */
 #define NODE_EXPIRE_MS (3 * NODE_REFRESH_MS)	/* unheard: forgotten */
 #define NODE_RTT_MOVE_PCT 25		/* an RTT change floods past both */
