@@ -21,6 +21,8 @@
 #define ROUTE_REQ_WINDOW_MS 1000	/* per prefix and requester, */
 #define ROUTE_REQ_BURST 4	/* requests taken in each window */
 #define ROUTE_BUMP_MS 500	/* an origin moves a seqno at most this often */
+#define ROUTE_OLD_WAIT_MS 2000	/* a better route, infeasible only for its
+				 * older seqno, is asked for after this */
 #define ROUTE_DEAD_MAX 4096	/* prefixes kept only for their FDs */
 #define ROUTE_ADV_DIV 8		/* a metric moved by more than 1/8 of what
 				 * we advertised (or hop_cost) is news */
@@ -78,6 +80,8 @@ struct rprefix {
 	uint8_t fd_valid, dirty, dead;
 	uint8_t tell;			/* flushing: sel goes to the peers */
 	uint8_t stuck;			/* it needs a newer seqno */
+	uint32_t old_ms;		/* since when (ms, 0: not) the better
+					 * route's seqno is only older */
 	struct node_id fd_origin;	/* who signed fd_seqno, and how: */
 	uint8_t fd_siglen;		/* the proof our requests carry */
 	uint8_t fd_sig[ROUTE_SIG_MAX];
