@@ -26,6 +26,8 @@ struct cloud {
 	struct node_id self;
 	char name[NODE_NAME_MAX + 1];
 	uint64_t start_ns;		/* monotonic */
+	void *libsystemd;		/* dlopen()ed under systemd only, */
+	int (*sd_notify)(int, const char *);	/* for this */
 
 	struct links *links;		/* link.c */
 	struct gates *gates;		/* gate.c */

@@ -7,13 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <dlfcn.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "cloud.h"
 #include "conf.h"
@@ -309,19 +307,33 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-/* systemd's Type=notify (cloud@.service); nothing outside systemd or
- * without libsystemd. $NOTIFY_SOCKET is a path: after chroot it is gone,
- * so READY=1 goes before privileges are dropped. */
-static void notify_systemd(const char *state)
+/* systemd's Type=notify (cloud@.service): libsystemd's sd_notify, loaded
+ * only when systemd asks ($NOTIFY_SOCKET), and before any chroot. A daemon
+ * outside systemd does not map libsystemd and the libraries it pulls in:
+ * 960 kB of RSS, an eighth of a daemon's at 100 nodes. Nothing without
+ * libsystemd (--without-systemd). */
+static void notify_load(struct cloud *c)
 {
 #ifdef HAVE_SYSTEMD
-	int r = sd_notify(0, state);
-
-	if (r < 0)
-		log_debug("sd_notify %s: %s", state, strerror(-r));
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	if (!(c->libsystemd = dlopen("libsystemd.so.0", RTLD_NOW)) ||
+	    !(*(void **)&c->sd_notify = dlsym(c->libsystemd, "sd_notify")))
+		log_warnx("NOTIFY_SOCKET is set, but sd_notify cannot be "
+			  "loaded: %s", dlerror());
 #else
-	(void)state;
+	(void)c;
 #endif
+}
+
+/* $NOTIFY_SOCKET is a path: after chroot it is gone, so READY=1 goes
+ * before privileges are dropped. */
+static void notify_systemd(struct cloud *c, const char *state)
+{
+	int r;
+
+	if (c->sd_notify && (r = c->sd_notify(0, state)) < 0)
+		log_debug("sd_notify %s: %s", state, strerror(-r));
 }
 
 static int cloud_start(struct cloud *c)
@@ -357,7 +369,7 @@ static int cloud_start(struct cloud *c)
 	if (metrics_init(c) < 0)
 		return -1;
 	/* links listen and gates can attach */
-	notify_systemd("READY=1");
+	notify_systemd(c, "READY=1");
 	if (drop_privileges(c->conf) < 0)
 		return -1;
 	return status_check(c);
@@ -395,6 +407,7 @@ int main(int argc, char **argv)
 	log_init("cloud", (int)conf_int(c.conf, "loglevel"),
 		 (int)conf_int(c.conf, "syslog"));
 	signal(SIGPIPE, SIG_IGN);
+	notify_load(&c);
 	c.loop = ev_default_loop(EVFLAG_AUTO);
 	c.start_ns = now_ns();
 	/* before start-up: systemd may send SIGTERM as soon as READY=1 */
@@ -413,7 +426,7 @@ int main(int argc, char **argv)
 	}
 	/* the watchers stay until the end: a second SIGTERM while we close
 	 * everything must not kill us half way (it only marks the loop) */
-	notify_systemd("STOPPING=1");
+	notify_systemd(&c, "STOPPING=1");
 	cloud_stop(&c);
 	reload_free(&c);
 	for (i = 0; i < 3; i++)
@@ -422,5 +435,7 @@ int main(int argc, char **argv)
 		log_errorx("start-up failed; exiting");
 	ev_loop_destroy(c.loop);
 	conf_free(c.conf);
+	if (c.libsystemd)
+		dlclose(c.libsystemd);
 	return ret == 0 ? 0 : 1;
 }
