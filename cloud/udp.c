@@ -505,10 +505,11 @@ static size_t ul_down_bytes(const struct ulink *ul, size_t len)
  */
 static int ul_down_hold(struct ulink *ul, const uint8_t *p, size_t len)
 {
-	uint64_t cap = link_down_rate(ul->l) / DOWN_QUEUE_DIV;
+	uint64_t cap;
 
 	if (!ul->down.n && (len <= DOWN_SMALL || link_down_may(ul->l)))
 		goto pass;
+	cap = link_down_rate(ul->l) / DOWN_QUEUE_DIV;
 	if (cap < DOWN_QUEUE_MIN)
 		cap = DOWN_QUEUE_MIN;
 	if (dgq_push(&ul->down, p, len, cap) == 0)
