@@ -19,8 +19,9 @@ writing status files while idle.
       withdrawn route), if it is at most SCALE_MAX_DIST (64, the
       daemon's route_max_dist) hops away. Prints "ms=... rounds=...
       round_ms=... cut_off=... far=..." (ms from T0_MS, wall clock, to
-      the end of the first round that saw it; round_ms: how long that
-      round took, the figure's resolution; cut_off: live nodes DEAD's
+      the last answer of the first round that saw it: every table held
+      by then; round_ms: how long that round took with our own work on
+      the answers; cut_off: live nodes DEAD's
       death left apart from the largest part; far: pairs of live nodes
       connected but too far apart); exit 1 after SECS.
   measure.py cpu NODES [DEAD]          CPU seconds (utime+stime) the
@@ -68,13 +69,17 @@ def fields(line):
 
 def snapshots(nodes, timeout=3.0):
     """Ask every node for a snapshot at once: name -> text (None: no
-    answer, e.g. a daemon not yet listening or dead)."""
+    answer, e.g. a daemon not yet listening or dead), and the wall clock
+    time the last answer ended. The request is said at once: a client
+    that says nothing waits CTL_ASK (100 ms) for its answer."""
     sel = selectors.DefaultSelector()
     out = {}
+    last = time.time()
     for n in nodes:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(n["ctl"])
+            s.sendall(b"status\n")
         except OSError:
             s.close()
             out[n["name"]] = None
@@ -100,17 +105,20 @@ def snapshots(nodes, timeout=3.0):
             sel.unregister(key.fileobj)
             key.fileobj.close()
             out[name] = b"".join(parts).decode("ascii", "replace")
+            last = time.time()
     for key in list(sel.get_map().values()):
         out[key.data[0]] = None
         key.fileobj.close()
     sel.close()
-    return out
+    return out, last
 
 
 def parse(text):
     """-> (routes: addr -> record, links: [record])"""
     routes, links = {}, []
     for line in (text or "").splitlines():
+        if not line.startswith(("route ", "link ")):
+            continue
         kind, rec = fields(line)
         if kind == "route":
             routes[rec.get("addr")] = rec
@@ -184,14 +192,14 @@ def cmd_converge(nodes, edges, t0_ms, secs, dead, max_dist):
     miss = [("-", "-")]
     while True:
         start = time.time()
-        snap = snapshots(live)
+        snap, last = snapshots(live)
         tables = {k: parse(v)[0] for k, v in snap.items() if v is not None}
         miss = missing_paths(nodes, want, tables, dead)
         stop = time.time()
         rounds += 1
         if not miss:
             print("ms=%d rounds=%d round_ms=%d cut_off=%d far=%d" % (
-                stop * 1000 - t0_ms, rounds, (stop - start) * 1000,
+                last * 1000 - t0_ms, rounds, (stop - start) * 1000,
                 cut_off, far))
             return 0
         if stop >= end:
@@ -204,7 +212,7 @@ def cmd_converge(nodes, edges, t0_ms, secs, dead, max_dist):
 
 
 def cmd_busiest(nodes):
-    snap = snapshots(nodes)
+    snap = snapshots(nodes)[0]
     count = {n["name"]: 0 for n in nodes}
     for text in snap.values():
         for r in parse(text)[0].values():
@@ -241,7 +249,7 @@ def wire_tx(ns):
 
 
 def counters(nodes):
-    snap = snapshots(nodes)
+    snap = snapshots(nodes)[0]
     c = {}
     for n in nodes:
         routes, links = parse(snap.get(n["name"]))

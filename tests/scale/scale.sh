@@ -45,6 +45,7 @@ OUT=${SCALE_OUT:-/dev/null}
 PKI=${SCALE_PKI:-$top_builddir/tests/scale/pki}
 
 net_init
+net_alone
 net_need_cloud
 [ -x "$CLOUDCAT" ] || hard_error "$CLOUDCAT: not built"
 command -v python3 >/dev/null || skip "no python3"
@@ -117,24 +118,40 @@ daemon_start() {
 		"$LAST_PID" "${PFX}n$i" >>"$NET_TMP/nodes"
 }
 
-# Once node I's gate socket is there, a cloudcat announcing its address
-# (it needs no namespace: the gate is a path). No fork but cloudcat's
-# while all is well: the machine is busy with the mesh starting.
-gate_start() {
-	local i=$1 pid j hex
-	local v=PID_n$i
-	pid=${!v}
-	for ((j = 0; j < 500; j++)); do
-		[ -S "$NET_TMP/n$i.gate" ] && break
-		((j % 25)) || alive "$pid" || fail "n$i exited at start"
-		sleep 0.02
-	done
-	[ -S "$NET_TMP/n$i.gate" ] || fail "n$i: no gate socket after 10 s"
+# Node I's cloudcat, announcing its address (it needs no namespace: the
+# gate is a path), if its daemon's gate socket is there; 1 if not yet.
+gate_try() {
+	local i=$1 hex
+	[ -S "$NET_TMP/n$i.gate" ] || return 1
 	printf -v hex %04x "$i"
 	(exec "$CLOUDCAT" -gate "$NET_TMP/n$i.gate" -instance 1 \
 		-address "$hex" -count 1000000000 \
 		>/dev/null 2>>"$NET_TMP/cat-n$i.log" </dev/null) &
 	NET_PIDS+=($!)
+}
+
+# Start the gates of the nodes in GATES_DUE whose sockets are there, as
+# each node's gate would start with its daemon; no fork but cloudcat's:
+# the machine is busy with the mesh starting. With "wait", until all
+# have started (a daemon that exited, or 10 s, fails).
+gates_due() {
+	local i j v left=()
+	for ((j = 0; j < 500; j++)); do
+		left=()
+		for i in "${GATES_DUE[@]}"; do
+			gate_try "$i" || left+=("$i")
+		done
+		GATES_DUE=("${left[@]}")
+		[ "${1:-}" = wait ] && [ ${#left[@]} -gt 0 ] || return 0
+		if ((j % 25 == 24)); then
+			for i in "${left[@]}"; do
+				v=PID_n$i
+				alive "${!v}" || fail "n$i exited at start"
+			done
+		fi
+		sleep 0.02
+	done
+	fail "no gate socket after 10 s: n${left[*]}"
 }
 
 # key=value figures, to SCALE_OUT and the log
@@ -196,17 +213,19 @@ measure_run() {
 	put load "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
 	scale_certs
 	scale_net
-	# every daemon at once, then their gates: the whole mesh starts
-	# cold, and converges from the last daemon's start
+	# every daemon at once, each gate as soon as its daemon listens:
+	# the whole mesh starts cold, and converges from the last daemon's
+	# start
 	t0=$(now_ms)
+	GATES_DUE=()
 	for ((i = 1; i <= N; i++)); do
 		daemon_start "$i"
+		GATES_DUE+=("$i")
+		gates_due
 	done
 	LAST_START=$(now_ms)
 	put start_ms $((LAST_START - t0))
-	for ((i = 1; i <= N; i++)); do
-		gate_start "$i"
-	done
+	gates_due wait
 	put gates_ms $(($(now_ms) - LAST_START))
 	out=$("$MEASURE" converge "$NET_TMP/nodes" "$NET_TMP/edges" \
 		"$LAST_START" "${SCALE_CONV_WAIT:-60}") ||
