@@ -173,6 +173,16 @@ net_init() {
 	trap 'exit 141' PIPE
 }
 
+# For a test that measures rates or times, or loads both cores for long:
+# wait until no other such test of this build tree runs (make check -j2
+# would run two side by side; one CI run lost t-scale-short's idle
+# traffic aim and t-trust-table's flood to that). The lock is held until
+# the test and what it started exit.
+net_alone() {
+	exec 8>>"$top_builddir/.net-alone.lock" || return 0
+	flock -w 900 8 || say "waited 900 s for the tests that run alone"
+}
+
 net_need_cloud() {
 	[ -x "$CLOUD" ] || hard_error "$CLOUD: not built"
 }

@@ -19,6 +19,7 @@
 . "$top_srcdir/tests/net/mesh.sh"
 . "$top_srcdir/tests/net/ether.sh"
 net_init
+net_alone
 net_need_cloud
 ether_need
 command -v iperf3 >/dev/null || skip "no iperf3"
