@@ -37,8 +37,9 @@
 #define CTL_CLIENTS 8
 #define CTL_STUCK 5.			/* seconds without progress */
 #define CTL_SNAP_MAX (64u << 20)	/* bytes */
-/* A client may first send one request line, "status" or "reload"; one
- * that says nothing for CTL_ASK (or shuts its side) gets the snapshot. */
+/* A client may first send one request line, "status", "routes" or
+ * "reload"; one that says nothing for CTL_ASK (or shuts its side) gets
+ * the snapshot. */
 #define CTL_ASK 0.1			/* seconds */
 #define CTL_REQ_MAX 64
 
@@ -197,6 +198,17 @@ static int status_dump(struct cloud *c, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
+/* The "routes" request: the route lines alone, even with status-verbose
+ * 0, without the mesh view and the rest (a big mesh's poller asks this
+ * often). */
+static int routes_dump(struct cloud *c, FILE *f)
+{
+	struct route_walk w = { c, f, 0 };
+
+	route_foreach(c->rt, route_line, &w);
+	return ferror(f) ? -1 : 0;
+}
+
 /* Inside a chroot the path is the jail's: a status file that cannot be
  * made there is warned about at start, not fatal (a chrooted daemon ran
  * without it before this check existed). */
@@ -348,8 +360,8 @@ static void ctl_stuck_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ctl_close(cl);
 }
 
-/* The answer to req ("status" or "reload"; NULL: none came), sent as
- * the client reads it; then close. */
+/* The answer to req ("status", "routes" or "reload"; NULL: none came),
+ * sent as the client reads it; then close. */
 static void ctl_answer(struct ctl_client *cl, const char *req)
 {
 	struct status *s = cl->s;
@@ -364,10 +376,13 @@ static void ctl_answer(struct ctl_client *cl, const char *req)
 	}
 	if (!req || !*req || !strcmp(req, "status"))
 		status_dump(cl->c, f);
+	else if (!strcmp(req, "routes"))
+		routes_dump(cl->c, f);
 	else if (!strcmp(req, "reload"))
 		reload_run(cl->c, f, "cloudctl reload");
 	else
-		fprintf(f, "error text=\"unknown request (status, reload)\"\n");
+		fprintf(f, "error text=\"unknown request (status, routes, "
+			   "reload)\"\n");
 	if (fclose(f) != 0 || cl->len > CTL_SNAP_MAX) {
 		log_warnx("control %s: answer of %zu bytes not sent",
 			  s->ctl_path, cl->len);

@@ -174,8 +174,8 @@ static void print_text(FILE *out, const char *line)
 	putc('\n', out);
 }
 
-/* The daemon answers each connection's request line ("status" or
- * "reload") with one answer, then closes. */
+/* The daemon answers each connection's request line ("status", "routes"
+ * or "reload") with one answer, then closes. */
 static FILE *open_socket(const char *path, const char *req)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -583,7 +583,9 @@ int main(int argc, char **argv)
 		return usage(stderr), 2;
 	if (json && !strcmp(what, "graph"))
 		return usage(stderr), 2;	/* DOT only */
-	f = sock ? open_socket(path, "status\n") : fopen(path, "r");
+	/* the daemon makes no mesh view for a routes request */
+	f = !sock ? fopen(path, "r") :
+	    open_socket(path, strcmp(what, "routes") ? "status\n" : "routes\n");
 	if (!f) {
 		if (!sock)
 			perror(path);

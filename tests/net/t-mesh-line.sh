@@ -39,6 +39,14 @@ CTL=$top_builddir/tools/cloudctl
 [ "$(stat -c %a "$NET_TMP/A.ctl")" = 600 ] || fail "control socket is not mode 0600"
 "$CTL" -s "$NET_TMP/A.ctl" routes | grep -q 'route  addr=1/0d/8 via=B ' ||
 	fail "cloudctl -s: no route to 0d via B"
+# the request cloudctl routes makes: route lines, and nothing else
+out=$(in_ns A timeout 5 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"routes\n"); print(s.makefile().read(), end="")' "$NET_TMP/A.ctl") ||
+	fail "no answer to a routes request"
+grep -q '^route addr=1/0d/8 via=B ' <<<"$out" &&
+	! grep -qv '^route ' <<<"$out" || fail "routes request: $out"
 "$CTL" -s "$NET_TMP/A.ctl" -json links | grep -q '"kind":"link","peer":"B"' ||
 	fail "cloudctl -s -json: no link to B"
 say "cloudctl -s: $("$CTL" -s "$NET_TMP/A.ctl" links | head -1)"

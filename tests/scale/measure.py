@@ -67,11 +67,13 @@ def fields(line):
     return kind, rec
 
 
-def snapshots(nodes, timeout=3.0):
+def snapshots(nodes, timeout=3.0, req=b"status\n"):
     """Ask every node for a snapshot at once: name -> text (None: no
     answer, e.g. a daemon not yet listening or dead), and the wall clock
     time the last answer ended. The request is said at once: a client
-    that says nothing waits CTL_ASK (100 ms) for its answer."""
+    that says nothing waits CTL_ASK (100 ms) for its answer. "routes"
+    gets the route lines alone (at N = 100, 12 KB, not the 48 KB of a
+    snapshot with links, nodes and edges)."""
     sel = selectors.DefaultSelector()
     out = {}
     last = time.time()
@@ -79,7 +81,7 @@ def snapshots(nodes, timeout=3.0):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(n["ctl"])
-            s.sendall(b"status\n")
+            s.sendall(req)
         except OSError:
             s.close()
             out[n["name"]] = None
@@ -192,7 +194,7 @@ def cmd_converge(nodes, edges, t0_ms, secs, dead, max_dist):
     miss = [("-", "-")]
     while True:
         start = time.time()
-        snap, last = snapshots(live)
+        snap, last = snapshots(live, req=b"routes\n")
         tables = {k: parse(v)[0] for k, v in snap.items() if v is not None}
         miss = missing_paths(nodes, want, tables, dead)
         stop = time.time()
@@ -212,7 +214,7 @@ def cmd_converge(nodes, edges, t0_ms, secs, dead, max_dist):
 
 
 def cmd_busiest(nodes):
-    snap = snapshots(nodes)[0]
+    snap = snapshots(nodes, req=b"routes\n")[0]
     count = {n["name"]: 0 for n in nodes}
     for text in snap.values():
         for r in parse(text)[0].values():
