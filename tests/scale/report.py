@@ -33,8 +33,7 @@ ROWS = [
      "{uss_mean:.0f} kB", None, None),
     ("CPU of all daemons to converge / to reroute",
      "{conv_cpu_s} s / {reroute_cpu_s} s", None, None),
-    ("start of all daemons (each gate once its daemon listens) / then "
-     "of the gates left", "{start_ms} ms / "
+    ("start of all daemons / then of all gates", "{start_ms} ms / "
      "{gates_ms} ms", None, None),
     ("nodes cut off by the kill / pairs then more than 64 hops apart "
      "(route_max_dist; neither counted)", "{cut_off} / {far}", None, None),
