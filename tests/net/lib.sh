@@ -61,7 +61,7 @@ ns() { echo "$PFX$1"; }
 in_ns() {
 	local n=$1
 	shift
-	ip netns exec "$PFX$n" "$@"
+	ip netns exec "$PFX$n" "$@" 8>&-
 }
 
 # Is PID still a process we started (our direct child)?
@@ -162,6 +162,7 @@ net_cleanup() {
 # Root, a usable `ip netns` and the daemon; prepare the temp dir and trap.
 net_init() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	net_lock
 	command -v ip >/dev/null || skip "no ip(8)"
 	ip netns add "${PFX}probe" 2>/dev/null || skip "ip netns unusable"
 	ip netns del "${PFX}probe"
@@ -173,14 +174,19 @@ net_init() {
 	trap 'exit 141' PIPE
 }
 
-# For a test that measures rates or times, or loads both cores for long:
-# wait until no other such test of this build tree runs (make check -j2
-# would run two side by side; one CI run lost t-scale-short's idle
-# traffic aim and t-trust-table's flood to that). The lock is held until
-# the test and what it started exit.
-net_alone() {
+# Every net test holds a lock file of the build tree, shared (net_init);
+# one that measures rates or times takes it alone (net_alone): make
+# check -j2 then runs nothing beside it. One CI run lost t-scale-short's
+# idle traffic aim (138 B/s) and t-multipath's 180 Mbit/s (172-178) to
+# the test run beside them. Each lasts until the test and what it started
+# exit (run_in and in_ns close it for what they start).
+net_lock() {
 	exec 8>>"$top_builddir/.net-alone.lock" || return 0
-	flock -w 900 8 || say "waited 900 s for the tests that run alone"
+	flock -s -w 900 8 || say "waited 900 s for a test that runs alone"
+}
+
+net_alone() {
+	flock -x -w 900 8 || say "waited 900 s for the others to let it run alone"
 }
 
 net_need_cloud() {
@@ -253,7 +259,7 @@ run_in() {
 	local n=$1 log=$NET_TMP/$2.log
 	shift 2
 	(trap - INT QUIT; exec ip netns exec "$PFX$n" "$@") \
-		>>"$log" 2>&1 </dev/null &
+		>>"$log" 2>&1 </dev/null 8>&- &
 	LAST_PID=$!
 	NET_PIDS+=("$LAST_PID")
 	NET_LOG[LAST_PID]=${log##*/}

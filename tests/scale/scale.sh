@@ -128,7 +128,7 @@ gate_try() {
 	printf -v hex %04x "$i"
 	(exec "$CLOUDCAT" -gate "$NET_TMP/n$i.gate" -instance 1 \
 		-address "$hex" -count 1000000000 \
-		>/dev/null 2>>"$NET_TMP/cat-n$i.log" </dev/null) &
+		>/dev/null 2>>"$NET_TMP/cat-n$i.log" </dev/null 8>&-) &
 	NET_PIDS+=($!)
 }
 
