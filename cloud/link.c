@@ -273,6 +273,10 @@ struct link *link_new(struct cloud *c, const char *addr, int is_server)
 	ev_timer_init(&l->timer, link_timer_cb, HANDSHAKE_TIMEOUT_US / 1e6,
 		      ls->keepalive_us / 1e6);
 	l->timer.data = l;
+	/* after the sockets' watchers of the same loop iteration: when the
+	 * loop was held up for longer than the timeout (a big table under
+	 * ASan), what the peer sent meanwhile is read before we look */
+	ev_set_priority(&l->timer, -1);
 	ev_timer_start(c->loop, &l->timer);
 	link_lim_init(l);
 	l->next = ls->list;

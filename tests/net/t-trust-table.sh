@@ -19,6 +19,7 @@
 . "$top_srcdir/tests/net/mesh.sh"
 . "$top_srcdir/tests/net/hostile.sh"
 net_init
+net_alone
 net_need_cloud
 N=75000
 BIG=("max_remote_routes 0" "max_origin_routes 0" "status-interval 1s")
