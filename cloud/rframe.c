@@ -142,10 +142,15 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	route_tick(c->rt);
 }
 
+/* route_tick in ms, unless it is due sooner already (it computes its
+ * next time itself: an early tick costs nothing, a late one delays). */
 static void arm(void *ctx, uint64_t ms)
 {
 	struct cloud *c = ctx;
 
+	if (ev_is_active(&c->route_tick) &&
+	    ev_timer_remaining(c->loop, &c->route_tick) <= ms / 1e3)
+		return;
 	ev_timer_stop(c->loop, &c->route_tick);
 	ev_timer_set(&c->route_tick, ms / 1e3, 0.);
 	ev_timer_start(c->loop, &c->route_tick);
