@@ -234,7 +234,7 @@ void mesh_link_up(struct cloud *c, struct link *l)
 	if (!c->mesh)
 		return;
 	nodes_sync(c->mesh->nodes, link_peer(l));
-	nodes_check(c->mesh->nodes);
+	nodes_moved(c->mesh->nodes);
 }
 
 void mesh_link_down(struct cloud *c, const struct node_id *peer,
@@ -260,7 +260,7 @@ void mesh_link_down(struct cloud *c, const struct node_id *peer,
 	d->id = *peer;
 	d->at_ns = now_ns();
 	snprintf(d->why, sizeof(d->why), "%s", why);
-	nodes_check(m->nodes);
+	nodes_moved(m->nodes);
 }
 
 void mesh_link_rtt(struct cloud *c)

@@ -40,6 +40,8 @@ struct nodes {
 	struct nentry *own;		/* our latest record, NULL before one */
 	uint32_t seqno;			/* of our next record */
 	int dirty;			/* our links changed since own */
+	uint64_t dirty_ms;		/* since when */
+	uint64_t moved_ms;		/* a link of ours last came or went */
 	uint64_t made_ms;		/* when own was made (or tried) */
 	uint64_t expire_ms;		/* next look for unheard origins */
 	struct nodes_stats st;
@@ -318,11 +320,33 @@ static uint64_t wait_ms(const struct nodes *n)
 	return n->own && soon > NODE_RATE_MS ? soon : NODE_RATE_MS;
 }
 
+/*
+ * After a link came or went, more often follow: a node starting brings its
+ * links up one by one, a flapping link comes and goes. The record waits
+ * until our links have been still for NODE_SETTLE_MS, or changing for
+ * NODE_SETTLE_MAX_MS: one record, not one per link, that every node must
+ * check. Records are for the picture of the mesh; routing does not wait.
+ * How long from now; 0: it may go.
+ */
+static uint64_t settle_ms(const struct nodes *n, uint64_t now)
+{
+	uint64_t at;
+
+	if (!n->dirty || !n->moved_ms)
+		return 0;
+	at = n->moved_ms + NODE_SETTLE_MS;
+	if (at > n->dirty_ms + NODE_SETTLE_MAX_MS)
+		at = n->dirty_ms + NODE_SETTLE_MAX_MS;
+	return at > now ? at - now : 0;
+}
+
 /* When nodes_tick is next wanted, from now. */
 static uint64_t next_ms(const struct nodes *n, uint64_t now)
 {
-	uint64_t at = n->made_ms + wait_ms(n);
+	uint64_t at = n->made_ms + wait_ms(n), s = now + settle_ms(n, now);
 
+	if (at < s)
+		at = s;
 	if (at > n->expire_ms)
 		at = n->expire_ms;
 	return at > now ? at - now : 0;
@@ -336,7 +360,7 @@ void nodes_tick(struct nodes *n)
 		expire(n, now);
 		n->expire_ms = now + EXPIRE_CHECK_MS;
 	}
-	if (now - n->made_ms >= wait_ms(n)) {
+	if (now - n->made_ms >= wait_ms(n) && !settle_ms(n, now)) {
 		n->made_ms = now;
 		originate(n, now);
 	}
@@ -354,7 +378,14 @@ void nodes_check(struct nodes *n)
 	if (!links_differ(n->own, l, k))
 		return;
 	n->dirty = 1;
-	n->ops.arm(n->ops.ctx, next_ms(n, n->ops.now_ms(n->ops.ctx)));
+	n->dirty_ms = n->ops.now_ms(n->ops.ctx);
+	n->ops.arm(n->ops.ctx, next_ms(n, n->dirty_ms));
+}
+
+void nodes_moved(struct nodes *n)
+{
+	n->moved_ms = n->ops.now_ms(n->ops.ctx);
+	nodes_check(n);
 }
 
 /* ---- records from links ------------------------------------------------- */

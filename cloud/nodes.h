@@ -33,6 +33,9 @@
 					 * nodes it knows: each node then
 					 * checks at most 5 records'
 					 * signatures a second */
+#define NODE_SETTLE_MS 1000		/* after a link came or went, once
+					 * ours were this long unchanged, */
+#define NODE_SETTLE_MAX_MS 5000		/* or changing for this long */
 #define NODE_REFRESH_MS (600 * 1000ull)	/* and again every 10 minutes */
 #define NODE_EXPIRE_MS (3 * NODE_REFRESH_MS)	/* unheard: forgotten */
 #define NODE_RTT_MOVE_PCT 25		/* an RTT change floods past both */
@@ -108,6 +111,9 @@ int nodes_recv(struct nodes *n, uint32_t peer, const uint8_t *p, size_t len);
 /* Our links may have changed (up, down, RTT): flood a new record if they
  * did as far as it matters, at most once per NODE_RATE_MS. */
 void nodes_check(struct nodes *n);
+/* A link of ours came or went: as nodes_check, once our links have
+ * settled (NODE_SETTLE_MS). */
+void nodes_moved(struct nodes *n);
 /* The time armed through ops has come. */
 void nodes_tick(struct nodes *n);
 /* Every record we hold, ours too, to a link that just came up. */

@@ -502,6 +502,56 @@ static void test_rate_and_threshold(void **state)
 	assert_int_equal(nodes[0].sent, sent + 4);
 }
 
+/* Records B made so far. */
+static uint64_t made_by_b(void)
+{
+	struct nodes_stats st;
+
+	nodes_stats(nodes[1].n, &st);
+	return st.made;
+}
+
+/* Links that come or go one after another make one record, once they have
+ * been still for NODE_SETTLE_MS; a link that keeps flapping makes one
+ * NODE_SETTLE_MAX_MS after the first change at the latest. */
+static void test_settle(void **state)
+{
+	uint64_t made, t0;
+	int i;
+
+	(void)state;
+	run_until(clock_ms + 5 * NODE_RATE_MS);
+	made = made_by_b();
+	link_set(1, 3, 700);
+	nodes_moved(nodes[1].n);
+	run_until(clock_ms + NODE_SETTLE_MS / 2);
+	link_cut(1, 2);
+	nodes_moved(nodes[1].n);
+	run_until(clock_ms + NODE_SETTLE_MS - 1);
+	assert_int_equal(made_by_b(), made);
+	run_until(clock_ms + 1);
+	assert_int_equal(made_by_b(), made + 1);
+	/* an RTT that moved does not wait */
+	run_until(clock_ms + 5 * NODE_RATE_MS);
+	link_set(1, 3, 9000);
+	nodes_check(nodes[1].n);
+	run_until(clock_ms);
+	assert_int_equal(made_by_b(), made + 2);
+	/* a link flapping every 400 ms */
+	run_until(clock_ms + 5 * NODE_RATE_MS);
+	t0 = clock_ms;
+	for (i = 0; i < 20; i++) {
+		if (i % 2)
+			link_set(1, 0, 500);
+		else
+			link_cut(1, 0);
+		nodes_moved(nodes[1].n);
+		run_until(clock_ms + 400);
+		assert_int_equal(made_by_b(), made + 2 +
+				 (clock_ms >= t0 + NODE_SETTLE_MAX_MS));
+	}
+}
+
 static void test_own_heard_back(void **state)
 {
 	static const struct nodes_ops ops0 = { .links = t_links,
@@ -593,6 +643,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rate_and_threshold, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_heard_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_bound, setup,
