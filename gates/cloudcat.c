@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cloudgate.h"
@@ -16,6 +17,7 @@
 #define CAT_LINE_MAX CG_PAYLOAD_MAX
 #define CAT_TICK_MS 1000	/* keepalive duty runs at least this often */
 #define CAT_LINGER_MS 300	/* -v: reports awaited after the last send */
+#define CAT_WAIT_STEP_MS 20	/* -wait: tries this often */
 
 struct cat {
 	const char *path;
@@ -32,12 +34,13 @@ struct cat {
 	int split;		/* a long line was cut at the last byte sent */
 	int verbose;		/* -v: report packets the daemon dropped */
 	uint64_t sent_all;	/* -v: when stdin was all sent (ms), or 0 */
+	long wait_ms;		/* -wait: for the daemon at start */
 };
 
 static void cat_usage(FILE *f)
 {
 	fprintf(f, "usage: cloudcat -gate PATH -instance N -address HEX "
-		"[-to HEX] [-count K]\n"
+		"[-to HEX] [-count K] [-wait MS]\n"
 		"  -gate PATH     the daemon's gate socket\n"
 		"  -instance N    the instance to join\n"
 		"  -address HEX   address to announce (\"01:02\" or \"0102\"; "
@@ -46,6 +49,8 @@ static void cat_usage(FILE *f)
 		"broadcast)\n"
 		"  -count K       exit after K packets received (stdin EOF "
 		"does not end it)\n"
+		"  -wait MS       retry a daemon not there yet (no socket, "
+		"refused) for MS\n"
 		"  -v             say so when the daemon has no route for a "
 		"line sent\n"
 		"  -V             print the version and exit\n");
@@ -83,6 +88,9 @@ static int cat_opt(struct cat *ct, const char *name, const char *val)
 			return -1;
 	} else if (strcmp(name, "-count") == 0) {
 		if (cat_num(val, &ct->count) < 0)
+			return -1;
+	} else if (strcmp(name, "-wait") == 0) {
+		if (cat_num(val, &ct->wait_ms) < 0)
 			return -1;
 	} else {
 		fprintf(stderr, "cloudcat: unknown option %s\n", name);
@@ -303,6 +311,24 @@ static void cat_loop(struct cat *ct)
 	}
 }
 
+/* cg_open; with -wait, again every CAT_WAIT_STEP_MS while the daemon is
+ * not there yet (no socket, or nobody listening on it), until wait_ms. */
+static struct cloudgate *cat_open(const struct cat *ct, char *err,
+				  size_t errsize)
+{
+	struct timespec step = { 0, CAT_WAIT_STEP_MS * 1000000L };
+	uint64_t until = mono_ms() + (uint64_t)ct->wait_ms;
+	struct cloudgate *g;
+
+	for (;;) {
+		g = cg_open(ct->path, "cloudcat", err, errsize);
+		if (g != NULL || (errno != ENOENT && errno != ECONNREFUSED) ||
+		    mono_ms() >= until)
+			return g;
+		nanosleep(&step, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct cat ct;
@@ -317,7 +343,7 @@ int main(int argc, char **argv)
 		perror("cloudcat");
 		return 1;
 	}
-	ct.g = cg_open(ct.path, "cloudcat", err, sizeof(err));
+	ct.g = cat_open(&ct, err, sizeof(err));
 	if (ct.g == NULL) {
 		fprintf(stderr, "cloudcat: %s\n", err);
 		free(ct.buf);

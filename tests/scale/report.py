@@ -15,8 +15,6 @@ ROWS = [
     # label, value format, aim key, unit
     ("converged, from the last daemon's start", "{conv_ms} ms "
      "(poll round {conv_round_ms} ms)", "conv", "ms"),
-    ("converged, from the last gate's start", "{conv_gate_ms} ms",
-     None, None),
     ("rerouted, from the SIGKILL of {killed} (next hop of "
      "{killed_routes_via} routes)", "{reroute_ms} ms "
      "(poll round {reroute_round_ms} ms)", "reroute", "ms"),
@@ -33,8 +31,8 @@ ROWS = [
      "{uss_mean:.0f} kB", None, None),
     ("CPU of all daemons to converge / to reroute",
      "{conv_cpu_s} s / {reroute_cpu_s} s", None, None),
-    ("start of all daemons / then of all gates", "{start_ms} ms / "
-     "{gates_ms} ms", None, None),
+    ("start of all gates (waiting for their daemons) / then of all "
+     "daemons", "{gates_ms} ms / {start_ms} ms", None, None),
     ("nodes cut off by the kill / pairs then more than 64 hops apart "
      "(route_max_dist; neither counted)", "{cut_off} / {far}", None, None),
 ]

@@ -8,7 +8,7 @@
 # random: a random tree, an edge more for each leaf, then random edges
 # to a mean degree of 3 (SCALE_SEED); ring: I - I+1; grid: rows x
 # columns, as square as N allows. All daemons start at once, in order
-# 1..N, then their gates; on each edge the later node connects to the
+# 1..N, their gates already waiting; on each edge the later node connects to the
 # earlier one. Default timers (the daemons' options are only their
 # identity, one listen, their connects, a gate and a control socket;
 # SCALE_CFG adds lines).
@@ -17,8 +17,6 @@
 #   conv_ms     last daemon started -> every node has a route to every
 #               node's address, and the next hops, followed node by
 #               node, lead there (snapshots through the control sockets)
-#   conv_gate_ms  the same from the last gate's start (the gates start
-#               once all daemons have)
 #   ctl_* wire_* cpu_* rss_* hwm_*   over SCALE_IDLE s of idle, from
 #               SCALE_SETTLE s after convergence: control bytes each node
 #               sent on its links (B/s), bytes its veths sent (B/s),
@@ -121,38 +119,15 @@ daemon_start() {
 }
 
 # Node I's cloudcat, announcing its address (it needs no namespace: the
-# gate is a path), if its daemon's gate socket is there; 1 if not yet.
-gate_try() {
+# gate is a path). It starts before its daemon and attaches as soon as the
+# daemon's gate socket is there (-wait).
+gate_start() {
 	local i=$1 hex
-	[ -S "$NET_TMP/n$i.gate" ] || return 1
 	printf -v hex %04x "$i"
 	(exec "$CLOUDCAT" -gate "$NET_TMP/n$i.gate" -instance 1 \
-		-address "$hex" -count 1000000000 \
+		-address "$hex" -count 1000000000 -wait 120000 \
 		>/dev/null 2>>"$NET_TMP/cat-n$i.log" </dev/null 8>&-) &
 	NET_PIDS+=($!)
-}
-
-# Start the gates of the nodes in GATES_DUE whose sockets are there; no
-# fork but cloudcat's: the machine is busy with the mesh starting. With
-# "wait", until all have started (a daemon that exited, or 10 s, fails).
-gates_due() {
-	local i j v left=()
-	for ((j = 0; j < 500; j++)); do
-		left=()
-		for i in "${GATES_DUE[@]}"; do
-			gate_try "$i" || left+=("$i")
-		done
-		GATES_DUE=("${left[@]}")
-		[ "${1:-}" = wait ] && [ ${#left[@]} -gt 0 ] || return 0
-		if ((j % 25 == 24)); then
-			for i in "${left[@]}"; do
-				v=PID_n$i
-				alive "${!v}" || fail "n$i exited at start"
-			done
-		fi
-		sleep 0.02
-	done
-	fail "no gate socket after 10 s: n${left[*]}"
 }
 
 # key=value figures, to SCALE_OUT and the log
@@ -214,26 +189,25 @@ measure_run() {
 	put load "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)"
 	scale_certs
 	scale_net
-	# every daemon at once, then their gates (those of the daemons
-	# that listen first first): the whole mesh starts cold, and
-	# converges from the last daemon's start; the gates' start, slow on
-	# a machine busy with 100 daemons' handshakes, is in that figure
-	# (conv_gate_ms: from the last gate's start)
+	# the gates first, each waiting for its daemon's socket, then
+	# every daemon at once: the whole mesh starts cold, every address
+	# announced as soon as its daemon is up, and converges from the
+	# last daemon's start
+	t0=$(now_ms)
+	for ((i = 1; i <= N; i++)); do
+		gate_start "$i"
+	done
+	put gates_ms $(($(now_ms) - t0))
 	t0=$(now_ms)
 	for ((i = 1; i <= N; i++)); do
 		daemon_start "$i"
 	done
 	LAST_START=$(now_ms)
 	put start_ms $((LAST_START - t0))
-	GATES_DUE=($(seq 1 "$N"))
-	gates_due wait
-	LAST_GATE=$(now_ms)
-	put gates_ms $((LAST_GATE - LAST_START))
 	out=$("$MEASURE" converge "$NET_TMP/nodes" "$NET_TMP/edges" \
 		"$LAST_START" "${SCALE_CONV_WAIT:-60}") ||
 		fail "not converged: $out"
 	put conv_ms "$(word ms "$out")"
-	put conv_gate_ms $(($(word ms "$out") + LAST_START - LAST_GATE))
 	put conv_round_ms "$(word round_ms "$out")"
 	put conv_cpu_s "$("$MEASURE" cpu "$NET_TMP/nodes")"
 	for ((i = 1; i <= N; i++)); do cloud_check "n$i"; done
