@@ -356,7 +356,9 @@ static int cloud_start(struct cloud *c)
 	if (multipath_conf(c->conf, &rc.mp_ratio_pct, &mp) < 0)
 		return -1;
 	if (getrandom(rc.hash_key, sizeof(rc.hash_key), 0) !=
-	    sizeof(rc.hash_key))
+	    sizeof(rc.hash_key) ||
+	    getrandom(rc.chain_key, sizeof(rc.chain_key), 0) !=
+	    sizeof(rc.chain_key))
 		return log_warn("getrandom"), -1;
 	if (!(c->origins = origins_new(c)))
 		return -1;

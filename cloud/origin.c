@@ -502,7 +502,7 @@ int origins_verify(struct origins *o, uint32_t peer,
 		refuse(o, *pp, peer, &u->prefix, LOGGED_GRANT);
 		return -1;
 	}
-	len = route_sig_data(&u->prefix, &u->origin, u->seqno, buf);
+	len = route_sig_data(u, buf);
 	if (origins_verify_data(o, &u->origin, buf, len, u->sig,
 				u->siglen) < 0) {
 		refuse(o, *pp, peer, &u->prefix, LOGGED_SIG);
@@ -554,7 +554,7 @@ int origins_sign(struct origins *o, struct route_update *u)
 			  "not announced", addr_fmt(&u->prefix, ab, sizeof(ab)));
 		return -1;
 	}
-	len = route_sig_data(&u->prefix, &u->origin, u->seqno, buf);
+	len = route_sig_data(u, buf);
 	if (origins_sign_data(o, buf, len, u->sig, ROUTE_SIG_MAX,
 			      &siglen) < 0)
 		return -1;

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define PROTO_VERSION 2	/* 2: signed routes, FR_CERT */
+#define PROTO_VERSION 3	/* 2: signed routes, FR_CERT; 3: seqno chains */
 
 /* Every frame on a link: u8 type, u24 payload length (big-endian). */
 #define FRAME_HDR 4

@@ -18,11 +18,26 @@
 
 #define ROUTE_INF 0xffffffffu	/* metric of a retraction */
 #define ROUTE_SIG_MAX 112	/* an origin's signature: ECDSA P-384 DER fits */
+/*
+ * Seqno hash chains (doc/PROTOCOL.md 2.4): an origin's seqnos cbase ..
+ * cbase + ROUTE_CHAIN_LEN of a prefix each carry a value of one hash
+ * chain, c(s) = H^(cbase + LEN - s)(seed), so H^(s2 - s1)(c(s2)) = c(s1).
+ * A node that holds a checked c(s1) takes a newer seqno s2 by hashing,
+ * without checking its signature: only the origin knows preimages.
+ */
+#define ROUTE_CHAIN_HASH 16	/* bytes of a chain value */
+#define ROUTE_CHAIN_LEN 256	/* seqnos of one chain after its cbase */
+/* What H hashes: a context string, the prefix as the codec writes it, the
+ * origin ID, cbase, and the value. */
+#define ROUTE_CHAIN_DATA_MAX (16 + 7 + ADDR_MAX + NODE_ID_LEN + 2 + \
+			      ROUTE_CHAIN_HASH)
 /* What an origin signs: a context string, the prefix as the codec writes
- * it, the origin ID and the seqno (doc/PROTOCOL.md 2.4). */
-#define ROUTE_SIG_DATA_MAX (16 + 7 + ADDR_MAX + NODE_ID_LEN + 2)
+ * it, the origin ID, the seqno, cbase and the chain value (2.4). */
+#define ROUTE_SIG_DATA_MAX (16 + 7 + ADDR_MAX + NODE_ID_LEN + 2 + 2 + \
+			    ROUTE_CHAIN_HASH)
 /* Bytes of an encoded entry: fixed part, plus address and signature. */
-#define ROUTE_ENTRY_FIXED (1 + 7 + NODE_ID_LEN + 2 + 4 + 1 + 1)
+#define ROUTE_ENTRY_FIXED (1 + 7 + NODE_ID_LEN + 2 + 4 + 1 + 2 + \
+			   ROUTE_CHAIN_HASH + 1)
 
 struct route_update {		/* one entry of an FR_ROUTE frame */
 	struct addr prefix;
@@ -30,6 +45,8 @@ struct route_update {		/* one entry of an FR_ROUTE frame */
 	uint16_t seqno;
 	uint32_t metric;	/* ROUTE_INF: retraction */
 	uint8_t hops;
+	uint16_t cbase;		/* seqno's chain: its first seqno */
+	uint8_t chain[ROUTE_CHAIN_HASH];	/* and its value at seqno */
 	uint8_t siglen;		/* 0 only in a retraction */
 	uint8_t sig[ROUTE_SIG_MAX];	/* origin's, over route_sig_data */
 };
@@ -44,6 +61,8 @@ struct route_seqreq {		/* payload of an FR_SEQREQ frame */
 	 * origin may jump to seqno (after its restart, say); without it, it
 	 * moves by one. */
 	struct node_id porigin;
+	uint16_t pcbase;
+	uint8_t pchain[ROUTE_CHAIN_HASH];
 	uint8_t psiglen;
 	uint8_t psig[ROUTE_SIG_MAX];
 };
@@ -65,6 +84,11 @@ struct route_ops {
 	 * route_tick in about ms (deferred seqno bumps). */
 	uint64_t (*now_ms)(void *ctx);
 	void (*arm)(void *ctx, uint64_t ms);
+	/* The chains' H: the first ROUTE_CHAIN_HASH bytes of SHA-256 of
+	 * data; 0, or -1 on failure (NULL: no chains; every new seqno's
+	 * signature is checked). */
+	int (*hash)(void *ctx, const uint8_t *data, size_t len,
+		    uint8_t out[ROUTE_CHAIN_HASH]);
 };
 
 #define ROUTE_MP_MAX 8		/* next hops of one prefix in multipath */
@@ -76,6 +100,8 @@ struct route_conf {
 	uint32_t max_origin_routes;	/* per peer and origin, 0: no limit;
 					 * half of max_remote_routes at most */
 	uint8_t hash_key[16];		/* secret: keys every table hash */
+	uint8_t chain_key[ROUTE_CHAIN_HASH];	/* secret: seeds our chains
+						 * (a restart: new ones) */
 	uint32_t mp_ratio_pct;		/* multipath: routes within this
 					 * percent of the best; 0: off */
 };
@@ -163,9 +189,15 @@ void route_on_change(struct route_table *rt, route_change_fn *fn,
 		     void *arg);
 
 /* Wire codec of FR_ROUTE and FR_SEQREQ payloads (doc/PROTOCOL.md). */
-/* The bytes an origin signs for (prefix, origin, seqno); their length. */
-size_t route_sig_data(const struct addr *prefix, const struct node_id *origin,
-		      uint16_t seqno, uint8_t buf[ROUTE_SIG_DATA_MAX]);
+/* The bytes an origin signs for u (prefix, origin, seqno, cbase,
+ * chain); their length. */
+size_t route_sig_data(const struct route_update *u,
+		      uint8_t buf[ROUTE_SIG_DATA_MAX]);
+/* What H hashes for (prefix, origin, cbase), but the value: its length
+ * (the value goes after it). */
+size_t route_chain_data(const struct addr *prefix,
+			const struct node_id *origin, uint16_t cbase,
+			uint8_t buf[ROUTE_CHAIN_DATA_MAX]);
 /* Encode up to n updates into buf; returns bytes written, *used = count. */
 size_t route_encode(const struct route_update *u, size_t n, uint8_t *buf,
 		    size_t cap, size_t *used);

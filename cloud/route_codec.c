@@ -9,7 +9,9 @@
 #include "route.h"
 
 #define ROUTE_SEQREQ_FIXED (4 + 1 + 2 + NODE_ID_LEN + 2 + 1)
-#define ROUTE_SIG_CONTEXT "cloudvpn route 1"	/* 16 bytes, no NUL */
+#define ROUTE_PROOF_FIXED (NODE_ID_LEN + 2 + ROUTE_CHAIN_HASH + 1)
+#define ROUTE_SIG_CONTEXT "cloudvpn route 2"	/* 16 bytes, no NUL */
+#define ROUTE_CHAIN_CONTEXT "cloudvpn chain 1"	/* 16 bytes, no NUL */
 
 /* inst, len, plen, bytes of a; returns bytes written. */
 static size_t put_addr(uint8_t *b, const struct addr *a)
@@ -40,16 +42,32 @@ static size_t get_addr(const uint8_t *b, size_t avail, struct addr *a)
 	return 7 + (size_t)a->len;
 }
 
-size_t route_sig_data(const struct addr *prefix, const struct node_id *origin,
-		      uint16_t seqno, uint8_t buf[ROUTE_SIG_DATA_MAX])
+size_t route_sig_data(const struct route_update *u,
+		      uint8_t buf[ROUTE_SIG_DATA_MAX])
 {
 	size_t n = sizeof(ROUTE_SIG_CONTEXT) - 1;
 
 	memcpy(buf, ROUTE_SIG_CONTEXT, n);
+	n += put_addr(buf + n, &u->prefix);
+	memcpy(buf + n, u->origin.b, NODE_ID_LEN);
+	n += NODE_ID_LEN;
+	put16(buf + n, u->seqno);
+	put16(buf + n + 2, u->cbase);
+	memcpy(buf + n + 4, u->chain, ROUTE_CHAIN_HASH);
+	return n + 4 + ROUTE_CHAIN_HASH;
+}
+
+size_t route_chain_data(const struct addr *prefix,
+			const struct node_id *origin, uint16_t cbase,
+			uint8_t buf[ROUTE_CHAIN_DATA_MAX])
+{
+	size_t n = sizeof(ROUTE_CHAIN_CONTEXT) - 1;
+
+	memcpy(buf, ROUTE_CHAIN_CONTEXT, n);
 	n += put_addr(buf + n, prefix);
 	memcpy(buf + n, origin->b, NODE_ID_LEN);
 	n += NODE_ID_LEN;
-	put16(buf + n, seqno);
+	put16(buf + n, cbase);
 	return n + 2;
 }
 
@@ -83,9 +101,12 @@ size_t route_encode(const struct route_update *u, size_t n, uint8_t *buf,
 		put16(b, u[i].seqno);
 		put32(b + 2, u[i].metric);
 		b[6] = u[i].hops;
+		put16(b + 7, u[i].cbase);
+		memcpy(b + 9, u[i].chain, ROUTE_CHAIN_HASH);
+		b += 9 + ROUTE_CHAIN_HASH;
 		sig = sig_len(&u[i]);
-		b[7] = (uint8_t)sig;
-		memcpy(b + 8, u[i].sig, sig);
+		b[0] = (uint8_t)sig;
+		memcpy(b + 1, u[i].sig, sig);
 		off += need;
 	}
 	*used = i;
@@ -109,11 +130,14 @@ static size_t decode_one(const uint8_t *b, size_t avail,
 	u->seqno = get16(b);
 	u->metric = get32(b + 2);
 	u->hops = b[6];
-	u->siglen = b[7];
+	u->cbase = get16(b + 7);
+	memcpy(u->chain, b + 9, ROUTE_CHAIN_HASH);
+	b += 9 + ROUTE_CHAIN_HASH;
+	u->siglen = b[0];
 	need = ROUTE_ENTRY_FIXED + (size_t)u->prefix.len + u->siglen;
 	if (u->siglen > ROUTE_SIG_MAX || avail < need)
 		return 0;
-	memcpy(u->sig, b + 8, u->siglen);
+	memcpy(u->sig, b + 1, u->siglen);
 	return need;
 }
 
@@ -140,7 +164,7 @@ size_t route_seqreq_encode(const struct route_seqreq *r, uint8_t *buf,
 {
 	size_t len = r->prefix.len > ADDR_MAX ? ADDR_MAX : r->prefix.len;
 	size_t sig = r->psiglen > ROUTE_SIG_MAX ? ROUTE_SIG_MAX : r->psiglen;
-	size_t proof = sig ? NODE_ID_LEN + 1 + sig : 0;
+	size_t proof = sig ? ROUTE_PROOF_FIXED + sig : 0;
 	uint8_t *b;
 
 	if (cap < ROUTE_SEQREQ_FIXED + len + proof)
@@ -151,28 +175,38 @@ size_t route_seqreq_encode(const struct route_seqreq *r, uint8_t *buf,
 	put16(b, r->seqno);
 	b[2] = r->hop_count;
 	if (proof) {
-		memcpy(b + 3, r->porigin.b, NODE_ID_LEN);
-		b[3 + NODE_ID_LEN] = (uint8_t)sig;
-		memcpy(b + 4 + NODE_ID_LEN, r->psig, sig);
+		b += 3;
+		memcpy(b, r->porigin.b, NODE_ID_LEN);
+		b += NODE_ID_LEN;
+		put16(b, r->pcbase);
+		memcpy(b + 2, r->pchain, ROUTE_CHAIN_HASH);
+		b += 2 + ROUTE_CHAIN_HASH;
+		b[0] = (uint8_t)sig;
+		memcpy(b + 1, r->psig, sig);
 	}
 	return ROUTE_SEQREQ_FIXED + len + proof;
 }
 
-/* The optional proof at b (len bytes): porigin, u8 siglen, sig, and
- * nothing after. */
+/* The optional proof at b (len bytes): porigin, u16 cbase, chain value,
+ * u8 siglen, sig, and nothing after. */
 static int get_proof(const uint8_t *b, size_t len, struct route_seqreq *r)
 {
+	const uint8_t *s = b + ROUTE_PROOF_FIXED - 1;	/* siglen */
+
 	memset(&r->porigin, 0, sizeof(r->porigin));
+	r->pcbase = 0;
+	memset(r->pchain, 0, sizeof(r->pchain));
 	r->psiglen = 0;
 	if (len == 0)
 		return 0;
-	if (len < NODE_ID_LEN + 1 || b[NODE_ID_LEN] == 0 ||
-	    b[NODE_ID_LEN] > ROUTE_SIG_MAX ||
-	    len != NODE_ID_LEN + 1 + (size_t)b[NODE_ID_LEN])
+	if (len < ROUTE_PROOF_FIXED || s[0] == 0 || s[0] > ROUTE_SIG_MAX ||
+	    len != ROUTE_PROOF_FIXED + (size_t)s[0])
 		return -1;
 	memcpy(r->porigin.b, b, NODE_ID_LEN);
-	r->psiglen = b[NODE_ID_LEN];
-	memcpy(r->psig, b + NODE_ID_LEN + 1, r->psiglen);
+	r->pcbase = get16(b + NODE_ID_LEN);
+	memcpy(r->pchain, b + NODE_ID_LEN + 2, ROUTE_CHAIN_HASH);
+	r->psiglen = s[0];
+	memcpy(r->psig, s + 1, r->psiglen);
 	return 0;
 }
 

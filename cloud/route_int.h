@@ -33,6 +33,8 @@ struct rroute {			/* the latest update of one peer */
 	uint16_t seqno;
 	uint32_t metric;	/* as advertised by the peer */
 	uint8_t hops;		/* as advertised by the peer */
+	uint16_t cbase;
+	uint8_t chain[ROUTE_CHAIN_HASH];
 	uint8_t siglen;
 	uint8_t sig[ROUTE_SIG_MAX];
 };
@@ -44,6 +46,8 @@ struct rsel {			/* a selection */
 	uint16_t seqno;
 	uint32_t metric;
 	uint8_t hops;
+	uint16_t cbase;
+	uint8_t chain[ROUTE_CHAIN_HASH];
 	uint8_t siglen;
 	uint8_t sig[ROUTE_SIG_MAX];
 };
@@ -83,7 +87,9 @@ struct rprefix {
 	uint32_t old_ms;		/* since when (ms, 0: not) the better
 					 * route's seqno is only older */
 	struct node_id fd_origin;	/* who signed fd_seqno, and how: */
-	uint8_t fd_siglen;		/* the proof our requests carry */
+	uint16_t fd_cbase;		/* the proof our requests carry, */
+	uint8_t fd_chain[ROUTE_CHAIN_HASH];	/* and a checked chain */
+	uint8_t fd_siglen;
 	uint8_t fd_sig[ROUTE_SIG_MAX];
 	uint8_t bump_due;		/* a seqno request waits for its bump */
 	uint16_t bump_to;		/* to this seqno */
@@ -93,6 +99,9 @@ struct rprefix {
 	uint8_t rq_n;			/* and its requests in it */
 	enum lsig_state lsig_state;	/* our signature of (a, lseq) */
 	uint16_t lsig_seq;
+	uint8_t lchained;		/* lcbase is set */
+	uint16_t lcbase;		/* our chain of a, */
+	uint8_t lchain[ROUTE_CHAIN_HASH];	/* its value at lsig_seq */
 	uint8_t lsiglen;
 	uint8_t lsig[ROUTE_SIG_MAX];
 	struct rsel sel;		/* what we select and forward by */
@@ -148,6 +157,8 @@ struct rreq {
 	uint64_t sent_ms;	/* when */
 	uint8_t tries;		/* ours: times sent */
 	struct node_id porigin;	/* its proof (route_seqreq) */
+	uint16_t pcbase;
+	uint8_t pchain[ROUTE_CHAIN_HASH];
 	uint8_t psiglen;
 	uint8_t psig[ROUTE_SIG_MAX];
 };
@@ -227,5 +238,10 @@ void route_mp_free(struct rprefix *p);
 
 /* route_local.c: our signature of p at lseq; 0, or -1 if we have none */
 int local_signed(struct route_table *rt, struct rprefix *p);
+/* out = H^k(in) in the chain of (prefix, origin, cbase) (ops.hash set);
+ * 0, or -1 if hashing failed */
+int chain_walk(const struct route_table *rt, const struct addr *prefix,
+		const struct node_id *origin, uint16_t cbase,
+		const uint8_t *in, unsigned k, uint8_t *out);
 
 #endif

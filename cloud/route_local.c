@@ -5,8 +5,52 @@
  * grant is not announced (the signing op refuses it).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "route_int.h"
+
+int chain_walk(const struct route_table *rt, const struct addr *prefix,
+	       const struct node_id *origin, uint16_t cbase,
+	       const uint8_t *in, unsigned k, uint8_t *out)
+{
+	uint8_t buf[ROUTE_CHAIN_DATA_MAX];
+	size_t n = route_chain_data(prefix, origin, cbase, buf);
+
+	memcpy(out, in, ROUTE_CHAIN_HASH);
+	while (k-- > 0) {
+		memcpy(buf + n, out, ROUTE_CHAIN_HASH);
+		if (rt->ops.hash(rt->ops.ctx, buf, n + ROUTE_CHAIN_HASH,
+				 out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Our chain of p at lseq, into u: a new one (cbase lseq) when lseq has
+ * left the last. Its seed is H of a secret drawn at start, so a restart
+ * starts other chains.
+ */
+static void local_chain(struct route_table *rt, struct rprefix *p,
+			struct route_update *u)
+{
+	uint8_t seed[ROUTE_CHAIN_HASH];
+
+	if (!rt->ops.hash)
+		return;
+	if (!p->lchained || seq_newer(p->lcbase, p->lseq) ||
+	    (uint16_t)(p->lseq - p->lcbase) > ROUTE_CHAIN_LEN) {
+		p->lchained = 1;
+		p->lcbase = p->lseq;
+	}
+	u->cbase = p->lcbase;
+	if (chain_walk(rt, &p->a, &rt->self, p->lcbase, rt->conf.chain_key,
+		       1, seed) < 0 ||
+	    chain_walk(rt, &p->a, &rt->self, p->lcbase, seed,
+		       ROUTE_CHAIN_LEN - (uint16_t)(p->lseq - p->lcbase),
+		       u->chain) < 0)
+		memset(u->chain, 0, ROUTE_CHAIN_HASH);	/* links nothing */
+}
 
 int local_signed(struct route_table *rt, struct rprefix *p)
 {
@@ -20,12 +64,15 @@ int local_signed(struct route_table *rt, struct rprefix *p)
 	u.prefix = p->a;
 	u.origin = rt->self;
 	u.seqno = p->lseq;
+	local_chain(rt, p, &u);
 	p->lsig_seq = p->lseq;
 	p->lsig_state = LSIG_REFUSED;
 	if (rt->ops.sign(rt->ops.ctx, &u) < 0 || u.siglen == 0 ||
 	    u.siglen > ROUTE_SIG_MAX)
 		return -1;
 	p->lsig_state = LSIG_OK;
+	p->lcbase = u.cbase;
+	memcpy(p->lchain, u.chain, ROUTE_CHAIN_HASH);
 	p->lsiglen = u.siglen;
 	memcpy(p->lsig, u.sig, u.siglen);
 	return 0;

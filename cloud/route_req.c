@@ -46,11 +46,14 @@ static struct rreq *req_new(struct route_table *rt, const struct addr *a,
 }
 
 static void req_proof(struct rreq *q, const struct node_id *porigin,
+		      uint16_t pcbase, const uint8_t *pchain,
 		      uint8_t psiglen, const uint8_t *psig)
 {
 	if (psiglen == 0 || psiglen > ROUTE_SIG_MAX)
 		return;
 	q->porigin = *porigin;
+	q->pcbase = pcbase;
+	memcpy(q->pchain, pchain, ROUTE_CHAIN_HASH);
 	q->psiglen = psiglen;
 	memcpy(q->psig, psig, psiglen);
 }
@@ -103,6 +106,8 @@ static void req_send(struct route_table *rt, struct rreq *q)
 	r.seqno = q->seqno;
 	r.hop_count = q->hop_count;
 	r.porigin = q->porigin;
+	r.pcbase = q->pcbase;
+	memcpy(r.pchain, q->pchain, ROUTE_CHAIN_HASH);
 	r.psiglen = q->psiglen;
 	memcpy(r.psig, q->psig, q->psiglen);
 	rt->ops.send_seqreq(rt->ops.ctx, q->target, &r);
@@ -215,7 +220,8 @@ void prefix_request(struct route_table *rt, struct rprefix *p)
 	if (q == NULL)	/* else a forwarded one stuck here: ours now */
 		q = req_new(rt, &p->a, &best->origin, seqno, ROUTE_REQ_HOPS, 0);
 	if (q->psiglen == 0)
-		req_proof(q, &p->fd_origin, p->fd_siglen, p->fd_sig);
+		req_proof(q, &p->fd_origin, p->fd_cbase, p->fd_chain,
+			  p->fd_siglen, p->fd_sig);
 	q->from = 0;
 	q->tries = 0;
 	q->target = req_target(rt, p, q);
@@ -301,7 +307,8 @@ static void route_forward(struct route_table *rt, uint32_t from,
 			    (uint8_t)(r->hop_count - 1), from);
 	}
 	if (q->psiglen == 0)
-		req_proof(q, &r->porigin, r->psiglen, r->psig);
+		req_proof(q, &r->porigin, r->pcbase, r->pchain, r->psiglen,
+			  r->psig);
 	q->from = from;
 	q->target = req_target(rt, p, q);
 	if (q->target != 0)
@@ -322,6 +329,8 @@ static int proof_ok(struct route_table *rt, uint32_t peer,
 	u.prefix = r->prefix;
 	u.origin = r->porigin;
 	u.seqno = (uint16_t)(r->seqno - 1);
+	u.cbase = r->pcbase;
+	memcpy(u.chain, r->pchain, ROUTE_CHAIN_HASH);
 	u.siglen = r->psiglen;
 	memcpy(u.sig, r->psig, r->psiglen);
 	return rt->ops.verify(rt->ops.ctx, peer, &u) == 0;

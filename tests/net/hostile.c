@@ -217,8 +217,8 @@ static void sign_route(const struct hostile *h, struct route_update *u)
 	unsigned bits;
 	int pk = gnutls_privkey_get_pk_algorithm(h->key, &bits);
 
-	data.size = (unsigned)route_sig_data(&u->prefix, &u->origin, u->seqno,
-					     d);
+	u->cbase = u->seqno;	/* a chain of its own at each seqno */
+	data.size = (unsigned)route_sig_data(u, d);
 	if (gnutls_privkey_sign_data2(h->key, pk == GNUTLS_PK_ECDSA ?
 				      GNUTLS_SIGN_ECDSA_SHA256 :
 				      GNUTLS_SIGN_EDDSA_ED25519, 0, &data,

@@ -26,7 +26,7 @@
 #include "siphash.h"
 #include "simdue.h"
 
-#define ENTRY_SIZE(len) (48 + (len))
+#define ENTRY_SIZE(len) (66 + (len))
 #define SEQREQ_SIZE(len) (42 + (len))
 
 /* ---- recording ops for the unit tests ---------------------------------- */
@@ -1049,6 +1049,9 @@ static void fill_update(struct route_update *u, unsigned i)
 	u->seqno = (uint16_t)(i * 977);
 	u->metric = i & 1 ? ROUTE_INF : i * 1000003u;
 	u->hops = (uint8_t)i;
+	u->cbase = (uint16_t)(i * 131);
+	for (k = 0; k < ROUTE_CHAIN_HASH; k++)
+		u->chain[k] = (uint8_t)(i * 7 + k);
 }
 
 static int update_eq(const struct route_update *x, const struct route_update *y)
@@ -1057,7 +1060,8 @@ static int update_eq(const struct route_update *x, const struct route_update *y)
 	       memcmp(x->prefix.b, y->prefix.b, ADDR_MAX) == 0 &&
 	       memcmp(&x->origin, &y->origin, sizeof(x->origin)) == 0 &&
 	       x->seqno == y->seqno && x->metric == y->metric &&
-	       x->hops == y->hops;
+	       x->hops == y->hops && x->cbase == y->cbase &&
+	       memcmp(x->chain, y->chain, ROUTE_CHAIN_HASH) == 0;
 }
 
 static void test_codec_roundtrip(void **state)
@@ -1184,6 +1188,22 @@ static void test_seqreq_codec(void **state)
 	assert_int_equal(route_seqreq_decode(buf, len, &r), -1);
 	buf[6] = 48;
 	assert_int_equal(route_seqreq_decode(buf, len, &r), 0);
+	/* with a proof: its origin, chain and signature come back */
+	q.porigin = nid(0xcd);
+	q.pcbase = 0x1234;
+	memset(q.pchain, 0x5c, ROUTE_CHAIN_HASH);
+	q.psiglen = 5;
+	memset(q.psig, 0x77, 5);
+	len = route_seqreq_encode(&q, buf, sizeof(buf));
+	assert_int_equal(len, SEQREQ_SIZE(6) + NODE_ID_LEN + 2 +
+			      ROUTE_CHAIN_HASH + 1 + 5);
+	assert_int_equal(route_seqreq_decode(buf, len, &r), 0);
+	assert_int_equal(memcmp(&q.porigin, &r.porigin, NODE_ID_LEN), 0);
+	assert_int_equal(r.pcbase, 0x1234);
+	assert_memory_equal(r.pchain, q.pchain, ROUTE_CHAIN_HASH);
+	assert_int_equal(r.psiglen, 5);
+	assert_memory_equal(r.psig, q.psig, 5);
+	assert_int_equal(route_seqreq_decode(buf, len - 1, &r), -1);
 }
 
 /* ---- origins: limits, signatures, requests ------------------------------ */
@@ -1250,7 +1270,7 @@ static struct route_table *tfix_new(struct tfix *t, uint32_t maxr,
 	struct route_conf conf = { .max_remote_routes = maxr, .max_hops = 64,
 				   .max_origin_routes = maxo };
 	struct route_ops ops = { &t->rec, rec_updates, rec_seqreq, t_verify,
-				 t_sign, t_now, t_arm };
+				 t_sign, t_now, t_arm, NULL };
 	struct node_id self = nid(1);
 
 	memset(t, 0, sizeof(*t));
@@ -1325,6 +1345,110 @@ static void test_signed_routes(void **state)
 	assert_int_equal(route_recv(rt, 3, &u, 1), 0);
 	assert_int_equal(sel_of(rt, a).nh.peer, 2);
 	assert_int_equal(sel_of(rt, a).seqno, 6);
+	route_free(rt);
+}
+
+/* The chains' H, for tests: FNV-1a of the data, twice over. */
+static int t_hash(void *ctx, const uint8_t *data, size_t len,
+		  uint8_t out[ROUTE_CHAIN_HASH])
+{
+	uint64_t h = 0xcbf29ce484222325ull, g;
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < len; i++)
+		h = (h ^ data[i]) * 0x100000001b3ull;
+	g = (h ^ 0x5a) * 0x100000001b3ull;
+	memcpy(out, &h, 8);
+	memcpy(out + 8, &g, 8);
+	return 0;
+}
+
+/* u's chain value: seqno's of the chain (cbase) from seed. */
+static void t_chain(struct route_update *u, uint16_t cbase, uint8_t seed)
+{
+	uint8_t buf[ROUTE_CHAIN_DATA_MAX];
+	size_t n = route_chain_data(&u->prefix, &u->origin, cbase, buf);
+	unsigned k = ROUTE_CHAIN_LEN - (uint16_t)(u->seqno - cbase);
+
+	u->cbase = cbase;
+	memset(u->chain, seed, ROUTE_CHAIN_HASH);
+	while (k-- > 0) {
+		memcpy(buf + n, u->chain, ROUTE_CHAIN_HASH);
+		t_hash(NULL, buf, n + ROUTE_CHAIN_HASH, u->chain);
+	}
+}
+
+static struct route_update cupd(struct addr a, uint16_t seqno,
+				uint32_t metric, uint8_t seed)
+{
+	struct route_update u = supd(a, 9, seqno, metric);
+
+	t_chain(&u, 100, seed);
+	return u;
+}
+
+/*
+ *   peer 2 --[1]-- peer 3
+ * A newer seqno whose chain value hashes to one already checked is taken
+ * without a signature check, also once only the FD remembers the chain;
+ * a value that does not link, or a seqno past its chain, is refused as a
+ * bad signature is. Our own chain starts at our seqno.
+ */
+static void test_seqno_chains(void **state)
+{
+	struct tfix t;
+	struct route_table *rt;
+	struct route_conf conf = { .max_hops = 64 };
+	struct route_ops ops = { &t.rec, rec_updates, rec_seqreq, t_verify,
+				 t_sign, t_now, t_arm, t_hash };
+	struct node_id self = nid(1);
+	struct addr a = mac(1, 7), b = mac(1, 8);
+	struct route_update u;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.now = 1000;
+	rt = t.rt = route_new(&self, &conf, &ops);
+	assert_non_null(rt);
+	peer_up(rt, 2, 10);
+	peer_up(rt, 3, 10);
+	u = cupd(a, 110, 100, 0x11);
+	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
+	assert_int_equal(t.verified, 1);
+	/* two seqnos on, a spoiled signature: the chain vouches */
+	u = cupd(a, 112, 50, 0x11);
+	u.sig[3] ^= 0xff;
+	assert_int_equal(route_recv(rt, 3, &u, 1), 0);
+	assert_int_equal(t.verified, 1);
+	assert_int_equal(sel_of(rt, a).seqno, 112);
+	/* another seed: no link, and the signature is bad */
+	u = cupd(a, 113, 100, 0x22);
+	u.sig[3] ^= 0xff;
+	assert_int_equal(route_recv(rt, 2, &u, 1), 1);
+	assert_int_equal(t.verified, 2);
+	/* past the chain: refused unchecked */
+	u = supd(a, 9, 100 + ROUTE_CHAIN_LEN + 1, 100);
+	u.cbase = 100;
+	assert_int_equal(route_recv(rt, 2, &u, 1), 1);
+	assert_int_equal(t.verified, 2);
+	/* both retract: the FD still links the next seqno */
+	u = upd(a, 9, 112, ROUTE_INF, 0);
+	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
+	assert_int_equal(route_recv(rt, 3, &u, 1), 0);
+	assert_int_equal(sel_of(rt, a).found, 0);
+	u = cupd(a, 120, 300, 0x11);
+	u.sig[0] ^= 0xff;
+	assert_int_equal(route_recv(rt, 2, &u, 1), 0);
+	assert_int_equal(t.verified, 2);
+	assert_int_equal(sel_of(rt, a).seqno, 120);
+	/* ours: a chain from our seqno, sent with the signature */
+	rec_clear(&t.rec);
+	assert_int_equal(route_local_set(rt, 5, &b, 1), 0);
+	assert_non_null(rec_to(&t.rec, 2));
+	u = rec_to(&t.rec, 2)->u[0];
+	assert_int_equal(u.cbase, u.seqno);
+	assert_int_equal(u.siglen, 4);
 	route_free(rt);
 }
 
@@ -1670,7 +1794,7 @@ static void sim_sig(const struct sim *s, int idx,
 		    const struct route_update *u, uint8_t out[SIM_SIG])
 {
 	uint8_t d[ROUTE_SIG_DATA_MAX];
-	size_t n = route_sig_data(&u->prefix, &u->origin, u->seqno, d);
+	size_t n = route_sig_data(u, d);
 	uint64_t h = siphash24(s->secret[idx], d, n);
 	int k;
 
@@ -1722,7 +1846,7 @@ static void sim_node_new(struct sim *s, int i)
 	struct route_conf conf = { 1000, 64, SIM_HOP_COST, 0, { 0 }, 0 };
 	struct route_ops ops = { &s->node[i], sim_send_updates,
 				 sim_send_seqreq, sim_verify, sim_sign,
-				 sim_now, sim_arm };
+				 sim_now, sim_arm, t_hash };
 	struct node_id id = nid((uint8_t)(i + 1));
 
 	conf.hash_key[0] = (uint8_t)i;	/* each table hashes its own way */
@@ -2461,6 +2585,7 @@ int main(void)
 		cmocka_unit_test(test_codec_malformed),
 		cmocka_unit_test(test_seqreq_codec),
 		cmocka_unit_test(test_signed_routes),
+		cmocka_unit_test(test_seqno_chains),
 		cmocka_unit_test(test_local_signing),
 		cmocka_unit_test(test_origin_limit),
 		cmocka_unit_test(test_seqreq_origin),
