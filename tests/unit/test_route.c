@@ -1843,7 +1843,8 @@ static void sim_arm(void *ctx, uint64_t ms)
 
 static void sim_node_new(struct sim *s, int i)
 {
-	struct route_conf conf = { 1000, 64, SIM_HOP_COST, 0, { 0 }, 0 };
+	struct route_conf conf = { .max_remote_routes = 1000, .max_hops = 64,
+				   .hop_cost = SIM_HOP_COST };
 	struct route_ops ops = { &s->node[i], sim_send_updates,
 				 sim_send_seqreq, sim_verify, sim_sign,
 				 sim_now, sim_arm, t_hash };
