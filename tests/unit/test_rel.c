@@ -422,6 +422,7 @@ static void test_malformed(void **state)
 
 #define ROUTES 10000
 #define FRAME_CAP 16384		/* link.c frames route updates in TLS_CHUNKs */
+#define ROUTE_BYTES (ROUTE_ENTRY_FIXED + ADDR_MAX)	/* an unsigned entry at most */
 #define PIPE_MAX 4096
 #define SIM_STEPS 20000		/* bound on event-loop turns (~3500 used) */
 #define SIM_TIME (10000 * MS)	/* bound on virtual time (~0.25 s used,
@@ -649,8 +650,8 @@ static size_t frame_routes(const struct route_update *u, uint8_t *out,
 static void end_setup(struct end *e, struct rng *g)
 {
 	e->routes = test_malloc(ROUTES * sizeof(*e->routes));
-	e->out = test_malloc(ROUTES * (FRAME_HDR + 64));
-	e->in = test_malloc(ROUTES * (FRAME_HDR + 64));
+	e->out = test_malloc(ROUTES * (FRAME_HDR + ROUTE_BYTES));
+	e->in = test_malloc(ROUTES * (FRAME_HDR + ROUTE_BYTES));
 	make_routes(e->routes, g);
 	e->out_len = frame_routes(e->routes, e->out, g);
 	e->out_off = e->got = 0;
