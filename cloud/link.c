@@ -564,6 +564,7 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 {
 	struct cloud *c = l->ls->c;
 	struct wire_hello h;
+	uint64_t hs_us;
 
 	if (l->st != LS_HELLO || wire_hello_decode(p, len, &h) < 0)
 		return link_hs_fail(l, LINK_HS_HELLO, "malformed hello"), -1;
@@ -580,16 +581,18 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 		return link_hs_fail(l, LINK_HS_SELF, "connected to itself"), -1;
 	l->st = LS_UP;
 	l->peer_caps = h.caps;
-	log_info("link %s (%s) up over %s", l->io.peer.name, l->io.addr,
-		 l->xo->name);
+	l->ping_sent = now_ns();
+	hs_us = (l->ping_sent - l->t_start) / 1000 + 1;
+	log_info("link %s (%s) up over %s, handshake %llu us",
+		 l->io.peer.name, l->io.addr, l->xo->name,
+		 (unsigned long long)hs_us);
 	ev_timer_stop(c->loop, &l->timer);
 	l->probes = l->ls->keepalive_us > PROBE_US ? PROBES : 0;
 	ev_timer_set(&l->timer, link_tick_s(l), link_tick_s(l));
 	ev_timer_start(c->loop, &l->timer);
-	l->rekey_at = now_ns() + l->ls->rekey_us * 1000;
-	l->ping_sent = now_ns();
+	l->rekey_at = l->ping_sent + l->ls->rekey_us * 1000;
 	send_ping(l, FR_PING, l->ping_sent);
-	winmin_add(&l->minrtt, (l->ping_sent - l->t_start) / 1000 + 1);
+	winmin_add(&l->minrtt, hs_us);
 	origins_peer_reset(c->origins, l->id);
 	l->cost_told = link_cost(l);
 	route_peer_up(c->rt, l->id, l->cost_told);

@@ -25,7 +25,8 @@ static const struct conf_opt fuzz_opts[] = {
 	{ NULL, CONF_STR, 0, NULL, NULL },
 };
 
-static char fuzz_dir[] = "/tmp/cvconf-fuzz.XXXXXX";
+/* in memory (tmpfs) where there is one: the input is written each run */
+static char fuzz_dir[] = "/dev/shm/cvconf-fuzz.XXXXXX";
 static int fuzz_cwd = -1;	/* where libFuzzer runs, to come back to */
 
 static void fuzz_write(const char *name, const uint8_t *data, size_t len)
@@ -68,8 +69,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fuzz_cwd < 0 || mkdtemp(fuzz_dir) == NULL)
+	if (fuzz_cwd < 0)
 		abort();
+	if (mkdtemp(fuzz_dir) == NULL) {
+		memcpy(fuzz_dir, "/tmp/cvconf-fuzz.XXXXXX",
+		       sizeof("/tmp/cvconf-fuzz.XXXXXX"));
+		if (mkdtemp(fuzz_dir) == NULL)
+			abort();
+	}
 	fuzz_write("inc.cfg", (const uint8_t *)inc, sizeof(inc) - 1);
 	fuzz_write("loop.cfg", (const uint8_t *)loop, sizeof(loop) - 1);
 	snprintf(path, sizeof(path), "%s/sub", fuzz_dir);
