@@ -588,7 +588,6 @@ static int frame_hello(struct link *l, const uint8_t *p, size_t len)
 	ev_timer_start(c->loop, &l->timer);
 	l->rekey_at = l->ping_sent + l->ls->rekey_us * 1000;
 	send_ping(l, FR_PING, l->ping_sent);
-
 	origins_peer_reset(c->origins, l->id);
 	l->cost_told = link_cost(l);
 	route_peer_up(c->rt, l->id, l->cost_told);

@@ -71,7 +71,6 @@ int local_signed(struct route_table *rt, struct rprefix *p)
 	    u.siglen > ROUTE_SIG_MAX)
 		return -1;
 	p->lsig_state = LSIG_OK;
-	p->lcbase = u.cbase;
 	memcpy(p->lchain, u.chain, ROUTE_CHAIN_HASH);
 	p->lsiglen = u.siglen;
 	memcpy(p->lsig, u.sig, u.siglen);
