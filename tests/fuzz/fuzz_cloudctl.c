@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for cloudctl's reading of a status file (tools/
- * cloudctl.c): any bytes, read as the file, printed as text and as JSON
- * for each selection, and as a graph (DOT). No output may carry a control
+ * cloudctl.c): any bytes, read as the file, printed as text or as JSON
+ * for a selection, or as a graph (DOT), as the input's last byte chooses. No output may carry a control
  * byte but the newline, nor a byte past ASCII; the JSON must hold a
  * NUL-free, balanced array (a bracket for each opened, quotes even), and
  * the graph one graph whose strings all close.
@@ -15,7 +15,9 @@
 #include "../../tools/cloudctl.c"
 #undef main
 
-static void fz_clean(const char *s, size_t n)
+#include "fz_quiet.h"
+
+FZ_QUIET static void fz_clean(const char *s, size_t n)
 {
 	size_t i;
 
@@ -28,7 +30,7 @@ static void fz_clean(const char *s, size_t n)
 }
 
 /* Outside strings, braces and brackets balance; strings close. */
-static void fz_json(const char *s, size_t n)
+FZ_QUIET static void fz_json(const char *s, size_t n)
 {
 	int depth = 0, in_str = 0;
 	size_t i;
@@ -56,7 +58,7 @@ static void fz_json(const char *s, size_t n)
 
 /* One graph: its strings close (a quote only as \" inside), its braces
  * are the graph's and the attribute lists' brackets balance. */
-static void fz_dot(const char *s, size_t n)
+FZ_QUIET static void fz_dot(const char *s, size_t n)
 {
 	static const char head[] = "graph cloudvpn {\n";
 	int in_str = 0, depth = 0;
@@ -115,11 +117,14 @@ static void fz_run(const uint8_t *data, size_t size, const char *what,
 	free(buf);
 }
 
+/* One reading per input, chosen by its last byte (a status file's last
+ * byte is a newline, so the seeds start on "all" as JSON): the nine readings of
+ * each input took nine times as long and found no more. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *whats[] = { "all", "links", "nodes", "edges" };
 	uint8_t *copy;
-	size_t i;
+	unsigned k;
 
 	if (size == 0)
 		return 0;	/* fmemopen wants a buffer */
@@ -127,11 +132,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	for (i = 0; i < sizeof(whats) / sizeof(whats[0]); i++) {
-		fz_run(copy, size, whats[i], 0);
-		fz_run(copy, size, whats[i], 1);
-	}
-	fz_run(copy, size, "graph", 0);
+	k = data[size - 1] % 9u;
+	if (k == 8)
+		fz_run(copy, size, "graph", 0);
+	else
+		fz_run(copy, size, whats[k / 2], (int)(k % 2));
 	free(copy);
 	return 0;
 }

@@ -77,7 +77,7 @@ static size_t fz_l4(const uint8_t *f, size_t n)
 	return l4;
 }
 
-static uint32_t fz_pseudo(const uint8_t *f, size_t tcplen)
+FZ_QUIET static uint32_t fz_pseudo(const uint8_t *f, size_t tcplen)
 {
 	uint8_t ph[4] = { 0, 6, 0, 0 };
 	uint32_t s;
@@ -88,7 +88,7 @@ static uint32_t fz_pseudo(const uint8_t *f, size_t tcplen)
 	return fz_sum(ph, 4, s);
 }
 
-static int fz_tcp_ok(const uint8_t *f, size_t n)
+FZ_QUIET static int fz_tcp_ok(const uint8_t *f, size_t n)
 {
 	size_t l4 = fz_l4(f, n);
 
@@ -97,7 +97,7 @@ static int fz_tcp_ok(const uint8_t *f, size_t n)
 }
 
 /* Sets the IPv4 header and TCP checksums as far as the frame allows. */
-static void fz_fix(uint8_t *f, size_t n)
+FZ_QUIET static void fz_fix(uint8_t *f, size_t n)
 {
 	size_t l4 = fz_l4(f, n), ihl;
 
@@ -228,7 +228,7 @@ static void fz_emit(void *arg, const uint8_t *v, const uint8_t *f,
 		abort();
 }
 
-static size_t fz_segment(uint8_t *f, struct fz_flow *w, size_t plen,
+FZ_QUIET static size_t fz_segment(uint8_t *f, struct fz_flow *w, size_t plen,
     int psh, int fixed_id)
 {
 	uint8_t *th;

@@ -5,8 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fz_quiet.h"
+
 /* Ones' complement sum of p[0, n), added to s, folded to 16 bits. */
-static inline uint32_t fz_sum(const uint8_t *p, size_t n, uint32_t s)
+FZ_QUIET static inline uint32_t fz_sum(const uint8_t *p, size_t n, uint32_t s)
 {
 	size_t i;
 
