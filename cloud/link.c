@@ -189,8 +189,10 @@ static void link_cost_update(struct link *l)
 
 	if (moved == 0 || moved * 10 <= l->ls->report_us)
 		return;
-	log_debug("link %s: cost %u told to the routes (was %u%s)",
-		  l->io.peer.name, cost, l->cost_told, l->late ? ", late" : "");
+	if (l->ls->report_us)	/* (without one, every move: too many) */
+		log_debug("link %s: cost %u told to the routes (was %u%s)",
+			  l->io.peer.name, cost, l->cost_told,
+			  l->late ? ", late" : "");
 	l->cost_told = cost;
 	route_peer_cost(l->ls->c->rt, l->id, cost);
 }
