@@ -1,10 +1,11 @@
 /*
  * libFuzzer target for cloudctl's reading of a status file (tools/
  * cloudctl.c): any bytes, read as the file, printed as text or as JSON
- * for a selection, or as a graph (DOT), as the input's last byte chooses. No output may carry a control
- * byte but the newline, nor a byte past ASCII; the JSON must hold a
- * NUL-free, balanced array (a bracket for each opened, quotes even), and
- * the graph one graph whose strings all close.
+ * for a selection, or as a graph (DOT), as the input's last byte chooses.
+ * No output may carry a control byte but the newline, nor a byte past
+ * ASCII; the JSON must hold a NUL-free, balanced array (a bracket for
+ * each opened, quotes even), and the graph one graph whose strings all
+ * close.
  */
 #include <stdint.h>
 #include <stdio.h>

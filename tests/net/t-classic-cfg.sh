@@ -171,7 +171,12 @@ say "status-verbose 0 leaves B's route lines out: $(grep '^cloud' "$NET_TMP/B.st
 
 # route_hop_penalization 1000: the hop to B costs 11 ms, not 1 ms, on top
 # of the link's RTT (well under 10 ms here)
-m=$(sed -n 's/^route addr=.* via=B metric=\([0-9]*\) .*/\1/p' "$NET_TMP/A.status" | head -1)
+# metric_b: the metric of A's route via B, as A's status shows it
+metric_b() {
+	sed -n 's/^route addr=.* via=B metric=\([0-9]*\) .*/\1/p' \
+		"$NET_TMP/A.status" | head -1
+}
+m=$(metric_b)
 [ -n "$m" ] || fail "A has no route via B"
 [ "$m" -ge 1100 ] || fail "route_hop_penalization 1000: metric $m via B, not >= 1100"
 say "route via B costs $m (10 us units): the hop penalized"
@@ -192,7 +197,6 @@ while read -r cost was; do
 		fail "report_ping_changes_above 5000: cost $was -> $cost told (moved $((d * 10)) us)"
 	last=$cost
 done <<<"$told"
-metric_b() { sed -n 's/^route addr=.* via=B metric=\([0-9]*\) .*/\1/p' "$NET_TMP/A.status" | head -1; }
 # (the status file is rewritten every 100 ms: it may lag the log)
 wait_for 2 eval '[ "$(metric_b)" = $((1100 + last)) ]' ||
 	fail "report_ping_changes_above 5000: metric $(metric_b), not 1100 + $last (the cost last told)"

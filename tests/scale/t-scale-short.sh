@@ -19,7 +19,7 @@ export top_srcdir
 # still lower their costs (and flood records) for a while after it has
 # converged. Under ASan, with the gates attached from the start (so that
 # it converges sooner), 10 s was not enough: 145-312 B/s in 4 runs of 4,
-# 28 B/s in 2 of 2 with 25 s.
+# 28 B/s in 3 of 3 with 25 s.
 settle=10
 grep -q __asan_init "${top_builddir:-.}/cloud/cloud" 2>/dev/null && settle=25
 SCALE_N=12 SCALE_GRAPH=random SCALE_SEED=1 SCALE_SETTLE=${SCALE_SETTLE:-$settle} \
