@@ -49,8 +49,9 @@ LAST_PID=
 
 say() { echo "$T: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
-fail() { say "FAIL: $*"; exit 1; }
-hard_error() { say "ERROR: $*"; exit 99; }
+# NET_WHY is said again after the logs are dumped: CI shows a log's tail.
+fail() { NET_WHY="FAIL: $*"; say "$NET_WHY"; exit 1; }
+hard_error() { NET_WHY="ERROR: $*"; say "$NET_WHY"; exit 99; }
 
 now_ms() {
 	local t=${EPOCHREALTIME/./}
@@ -152,6 +153,7 @@ net_cleanup() {
 			echo "---- ${f##*/}: sanitizer report"
 			grep -m 1 -A 60 -E "$NET_REPORT" "$f"
 		done
+		[ -z "${NET_WHY:-}" ] || say "$NET_WHY (said again, below the logs)"
 	fi
 	if [ -n "$NET_TMP" ] && [ -z "${KEEP:-}" ]; then
 		rm -rf "$NET_TMP"

@@ -27,9 +27,13 @@
 # via C within 2.5 s (before conn_timeout), and A's route to B moves.
 # A rate the machine cannot reach without limits (measured first) is
 # skipped, and said so. Links are TCP; with LINK_UDP=1 (t-limits-udp.sh)
-# the same runs over UDP, where iperf3 measures 5-9 % under the limits:
-# they count frames, and over UDP each cut segment carries its own
-# headers; and a download limit queues datagrams, then drops.
+# the same runs over UDP, and a download limit queues datagrams, then
+# drops. The limits count frames, and over UDP each cut segment carries
+# its own headers: Ethernet, IP and TCP inside (66 bytes), our frame's
+# (17) around them, about 6 % of a datagram of 1400. So over UDP iperf3's
+# goodput is expected at 0.94 of a limit (measured 0.915-0.94), and the
+# +-10 % are around that (a window around the rate itself left 1-2 %
+# below: CI once measured under 9.0 at 10 Mbit/s).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/mesh.sh"
@@ -102,9 +106,13 @@ try:
 except Exception:
     print("0")' "$NET_TMP/$1.json"
 }
-# within GOT WANT: GOT is within 10 % of WANT
-within() { python3 -c 'import sys; g, w = map(float, sys.argv[1:])
-sys.exit(0 if abs(g - w) <= w * 0.1 else 1)' "$1" "$2"; }
+# within GOT RATE: GOT is within 10 % of the goodput a limit of RATE
+# leaves (RATE over TCP links, 0.94 of it over UDP: see above)
+GOODPUT=1
+[ "$TRANSPORT" = tcp ] || GOODPUT=0.94
+within() { python3 -c 'import sys; g, r, f = map(float, sys.argv[1:])
+w = r * f
+sys.exit(0 if abs(g - w) <= w * 0.1 else 1)' "$1" "$2" "$GOODPUT"; }
 # fits RATE: the unlimited rate leaves room for RATE with 10 % over it
 fits() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 1.15 * float(sys.argv[2]) else 1)' "$FREE" "$1"; }
 
