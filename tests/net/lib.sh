@@ -312,6 +312,17 @@ wait_for() {
 
 alive() { net_is_ours "$1" &&
 	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# proc_exit PID SECS: PID exits by itself within SECS; returns its exit
+# status, or 124 if it is still running (it is then left to the cleanup).
+# For a program done with its work: a SIGTERM while Python shuts down
+# would kill it (proc_stop's signal), and fail a test that passed.
+proc_exit() {
+	local rc=0
+	wait_for "$2" eval "! alive $1" || return 124
+	wait "$1" || rc=$?
+	net_forget "$1"
+	return $rc
+}
 
 # link_up NAME PEER: NAME's status file shows an up link to PEER with a
 # numeric RTT.

@@ -114,7 +114,10 @@ log_since A | grep -q 'link B (.*) down' && fail "the A-B link went down"
 # 2. the session, which ran through the reload
 wait_for 25 grep -qE '^(done|error)' "$NET_TMP/flow.log" ||
 	fail "the session did not end"
-proc_stop "$flow_pid" TERM 2 || fail "the session ended in error"
+rc=0
+proc_exit "$flow_pid" 10 || rc=$?
+[ "$rc" -ne 124 ] || fail "the session did not exit"
+[ "$rc" -eq 0 ] || fail "the session ended in error (exit status $rc)"
 grep -q '^error' "$NET_TMP/flow.log" "$NET_TMP/flow-server.log" &&
 	fail "the session had an error"
 grep "^ms=" "$NET_TMP/flow.log" | tail -n 1 | grep -q ' conns=1 errors=0$' ||

@@ -68,11 +68,9 @@ t0=$(now_ms)
 cloud_stop C KILL 2
 wait_for 25 grep -qE '^(done|error)' "$NET_TMP/flow.log" ||
 	fail "the session did not end 25 s after the kill"
-# it exits by itself (a SIGTERM while Python shuts down would kill it)
-wait_for 10 eval '! alive "$flow_pid"' || fail "the session did not exit"
 rc=0
-wait "$flow_pid" || rc=$?
-net_forget "$flow_pid"
+proc_exit "$flow_pid" 10 || rc=$?
+[ "$rc" -ne 124 ] || fail "the session did not exit"
 [ "$rc" -eq 0 ] || fail "the session ended in error (exit status $rc)"
 grep '^error' "$NET_TMP/flow.log" && fail "the session had an error"
 grep -q '^error' "$NET_TMP/flow-server.log" && fail "the server saw an error"
