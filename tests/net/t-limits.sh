@@ -33,7 +33,7 @@
 # (17) around them, about 6 % of a datagram of 1400. So over UDP iperf3's
 # goodput is expected at 0.94 of a limit (measured 0.915-0.94), and the
 # +-10 % are around that (a window around the rate itself left 1-2 %
-# below: CI once measured under 9.0 at 10 Mbit/s).
+# below, and CI once failed the downlimit-conn 10 step, most likely so).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/net/lib.sh"
 . "$top_srcdir/tests/net/mesh.sh"
